@@ -1,0 +1,225 @@
+//! The client builder every provider shares.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use reqwest::header::HeaderValue;
+
+use crate::Error;
+use crate::auth::{StaticToken, TokenSource};
+use crate::retry::RetryPolicy;
+use crate::transport::{Settings, Timeouts, Transport};
+
+/// What a provider module tells the shared builder.
+pub trait Provider {
+    /// The provider's name, for messages.
+    const NAME: &'static str;
+    /// The API's base URL.
+    const DEFAULT_BASE_URL: &'static str;
+    /// The generated client.
+    type Client;
+    /// Makes the generated client.
+    fn new_client(base_url: &str, http: reqwest::Client, transport: Transport) -> Self::Client;
+}
+
+/// Builds a provider's client: where to, how to authenticate, trace id,
+/// retries, time limits.
+///
+/// Credentials are only sent over `https`, or to a loopback address; anything
+/// else needs [`allow_insecure_http`](Self::allow_insecure_http).
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_images::{RetryPolicy, Timeouts};
+/// # #[cfg(feature = "contabo")] {
+/// use cloud_images::contabo::Client;
+///
+/// let client = Client::builder()
+///     .bearer_token("my-token")
+///     .trace_id("image-pipeline")
+///     .retry_policy(RetryPolicy::default().with_max_attempts(5))
+///     .timeouts(Timeouts::default().with_operation(Duration::from_secs(60)))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.baseurl(), "https://api.contabo.com");
+/// // Secrets never show in Debug:
+/// assert!(!format!("{client:?}").contains("my-token"));
+///
+/// // Plain http to a non-loopback host is refused while credentials are set:
+/// let err = Client::builder().base_url("http://example.com").bearer_token("t").build().unwrap_err();
+/// assert!(err.to_string().contains("https"));
+/// # }
+/// ```
+pub struct ClientBuilder<P> {
+    base_url: Option<String>,
+    auth: Option<Arc<dyn TokenSource>>,
+    trace_id: Option<String>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    user_agent: Option<String>,
+    allow_insecure_http: bool,
+    http: Option<reqwest::Client>,
+    provider: PhantomData<fn() -> P>,
+}
+
+impl<P> fmt::Debug for ClientBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("trace_id", &self.trace_id)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P> Default for ClientBuilder<P> {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            auth: None,
+            trace_id: None,
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            user_agent: None,
+            allow_insecure_http: false,
+            http: None,
+            provider: PhantomData,
+        }
+    }
+}
+
+impl<P: Provider> ClientBuilder<P> {
+    /// A builder with the provider's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The API's base URL (default: the provider's public API).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Authenticate with a ready bearer token.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.auth = Some(Arc::new(StaticToken::new(token)));
+        self
+    }
+
+    /// Authenticate with tokens from `source` (e.g. an OAuth2 grant).
+    pub fn token_source(mut self, source: impl TokenSource) -> Self {
+        self.auth = Some(Arc::new(source));
+        self
+    }
+
+    /// An `x-trace-id` sent with every request (overridable per call).
+    pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// When and how to retry (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Time limits (default: [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The `User-Agent` (default: `cloud-images/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Allow sending credentials over plain `http` to a host that is not
+    /// loopback. Only for trusted networks.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own connect timeout, proxy and TLS
+    /// settings then apply, not [`Timeouts::connect`] or `user_agent`).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<P::Client, Error> {
+        let base_url = self
+            .base_url
+            .as_deref()
+            .unwrap_or(P::DEFAULT_BASE_URL)
+            .trim_end_matches('/');
+        let url = reqwest::Url::parse(base_url)
+            .map_err(|e| Error::Config(format!("{} base URL `{base_url}` is not a URL: {e}", P::NAME)))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.auth.is_none() || self.allow_insecure_http || is_loopback(&url) => {}
+            "http" => {
+                return Err(Error::Config(format!(
+                    "refusing to send credentials over plain http to {base_url}: use https, a loopback \
+                     address, or allow_insecure_http(true)"
+                )));
+            }
+            other => {
+                return Err(Error::Config(format!(
+                    "{} base URL `{base_url}` has scheme `{other}`; expected https or http",
+                    P::NAME
+                )));
+            }
+        }
+        let trace_id = self
+            .trace_id
+            .map(|t| {
+                HeaderValue::try_from(t.as_str())
+                    .map_err(|_| Error::Config(format!("trace id `{t}` is not a valid HTTP header value")))
+            })
+            .transpose()?;
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut builder = reqwest::Client::builder().user_agent(
+                    self.user_agent
+                        .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
+                );
+                if let Some(connect) = self.timeouts.connect() {
+                    builder = builder.connect_timeout(connect);
+                }
+                builder
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?
+            }
+        };
+        let transport = Transport::new(Settings {
+            auth: self.auth,
+            trace_id,
+            retry: self.retry,
+            timeouts: self.timeouts,
+        });
+        Ok(P::new_client(base_url, http, transport))
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}

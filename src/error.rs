@@ -1,0 +1,250 @@
+//! The one error type of the crate.
+//!
+//! Every error that comes from a request says which operation failed, how many
+//! attempts were made and which `x-request-id` the last attempt sent, so that a
+//! user can quote it to the provider's support.
+
+use std::fmt;
+use std::time::Duration;
+
+pub use reqwest::StatusCode;
+
+/// Everything that can go wrong in this crate.
+///
+/// `Display` gives one line a user can act on, including the request id:
+///
+/// ```
+/// use cloud_images::{ApiError, Error, StatusCode};
+///
+/// let err = Error::Api(Box::new(ApiError {
+///     operation: "retrieve_image".into(),
+///     status: StatusCode::NOT_FOUND,
+///     message: Some("Entry Image not found".into()),
+///     body: None,
+///     retry_after: None,
+///     request_id: Some("0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10".into()),
+///     attempts: 1,
+/// }));
+/// assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+/// assert_eq!(err.request_id(), Some("0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10"));
+/// assert_eq!(
+///     err.to_string(),
+///     "retrieve_image: HTTP 404 Not Found: Entry Image not found \
+///      (request id 0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10)"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a status that is not a success.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// The request could not be sent or its response not received.
+    #[error("{operation}: {kind} error: {source}{}", suffix(request_id.as_deref(), *attempts))]
+    Transport {
+        /// The operation, e.g. `retrieve_image_list`.
+        operation: String,
+        /// `connect` when no connection could be made (the request never reached
+        /// the server), else `request`.
+        kind: &'static str,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
+
+    /// A time limit fired.
+    #[error("{operation}: {limit} timeout after {after:?}{}", suffix(request_id.as_deref(), *attempts))]
+    Timeout {
+        /// The operation, e.g. `retrieve_image_list`.
+        operation: String,
+        /// Which limit fired.
+        limit: TimeoutKind,
+        /// The limit's value.
+        after: Duration,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
+
+    /// A response body did not decode into the expected type.
+    #[error("{operation}: cannot decode the response at `{path}`: {message}{}", suffix(request_id.as_deref(), 1))]
+    Decode {
+        /// The operation, e.g. `retrieve_image_list`.
+        operation: String,
+        /// Where in the body it failed, e.g. `data[3].imageId` (`.` for the root).
+        path: String,
+        /// What was wrong.
+        message: String,
+        /// The `x-request-id` of the request.
+        request_id: Option<String>,
+    },
+
+    /// A page stream met a server answer that cannot be right (an absurd page
+    /// count, an empty page before the end, an item seen twice). The stream ends.
+    #[error("{operation}: pagination stopped at page {page}: {reason}{}", suffix(request_id.as_deref(), 1))]
+    Pagination {
+        /// The operation, e.g. `retrieve_image_list`.
+        operation: String,
+        /// The page that showed the problem.
+        page: u64,
+        /// What was wrong.
+        reason: String,
+        /// The `x-request-id` of that page's request.
+        request_id: Option<String>,
+    },
+
+    /// Getting an access token failed.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+
+    /// The request was not sent: a parameter was missing or invalid.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// The client could not be built: a setting or environment variable is
+    /// missing or invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    /// Waiting for a resource ended without it becoming ready.
+    #[error("{0}")]
+    Wait(String),
+}
+
+/// An error status from the API.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation, e.g. `retrieve_image`.
+    pub operation: String,
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The API's own message, when the body had one (Contabo's and
+    /// DigitalOcean's `message`, IONOS's `messages[].message`).
+    pub message: Option<String>,
+    /// The body as JSON, when it was JSON (a typed error body such as
+    /// Contabo's `CreateCustomImageFailResponse` decodes from it).
+    pub body: Option<serde_json::Value>,
+    /// The server's `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
+    /// The `x-request-id` of the last attempt.
+    pub request_id: Option<String>,
+    /// Attempts made, retries included.
+    pub attempts: u32,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, " (retry after {}s)", after.as_secs())?;
+        }
+        f.write_str(&suffix(self.request_id.as_deref(), self.attempts))
+    }
+}
+
+/// Which time limit fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Establishing the connection.
+    Connect,
+    /// One attempt (sending the request and reading the whole response).
+    Attempt,
+    /// The whole operation, retries and back-off included.
+    Operation,
+    /// Waiting for a resource to become ready.
+    Wait,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Attempt => "per-attempt",
+            TimeoutKind::Operation => "operation",
+            TimeoutKind::Wait => "wait",
+        })
+    }
+}
+
+fn suffix(request_id: Option<&str>, attempts: u32) -> String {
+    match (request_id, attempts) {
+        (Some(id), 0 | 1) => format!(" (request id {id})"),
+        (Some(id), n) => format!(" (request id {id}, after {n} attempts)"),
+        (None, 0 | 1) => String::new(),
+        (None, n) => format!(" (after {n} attempts)"),
+    }
+}
+
+impl Error {
+    /// The `x-request-id` of the (last) request behind this error, if one was sent.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(api) => api.request_id.as_deref(),
+            Error::Transport { request_id, .. }
+            | Error::Timeout { request_id, .. }
+            | Error::Decode { request_id, .. }
+            | Error::Pagination { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for [`Error::Api`].
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            _ => None,
+        }
+    }
+
+    /// How many attempts were made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api(api) => api.attempts,
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => *attempts,
+            Error::Decode { .. } | Error::Pagination { .. } => 1,
+            _ => 0,
+        }
+    }
+
+    /// The API error, for [`Error::Api`].
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+}
+
+/// Extracts a human message from an API error body. Knows the shapes of the
+/// providers this crate covers: `{"message": ...}` (Contabo, DigitalOcean),
+/// `{"messages": [{"message": ...}]}` (IONOS), `{"error_description"|"error": ...}`
+/// (OAuth2 token endpoints).
+pub(crate) fn api_message(body: &serde_json::Value) -> Option<String> {
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(m) = body.get("message").and_then(text) {
+        return Some(m);
+    }
+    if let Some(list) = body.get("messages").and_then(|m| m.as_array()) {
+        let joined: Vec<String> = list
+            .iter()
+            .filter_map(|m| m.get("message").and_then(text))
+            .collect();
+        if !joined.is_empty() {
+            return Some(joined.join("; "));
+        }
+    }
+    body.get("error_description")
+        .and_then(text)
+        .or_else(|| body.get("error").and_then(text))
+}

@@ -1,0 +1,265 @@
+//! Sending a generated builder and turning its outcome into a [`Response`] or
+//! an [`Error`] that carries the request id.
+
+use std::ops::Deref;
+
+use progenitor_client::ResponseValue;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Error, TimeoutKind, api_message};
+use crate::request_id::{Call, CallOptions, CallRecord};
+use crate::retry::retry_after;
+
+/// A successful answer: the decoded body and what a user may need to quote.
+///
+/// Derefs to the body.
+///
+/// ```no_run
+/// # async fn demo(client: &cloud_images::contabo::Client) -> Result<(), cloud_images::Error> {
+/// use cloud_images::Execute;
+///
+/// let response = client.retrieve_custom_images_stats().execute().await?;
+/// println!("request id {}", response.request_id().unwrap_or("-"));
+/// let stats = response.into_inner();
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    inner: T,
+    status: StatusCode,
+    headers: HeaderMap,
+    request_id: Option<String>,
+    attempts: u32,
+}
+
+impl<T> Response<T> {
+    /// The decoded body.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// The `x-request-id` the successful attempt sent.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    /// Attempts made, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+    /// Applies `f` to the body, keeping the metadata.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            inner: f(self.inner),
+            status: self.status,
+            headers: self.headers,
+            request_id: self.request_id,
+            attempts: self.attempts,
+        }
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+/// Sends a generated request builder through the crate's layer.
+///
+/// Implemented for every operation builder of the generated clients. Compared
+/// with the builder's own `send()`, the outcome is a [`Response`] with the
+/// request id and attempt count, or an [`Error`] that names the operation, the
+/// status, the API's message and the request id.
+///
+/// ```no_run
+/// # async fn demo(client: &cloud_images::contabo::Client) -> Result<(), cloud_images::Error> {
+/// use cloud_images::{CallOptions, Execute};
+///
+/// let image = client.retrieve_image().image_id("d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4").execute().await?;
+/// // Choose the request id and trace id of one call:
+/// let stats = client
+///     .retrieve_custom_images_stats()
+///     .execute_with(CallOptions::new().trace_id("nightly-sync"))
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Execute: Sized + Send {
+    /// The decoded body of a success.
+    type Output;
+
+    /// Sends the request with fresh request ids and the client's trace id.
+    fn execute(self) -> impl Future<Output = Result<Response<Self::Output>, Error>> + Send {
+        self.execute_with(CallOptions::default())
+    }
+
+    /// Sends the request with these per-call options.
+    fn execute_with(
+        self,
+        options: CallOptions,
+    ) -> impl Future<Output = Result<Response<Self::Output>, Error>> + Send;
+}
+
+/// Implements [`Execute`] for generated builders: `Builder<'_> => Output, "operation"`.
+macro_rules! impl_execute {
+    ($($builder:ty => $output:ty, $operation:literal;)+) => {$(
+        impl $crate::Execute for $builder {
+            type Output = $output;
+            fn execute_with(
+                self,
+                options: $crate::CallOptions,
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<$crate::Response<$output>, $crate::Error>,
+            > + Send {
+                $crate::execute::run($operation, options, self.send())
+            }
+        }
+    )+};
+}
+pub(crate) use impl_execute;
+
+/// Runs one generated call as the current [`Call`] and maps its outcome.
+pub(crate) async fn run<T, E>(
+    operation: &'static str,
+    options: CallOptions,
+    send: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+) -> Result<Response<T>, Error>
+where
+    T: DeserializeOwned,
+    E: Serialize,
+{
+    let call = Call::new(options);
+    let result = Call::scope(call.clone(), send).await;
+    let record = call.take_record();
+    match result {
+        Ok(value) => {
+            let status = value.status();
+            let headers = value.headers().clone();
+            Ok(Response {
+                inner: value.into_inner(),
+                status,
+                headers,
+                request_id: record.request_id,
+                attempts: record.attempts,
+            })
+        }
+        Err(e) => Err(map_error::<T, E>(operation, e, record).await),
+    }
+}
+
+async fn map_error<T: DeserializeOwned, E: Serialize>(
+    operation: &str,
+    error: progenitor_client::Error<E>,
+    mut record: CallRecord,
+) -> Error {
+    use progenitor_client::Error as P;
+    if let Some(failure) = record.failure.take() {
+        return failure;
+    }
+    let operation = operation.to_owned();
+    let request_id = record.request_id.clone();
+    let attempts = record.attempts;
+    match error {
+        P::InvalidRequest(message) => Error::InvalidRequest(format!("{operation}: {message}")),
+        P::Custom(message) => Error::Auth(message),
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            transport_error(operation, e, &record)
+        }
+        P::ErrorResponse(value) => {
+            let status = value.status();
+            let retry_after = retry_after(value.headers());
+            let body = serde_json::to_value(value.into_inner())
+                .ok()
+                .filter(|v| !v.is_null());
+            Error::Api(Box::new(ApiError {
+                operation,
+                status,
+                message: body.as_ref().and_then(api_message),
+                body,
+                retry_after,
+                request_id,
+                attempts,
+            }))
+        }
+        P::InvalidResponsePayload(bytes, e) => decode_error::<T>(operation, &bytes, e, request_id),
+        P::UnexpectedResponse(response) => {
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            let bytes = match response.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) => return transport_error(operation, e, &record),
+            };
+            let body: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+            let message = body.as_ref().and_then(api_message).or_else(|| {
+                let text = String::from_utf8_lossy(&bytes);
+                let text = text.trim();
+                (!text.is_empty()).then(|| text.chars().take(200).collect())
+            });
+            Error::Api(Box::new(ApiError {
+                operation,
+                status,
+                message,
+                body,
+                retry_after,
+                request_id,
+                attempts,
+            }))
+        }
+    }
+}
+
+fn transport_error(operation: String, source: reqwest::Error, record: &CallRecord) -> Error {
+    let request_id = record.request_id.clone();
+    let attempts = record.attempts;
+    if source.is_timeout() {
+        let (limit, after) = if source.is_connect() {
+            (TimeoutKind::Connect, record.connect_timeout.unwrap_or_default())
+        } else {
+            record.limit.unwrap_or((TimeoutKind::Attempt, Default::default()))
+        };
+        return Error::Timeout {
+            operation,
+            limit,
+            after,
+            request_id,
+            attempts,
+        };
+    }
+    Error::Transport {
+        operation,
+        kind: if source.is_connect() { "connect" } else { "request" },
+        source,
+        request_id,
+        attempts,
+    }
+}
+
+/// A decode error that names the field path, e.g. `data[2].imageId`.
+pub(crate) fn decode_error<T: DeserializeOwned>(
+    operation: String,
+    bytes: &[u8],
+    fallback: serde_json::Error,
+    request_id: Option<String>,
+) -> Error {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+        Ok(_) => (".".to_owned(), fallback.to_string()),
+    };
+    Error::Decode {
+        operation,
+        path,
+        message,
+        request_id,
+    }
+}

@@ -1,0 +1,54 @@
+//! Manage cloud VM images from Rust: list the standard and custom images of an
+//! account, import a custom image from a URL, rename it, wait until it is
+//! ready, delete it.
+//!
+//! Each provider module holds a client **generated at build time** from the
+//! provider's OpenAPI spec (`openapi/`), plus a thin hand-written layer that is
+//! the same for every provider:
+//!
+//! | concern | module |
+//! |---|---|
+//! | streams over all pages, prefetched | [`pagination`] |
+//! | `x-request-id` per request, `x-trace-id` per client or call | [`request_id`] |
+//! | one error type that carries the request id | [`error`] |
+//! | bearer tokens | [`auth`] |
+//! | retries with back-off, `Retry-After` | [`retry`] |
+//! | time limits, the request pipeline | [`transport`] |
+//! | sending a generated builder | [`Execute`] |
+//!
+//! ```no_run
+//! use cloud_images::contabo::Client;
+//! use cloud_images::{Execute, Paginate};
+//! use futures::TryStreamExt;
+//!
+//! # async fn demo() -> Result<(), cloud_images::Error> {
+//! let client = Client::builder().bearer_token(std::env::var("CNTB_ACCESS_TOKEN").unwrap()).build()?;
+//! let mut images = client.retrieve_image_list().stream();
+//! while let Some(image) = images.try_next().await? {
+//!     println!("{} {}", image.image_id, image.name.as_deref().unwrap_or("-"));
+//! }
+//! let image = client.retrieve_image().image_id("d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4").execute().await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod client;
+pub mod error;
+mod execute;
+pub mod pagination;
+pub mod request_id;
+pub mod retry;
+pub mod transport;
+
+#[cfg(feature = "contabo")]
+pub mod contabo;
+
+pub use client::{ClientBuilder, Provider};
+pub use error::{ApiError, Error, StatusCode, TimeoutKind};
+pub use execute::{Execute, Response};
+pub use pagination::{Page, PageSource, Paginate, PaginationOptions};
+pub use request_id::{CallOptions, new_request_id};
+pub use retry::RetryPolicy;
+pub use transport::{Timeouts, Transport};

@@ -1,0 +1,458 @@
+//! Streams over every page of a list operation, for any provider.
+//!
+//! A provider adapter implements [`PageSource`]: fetch page `n` of size `s`
+//! (1-based page numbers; an offset/limit API maps `n` to an offset). The
+//! streams here do the rest:
+//!
+//! - the first page is fetched alone; once it tells the total, the later pages
+//!   are prefetched concurrently (at most [`PaginationOptions::concurrency`] at
+//!   a time) and come out in page order;
+//! - stopping early (dropping the stream, `take(n)`, a
+//!   [`limit`](PaginationOptions::limit)) fetches no page beyond what was
+//!   consumed plus the prefetch window, and every page is fetched once;
+//! - an answer that cannot be right ends the stream with
+//!   [`Error::Pagination`]: a negative, fractional or absurd page count, a page
+//!   count that disagrees with the element count, a page other than the one
+//!   asked for, an empty page before the last, an item seen twice, fewer items
+//!   than the first page announced;
+//! - an error on page `k` comes out after the items of the pages before `k`,
+//!   and ends the stream.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::stream::{self, BoxStream, StreamExt};
+
+use crate::Error;
+
+/// One page of a list.
+///
+/// ```
+/// use cloud_images::Page;
+///
+/// let page = Page::new(vec!["a", "b"], 1, 2).with_totals(Some(5), Some(3));
+/// assert_eq!(page.items, ["a", "b"]);
+/// assert_eq!(page.total_pages, Some(3));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items, in server order.
+    pub items: Vec<T>,
+    /// The page number, from 1.
+    pub page: u64,
+    /// The page size the server used.
+    pub size: u64,
+    /// All elements of the list, when the server says.
+    pub total_elements: Option<u64>,
+    /// All pages of the list, when the server says.
+    pub total_pages: Option<u64>,
+    /// The `x-request-id` of the request that fetched this page.
+    pub request_id: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page with its items, number and size.
+    pub fn new(items: Vec<T>, page: u64, size: u64) -> Self {
+        Self {
+            items,
+            page,
+            size,
+            total_elements: None,
+            total_pages: None,
+            request_id: None,
+        }
+    }
+
+    /// Sets the totals the server announced.
+    pub fn with_totals(mut self, total_elements: Option<u64>, total_pages: Option<u64>) -> Self {
+        self.total_elements = total_elements;
+        self.total_pages = total_pages;
+        self
+    }
+
+    /// Sets the request id that fetched the page.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+}
+
+/// How a list is walked.
+///
+/// ```
+/// use cloud_images::PaginationOptions;
+///
+/// let sequential = PaginationOptions::default().concurrency(1).page_size(50).limit(120);
+/// assert_eq!(sequential.get_concurrency(), 1);
+/// assert_eq!(PaginationOptions::default().get_concurrency(), 8);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaginationOptions {
+    page_size: u64,
+    concurrency: usize,
+    limit: Option<u64>,
+    max_pages: u64,
+}
+
+impl Default for PaginationOptions {
+    /// 100 items a page, 8 pages in flight, no limit, at most 100 000 pages.
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            concurrency: 8,
+            limit: None,
+            max_pages: 100_000,
+        }
+    }
+}
+
+impl PaginationOptions {
+    /// Items to ask for per page (at least 1).
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+    /// Pages fetched at once after the first (at least 1; 1 is strictly sequential).
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.concurrency = pages.max(1);
+        self
+    }
+    /// Stop after this many items; no page past them is fetched.
+    pub fn limit(mut self, items: u64) -> Self {
+        self.limit = Some(items);
+        self
+    }
+    /// A list with more pages than this is refused as absurd.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages.max(1);
+        self
+    }
+    /// Items asked for per page.
+    pub fn get_page_size(&self) -> u64 {
+        self.page_size
+    }
+    /// Pages fetched at once.
+    pub fn get_concurrency(&self) -> usize {
+        self.concurrency
+    }
+    /// The item limit.
+    pub fn get_limit(&self) -> Option<u64> {
+        self.limit
+    }
+}
+
+/// A list operation that can fetch page `n`: what a provider adapter implements.
+pub trait PageSource: Send + Sync {
+    /// The items of the list.
+    type Item: Send;
+
+    /// The operation's name, for errors.
+    fn operation(&self) -> &'static str;
+
+    /// Fetches page `page` (from 1) of `size` items.
+    fn fetch(&self, page: u64, size: u64) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send;
+
+    /// The item's identity, to notice an item served twice; `None` skips the check.
+    fn key(item: &Self::Item) -> Option<String>;
+}
+
+/// All pages, in order.
+pub fn pages<'a, S: PageSource + 'a>(
+    source: S,
+    options: PaginationOptions,
+) -> BoxStream<'a, Result<Page<S::Item>, Error>> {
+    let walk = Walk {
+        source: Arc::new(source),
+        options,
+        phase: Phase::First,
+        seen: HashMap::new(),
+        yielded: 0,
+        expected_total: None,
+    };
+    stream::unfold(walk, |mut walk| async move {
+        walk.next().await.map(|page| (page, walk))
+    })
+    .boxed()
+}
+
+/// All items of all pages, in order.
+pub fn items<'a, S: PageSource + 'a>(
+    source: S,
+    options: PaginationOptions,
+) -> BoxStream<'a, Result<S::Item, Error>> {
+    let limit = options.limit.unwrap_or(u64::MAX);
+    pages(source, options)
+        .flat_map(|page| match page {
+            Ok(page) => stream::iter(page.items.into_iter().map(Ok).collect::<Vec<_>>()),
+            Err(e) => stream::iter(vec![Err(e)]),
+        })
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .boxed()
+}
+
+/// Converts a count the server sent as a JSON number (Contabo sends `number`)
+/// into a whole number, refusing negative, fractional and non-finite values.
+pub fn count(
+    operation: &str,
+    page: u64,
+    field: &str,
+    value: f64,
+    request_id: Option<&str>,
+) -> Result<u64, Error> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9.0e15 {
+        Ok(value as u64)
+    } else {
+        Err(Error::Pagination {
+            operation: operation.to_owned(),
+            page,
+            reason: format!("the server sent {field}={value}, which is not a count"),
+            request_id: request_id.map(str::to_owned),
+        })
+    }
+}
+
+enum Phase<'a, T> {
+    First,
+    /// Later pages, prefetched; the last page number.
+    Prefetch(BoxStream<'a, Result<Page<T>, Error>>, u64),
+    /// No total known: one page after the other until a short page.
+    Sequential(u64),
+    Done,
+}
+
+struct Walk<'a, S: PageSource> {
+    source: Arc<S>,
+    options: PaginationOptions,
+    phase: Phase<'a, S::Item>,
+    /// Item keys already yielded, with their page.
+    seen: HashMap<String, u64>,
+    /// Items yielded so far.
+    yielded: u64,
+    /// Items the first page announced, when every page will be walked.
+    expected_total: Option<u64>,
+}
+
+impl<'a, S: PageSource + 'a> Walk<'a, S> {
+    async fn next(&mut self) -> Option<Result<Page<S::Item>, Error>> {
+        let result =
+            match std::mem::replace(&mut self.phase, Phase::Done) {
+                Phase::Done => return None,
+                Phase::First => self.first().await,
+                Phase::Prefetch(mut rest, last) => match rest.next().await {
+                    Some(Ok(page)) => {
+                        let expected = page.page;
+                        self.phase = Phase::Prefetch(rest, last);
+                        self.check(page, expected, Some(last))
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => return self.finish(last),
+                },
+                Phase::Sequential(n) => {
+                    match self.source.fetch(n, self.options.page_size).await {
+                        Ok(page) => {
+                            let short = (page.items.len() as u64) < page.size.max(1);
+                            let within_limit = self
+                                .options
+                                .limit
+                                .is_none_or(|l| self.yielded + (page.items.len() as u64) < l);
+                            if !short && within_limit {
+                                if n >= self.options.max_pages {
+                                    return Some(Err(self.error(n, page.request_id.clone(), format!(
+                                "more than {} pages (the limit set by PaginationOptions::max_pages)",
+                                self.options.max_pages
+                            ))));
+                                }
+                                self.phase = Phase::Sequential(n + 1);
+                            }
+                            self.check(page, n, None)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+        if result.is_err() {
+            self.phase = Phase::Done;
+        }
+        Some(result)
+    }
+
+    async fn first(&mut self) -> Result<Page<S::Item>, Error> {
+        let size = self.options.page_size;
+        let page = self.source.fetch(1, size).await?;
+        let rid = page.request_id.clone();
+        // The server may cap the page size; trust what it reports.
+        let size = if page.size > 0 { page.size } else { size };
+        let n = page.items.len() as u64;
+        if n > size {
+            return Err(self.error(1, rid, format!("page 1 has {n} items, more than its size {size}")));
+        }
+        // Pages needed to reach the limit.
+        let wanted = self.options.limit.map(|l| l.div_ceil(size).max(1));
+        match page.total_pages {
+            Some(total) => {
+                if total > self.options.max_pages {
+                    return Err(self.error(1, rid, format!(
+                        "the server announced {total} pages, more than the {} allowed (PaginationOptions::max_pages)",
+                        self.options.max_pages
+                    )));
+                }
+                if let Some(elements) = page.total_elements {
+                    let expected = elements.div_ceil(size);
+                    if total != expected {
+                        return Err(self.error(1, rid, format!(
+                            "the server announced {total} pages but {elements} elements at {size} a page ({expected} pages)"
+                        )));
+                    }
+                }
+                if total == 0 && n > 0 {
+                    return Err(self.error(
+                        1,
+                        rid,
+                        format!("the server announced 0 pages but sent {n} items"),
+                    ));
+                }
+                let last = wanted.map_or(total, |w| w.min(total));
+                if last == total {
+                    self.expected_total = page.total_elements;
+                }
+                if last >= 2 {
+                    if size != self.options.page_size && page.size > 0 {
+                        // Ask for later pages with the size the server uses,
+                        // so that page numbers line up.
+                        self.options.page_size = size;
+                    }
+                    self.phase = Phase::Prefetch(self.prefetch(2..=last, size), last);
+                }
+            }
+            None => {
+                let within_limit = self.options.limit.is_none_or(|l| n < l);
+                if n >= size && n > 0 && within_limit {
+                    self.options.page_size = size;
+                    self.phase = Phase::Sequential(2);
+                }
+            }
+        }
+        self.check(page, 1, None)
+    }
+
+    fn prefetch(
+        &self,
+        numbers: std::ops::RangeInclusive<u64>,
+        size: u64,
+    ) -> BoxStream<'a, Result<Page<S::Item>, Error>> {
+        let source = Arc::clone(&self.source);
+        stream::iter(numbers)
+            .map(move |n| {
+                let source = Arc::clone(&source);
+                async move {
+                    let page = source.fetch(n, size).await?;
+                    if page.page != n {
+                        return Err(Error::Pagination {
+                            operation: source.operation().to_owned(),
+                            page: n,
+                            reason: format!("asked for page {n}, the server sent page {}", page.page),
+                            request_id: page.request_id,
+                        });
+                    }
+                    Ok(page)
+                }
+            })
+            .buffered(self.options.concurrency)
+            .boxed()
+    }
+
+    /// Checks a page and records its items.
+    fn check(
+        &mut self,
+        page: Page<S::Item>,
+        expected: u64,
+        last: Option<u64>,
+    ) -> Result<Page<S::Item>, Error> {
+        let rid = page.request_id.clone();
+        if page.page != expected {
+            return Err(self.error(
+                expected,
+                rid,
+                format!("asked for page {expected}, the server sent page {}", page.page),
+            ));
+        }
+        if page.items.is_empty() && expected > 1 && last.is_some_and(|l| expected <= l) {
+            return Err(self.error(
+                expected,
+                rid,
+                format!("page {expected} of {} is empty", last.unwrap_or(expected)),
+            ));
+        }
+        for item in &page.items {
+            if let Some(key) = S::key(item)
+                && let Some(first) = self.seen.insert(key.clone(), expected)
+            {
+                return Err(self.error(expected, rid, format!("item {key} was already on page {first}")));
+            }
+        }
+        self.yielded += page.items.len() as u64;
+        Ok(page)
+    }
+
+    /// After the last prefetched page: were all announced items there?
+    fn finish(&mut self, last: u64) -> Option<Result<Page<S::Item>, Error>> {
+        let expected = self.expected_total.take()?;
+        if self.yielded < expected {
+            let reason = format!("the server announced {expected} items but sent {}", self.yielded);
+            return Some(Err(self.error(last, None, reason)));
+        }
+        None
+    }
+
+    fn error(&self, page: u64, request_id: Option<String>, reason: String) -> Error {
+        Error::Pagination {
+            operation: self.source.operation().to_owned(),
+            page,
+            reason,
+            request_id,
+        }
+    }
+}
+
+/// Streams over a list builder's pages and items.
+///
+/// Implemented by the list builders of the generated clients.
+///
+/// ```no_run
+/// # async fn demo(client: &cloud_images::contabo::Client) -> Result<(), cloud_images::Error> {
+/// use cloud_images::{Paginate, PaginationOptions};
+/// use futures::TryStreamExt;
+///
+/// // Every custom image, pages prefetched 8 at a time.
+/// let custom: Vec<_> = client.retrieve_image_list().standard_image(false).stream().try_collect().await?;
+///
+/// // The first 25 whose name matches, one page at a time.
+/// let some: Vec<_> = client
+///     .retrieve_image_list()
+///     .search("ubuntu")
+///     .stream_with(PaginationOptions::default().concurrency(1).limit(25))
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Paginate<'a>: Sized {
+    /// The items of the list.
+    type Item: Send + 'a;
+
+    /// Pages, with these options.
+    fn pages_with(self, options: PaginationOptions) -> BoxStream<'a, Result<Page<Self::Item>, Error>>;
+
+    /// Pages, with the default options.
+    fn pages(self) -> BoxStream<'a, Result<Page<Self::Item>, Error>> {
+        self.pages_with(PaginationOptions::default())
+    }
+
+    /// Items of all pages, with these options.
+    fn stream_with(self, options: PaginationOptions) -> BoxStream<'a, Result<Self::Item, Error>>;
+
+    /// Items of all pages, with the default options.
+    fn stream(self) -> BoxStream<'a, Result<Self::Item, Error>> {
+        self.stream_with(PaginationOptions::default())
+    }
+}

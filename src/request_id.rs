@@ -1,0 +1,133 @@
+//! Request ids and per-call options.
+//!
+//! Every HTTP request carries an `x-request-id`: a fresh UUID v4 per attempt
+//! unless the caller chose one for that call. A client-wide `x-trace-id` (set on
+//! the client builder) can be overridden per call. [`CallOptions`] holds the
+//! per-call choices; [`crate::Execute::execute_with`] applies them.
+//!
+//! The transport records what it sent for the call that is running (attempts,
+//! the last request id) in a task-local [`CallRecord`], so that the response
+//! and the error of that call can report it.
+
+use std::sync::{Arc, Mutex};
+
+/// The request-id header.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The trace-id header.
+pub const TRACE_ID_HEADER: &str = "x-trace-id";
+
+/// A fresh request id: a random UUID v4, hyphenated lower case.
+///
+/// ```
+/// let id = cloud_images::new_request_id();
+/// assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+/// ```
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().hyphenated().to_string()
+}
+
+/// Choices for one call.
+///
+/// ```
+/// use cloud_images::CallOptions;
+///
+/// let options = CallOptions::new()
+///     .request_id("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+///     .trace_id("deploy-42");
+/// assert_eq!(options.get_request_id(), Some("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    request_id: Option<String>,
+    trace_id: Option<String>,
+}
+
+impl CallOptions {
+    /// No overrides: fresh request ids, the client's trace id.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Send this `x-request-id` (on every attempt of this call) instead of a
+    /// fresh one per attempt.
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// Send this `x-trace-id` instead of the client's.
+    pub fn trace_id(mut self, id: impl Into<String>) -> Self {
+        self.trace_id = Some(id.into());
+        self
+    }
+
+    /// The request id this call will send, if one was chosen.
+    pub fn get_request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// The trace id this call will send, if one was chosen.
+    pub fn get_trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+}
+
+/// What the transport did for one call.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// Attempts sent.
+    pub attempts: u32,
+    /// The `x-request-id` of the last attempt.
+    pub request_id: Option<String>,
+    /// The time limit of the last attempt and its full value (an attempt cut
+    /// short by the operation's deadline reports the operation limit).
+    pub limit: Option<(crate::error::TimeoutKind, std::time::Duration)>,
+    /// The client's connect limit.
+    pub connect_timeout: Option<std::time::Duration>,
+    /// An error the transport met that the generated code cannot carry (a
+    /// token that could not be had, a time limit); it wins over what the
+    /// generated code reports.
+    pub failure: Option<crate::Error>,
+}
+
+/// One call's options and record, shared with the transport through a task-local.
+#[derive(Debug, Default)]
+pub(crate) struct Call {
+    pub options: CallOptions,
+    pub record: Mutex<CallRecord>,
+}
+
+impl Call {
+    pub fn new(options: CallOptions) -> Arc<Self> {
+        Arc::new(Self {
+            options,
+            record: Mutex::default(),
+        })
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut CallRecord)) {
+        // A poisoned lock only means a panic elsewhere; the record is still usable.
+        let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut record);
+    }
+
+    /// Takes the record out (the call is over).
+    pub fn take_record(&self) -> CallRecord {
+        std::mem::take(&mut *self.record.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Runs `fut` with `call` as the current call.
+    pub async fn scope<F: Future>(call: Arc<Call>, fut: F) -> F::Output {
+        CURRENT.scope(call, fut).await
+    }
+
+    /// The call being run, or a fresh one (for requests made through the
+    /// generated client's own `send()`).
+    pub fn current() -> Arc<Call> {
+        CURRENT.try_with(Arc::clone).unwrap_or_default()
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Call>;
+}

@@ -1,0 +1,171 @@
+//! When and how long to wait before trying a request again.
+
+use std::time::{Duration, SystemTime};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+/// Which failures are retried, how often, and how long to wait in between.
+///
+/// Retried: 429, 502, 503 and 504 answers and transport errors, for idempotent
+/// methods (GET, PUT, PATCH, DELETE, HEAD, OPTIONS). A POST is retried only
+/// when its connection could not be made, so the server never saw it. The wait
+/// grows exponentially with full jitter; a `Retry-After` from the server
+/// (seconds or an HTTP date) is honoured instead when it is at most
+/// [`max_retry_after`](Self::max_retry_after), and ends the retries when it is
+/// longer. Every attempt sends a fresh `x-request-id`.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_images::RetryPolicy;
+///
+/// let default = RetryPolicy::default();
+/// assert_eq!(default.max_attempts(), 3);
+///
+/// let patient = RetryPolicy::default()
+///     .with_max_attempts(6)
+///     .with_initial_backoff(Duration::from_millis(500));
+/// assert_eq!(patient.max_attempts(), 6);
+/// assert_eq!(RetryPolicy::disabled().max_attempts(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 attempts in total, back-off from 200 ms up to 5 s, `Retry-After`
+    /// honoured up to 30 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in total, the first included (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The first back-off (before jitter); each further one doubles.
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest back-off.
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The longest `Retry-After` that is waited for; a longer one ends the
+    /// retries and the error reports it.
+    pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// Attempts in total.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The longest `Retry-After` that is waited for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// The back-off delays between attempts, jittered.
+    pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        let first = self.initial_backoff;
+        ExponentialBuilder::default()
+            .with_min_delay(first)
+            .with_max_delay(self.max_backoff.max(first))
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build()
+            // backon's jitter adds up to one delay; halve for a wait in [d/2, d).
+            .map(|d| d / 2)
+    }
+}
+
+/// Whether an answer with this status is worth another attempt.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// The server's `Retry-After`, as seconds or as an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+
+        let later = SystemTime::now() + Duration::from_secs(120);
+        headers.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let got = retry_after(&headers).unwrap();
+        assert!(
+            got > Duration::from_secs(110) && got <= Duration::from_secs(120),
+            "{got:?}"
+        );
+
+        headers.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(
+            retry_after(&headers),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
+
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_capped() {
+        let policy = RetryPolicy::default()
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(800));
+        let delays: Vec<Duration> = policy.backoff().take(8).collect();
+        for d in &delays {
+            assert!(*d <= Duration::from_millis(800), "{delays:?}");
+        }
+        assert!(
+            delays[0] >= Duration::from_millis(50) && delays[0] < Duration::from_millis(100),
+            "{delays:?}"
+        );
+        assert!(delays[7] >= Duration::from_millis(400), "{delays:?}");
+    }
+}

@@ -1,0 +1,362 @@
+//! The path every request of every provider takes.
+//!
+//! The generated clients carry a [`Transport`] as their inner value and call it
+//! through progenitor's `ClientHooks`: `pre` puts the bearer token on the
+//! request, `exec` sends it: a fresh `x-request-id` per attempt (unless the
+//! caller chose one), the trace id, the per-attempt and whole-operation time
+//! limits, retries with back-off, one token refresh after a 401, and a tracing
+//! span. What it did is recorded for the running call (see
+//! [`crate::request_id`]) so that responses and errors can report it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::auth::{TokenSource, bearer_header};
+use crate::error::TimeoutKind;
+use crate::request_id::{Call, REQUEST_ID_HEADER, TRACE_ID_HEADER, new_request_id};
+use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
+
+/// Time limits of a client.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_images::Timeouts;
+///
+/// let t = Timeouts::default().with_attempt(Duration::from_secs(10));
+/// assert_eq!(t.attempt(), Some(Duration::from_secs(10)));
+/// assert_eq!(t.connect(), Some(Duration::from_secs(10)));
+/// assert_eq!(t.operation(), Some(Duration::from_secs(120)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    connect: Option<Duration>,
+    attempt: Option<Duration>,
+    operation: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    /// Connect 10 s, one attempt 30 s, a whole operation (retries and their
+    /// waits included) 120 s.
+    fn default() -> Self {
+        Self {
+            connect: Some(Duration::from_secs(10)),
+            attempt: Some(Duration::from_secs(30)),
+            operation: Some(Duration::from_secs(120)),
+        }
+    }
+}
+
+impl Timeouts {
+    /// No limits at all.
+    pub fn none() -> Self {
+        Self {
+            connect: None,
+            attempt: None,
+            operation: None,
+        }
+    }
+    /// Limit on establishing a connection.
+    pub fn with_connect(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.connect = limit.into();
+        self
+    }
+    /// Limit on one attempt: sending the request and reading the whole response.
+    pub fn with_attempt(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.attempt = limit.into();
+        self
+    }
+    /// Limit on a whole operation, retries and back-off included.
+    pub fn with_operation(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.operation = limit.into();
+        self
+    }
+    /// The connect limit.
+    pub fn connect(&self) -> Option<Duration> {
+        self.connect
+    }
+    /// The per-attempt limit.
+    pub fn attempt(&self) -> Option<Duration> {
+        self.attempt
+    }
+    /// The whole-operation limit.
+    pub fn operation(&self) -> Option<Duration> {
+        self.operation
+    }
+}
+
+/// The shared request pipeline of a client (the generated client's inner value).
+///
+/// Built by the providers' client builders; cheap to clone. Its `Debug` shows
+/// the settings, never a secret.
+#[derive(Clone)]
+pub struct Transport(Arc<Settings>);
+
+pub(crate) struct Settings {
+    pub auth: Option<Arc<dyn TokenSource>>,
+    pub trace_id: Option<HeaderValue>,
+    pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("auth", &self.0.auth)
+            .field("trace_id", &self.0.trace_id)
+            .field("retry", &self.0.retry)
+            .field("timeouts", &self.0.timeouts)
+            .finish()
+    }
+}
+
+/// What one attempt ended in.
+enum Outcome {
+    Done,
+    RetryAfter(Duration),
+    RefreshToken,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self(Arc::new(settings))
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.0.retry
+    }
+
+    /// The time limits.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.0.timeouts
+    }
+
+    /// progenitor's `pre` hook: the bearer token of the first attempt.
+    pub async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &progenitor_client::OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        if let Err(e) = self.authorize(request, false).await {
+            let message = e.to_string();
+            Call::current().update(|r| r.failure = Some(e));
+            return Err(progenitor_client::Error::Custom(message));
+        }
+        Ok(())
+    }
+
+    async fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+        force_refresh: bool,
+    ) -> Result<(), crate::Error> {
+        if let Some(auth) = &self.0.auth {
+            let token = auth.token(force_refresh).await?;
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, bearer_header(&token)?);
+        }
+        Ok(())
+    }
+
+    /// progenitor's `exec` hook: sends the request, with retries.
+    pub async fn exec(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        info: &progenitor_client::OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::info_span!(
+            "cloud_images.request",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        self.send_with_retries(client, request).instrument(span).await
+    }
+
+    async fn send_with_retries(
+        &self,
+        client: &reqwest::Client,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        let settings = &*self.0;
+        let call = Call::current();
+        let started = Instant::now();
+        let deadline = settings.timeouts.operation.map(|d| (started + d, d));
+        let span = tracing::Span::current();
+
+        // The caller's request id (a generated builder parameter or the call's
+        // options) is kept on every attempt; otherwise each attempt gets a fresh one.
+        let chosen_id = request
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| call.options.get_request_id().map(str::to_owned));
+        if !request.headers().contains_key(TRACE_ID_HEADER) {
+            let trace = match call.options.get_trace_id() {
+                Some(t) => HeaderValue::try_from(t).ok(),
+                None => settings.trace_id.clone(),
+            };
+            if let Some(trace) = trace {
+                request.headers_mut().insert(TRACE_ID_HEADER, trace);
+            }
+        }
+        let retryable_method = matches!(
+            *request.method(),
+            Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
+        );
+        // A request with a streaming body cannot be sent twice.
+        let max_attempts = if request.try_clone().is_some() {
+            settings.retry.max_attempts()
+        } else {
+            1
+        };
+        let mut backoff = settings.retry.backoff();
+        let mut refreshed = false;
+        let mut force_refresh = false;
+        let mut retries = 0;
+        let mut attempt = 0;
+        let mut template = Some(request);
+        let mut previous: Option<reqwest::Result<reqwest::Response>> = None;
+
+        loop {
+            attempt += 1;
+            let template_ref = template
+                .as_ref()
+                .expect("the template is only taken for the last attempt");
+            let mut req = match template_ref.try_clone() {
+                Some(req) => req,
+                None => template.take().expect("checked above"),
+            };
+            if attempt > 1 {
+                if let Err(e) = self.authorize(&mut req, force_refresh).await {
+                    call.update(|r| r.failure = Some(e));
+                    // Report what the previous attempt got.
+                    return previous
+                        .take()
+                        .expect("an attempt after the first has a previous result");
+                }
+                force_refresh = false;
+            }
+            let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
+            if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {
+                req.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+
+            // The attempt's limit, cut short by the operation's deadline.
+            let remaining = deadline.map(|(at, total)| (at.saturating_duration_since(Instant::now()), total));
+            let limit = match (settings.timeouts.attempt, remaining) {
+                (Some(a), Some((left, total))) if left < a => Some((TimeoutKind::Operation, left, total)),
+                (None, Some((left, total))) => Some((TimeoutKind::Operation, left, total)),
+                (Some(a), _) => Some((TimeoutKind::Attempt, a, a)),
+                (None, None) => None,
+            };
+            if let Some((_, d, _)) = limit {
+                *req.timeout_mut() = Some(d);
+            }
+            call.update(|r| {
+                r.attempts = attempt;
+                r.request_id = Some(request_id.clone());
+                r.limit = limit.map(|(kind, _, total)| (kind, total));
+                r.connect_timeout = settings.timeouts.connect;
+            });
+            span.record("attempt", attempt);
+            span.record("request_id", request_id.as_str());
+
+            let result = client.execute(req).await;
+            let outcome = match &result {
+                Ok(resp) => {
+                    let status = resp.status();
+                    tracing::debug!(attempt, request_id, status = status.as_u16(), "attempt answered");
+                    if status == StatusCode::UNAUTHORIZED
+                        && !refreshed
+                        && settings.auth.as_ref().is_some_and(|a| a.can_refresh())
+                    {
+                        Outcome::RefreshToken
+                    } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
+                        match retry_after(resp.headers()) {
+                            Some(wait) if wait > settings.retry.max_retry_after() => {
+                                tracing::debug!(?wait, "Retry-After is longer than the cap; not retrying");
+                                Outcome::Done
+                            }
+                            Some(wait) => Outcome::RetryAfter(wait),
+                            None => Outcome::RetryAfter(backoff.next().unwrap_or_default()),
+                        }
+                    } else {
+                        Outcome::Done
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(attempt, request_id, error = %e, "attempt failed");
+                    let may_retry = e.is_connect() || retryable_method;
+                    if may_retry && retries + 1 < max_attempts {
+                        Outcome::RetryAfter(backoff.next().unwrap_or_default())
+                    } else {
+                        Outcome::Done
+                    }
+                }
+            };
+            let wait = match outcome {
+                Outcome::Done => None,
+                Outcome::RefreshToken => {
+                    refreshed = true;
+                    force_refresh = true;
+                    Some(Duration::ZERO)
+                }
+                Outcome::RetryAfter(wait) => {
+                    retries += 1;
+                    Some(wait)
+                }
+            };
+            // No time left for the wait and another attempt: stop here.
+            let wait = wait.filter(|w| deadline.is_none_or(|(at, _)| Instant::now() + *w < at));
+            let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
+                if let Ok(resp) = &result {
+                    span.record("status", resp.status().as_u16());
+                }
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+                return result;
+            };
+            tracing::info!(attempt, ?wait, "retrying");
+            previous = Some(result);
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Implements progenitor's `ClientHooks` for a generated client whose inner
+/// value is a [`Transport`].
+macro_rules! impl_client_hooks {
+    ($client:ty) => {
+        impl ::progenitor_client::ClientHooks<$crate::transport::Transport> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                self.inner.pre(request, info).await
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                self.inner.exec(&self.client, request, info).await
+            }
+        }
+    };
+}
+pub(crate) use impl_client_hooks;

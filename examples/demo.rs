@@ -1,1 +1,223 @@
-fn main() {}
+//! A tour of the Contabo client against an in-process fake of the API: no
+//! network, no account.
+//!
+//! ```text
+//! cargo run --example demo
+//! ```
+
+#[path = "support/fake_contabo.rs"]
+mod fake;
+
+use cloud_images::contabo::{Client, Image, types};
+use cloud_images::{Execute, Paginate, PaginationOptions};
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use futures::TryStreamExt;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .bearer_token("demo-token")
+        .trace_id("demo-tour")
+        .build()?;
+    println!("Fake Contabo API at {}\n", server.base_url());
+
+    heading("1. Every image, streamed over all pages (10 a page, pages prefetched concurrently)");
+    let all: Vec<Image> = client
+        .retrieve_image_list()
+        .stream_with(PaginationOptions::default().page_size(10))
+        .try_collect()
+        .await?;
+    print_images(&all);
+    let requests = server.api_requests();
+    let ids: std::collections::HashSet<_> =
+        requests.iter().filter_map(|r| r.header("x-request-id")).collect();
+    println!(
+        "{} images in {} requests, each with its own x-request-id ({} distinct) and x-trace-id `{}`\n",
+        all.len(),
+        requests.len(),
+        ids.len(),
+        requests[0].header("x-trace-id").unwrap_or("-")
+    );
+
+    heading("2. Custom images only, newest first");
+    let custom: Vec<Image> = client
+        .retrieve_image_list()
+        .standard_image(false)
+        .order_by(vec!["creationDate:desc".to_owned()])
+        .stream()
+        .try_collect()
+        .await?;
+    print_images(&custom);
+
+    heading("3. Search `ubuntu`, first 2 only");
+    let ubuntu: Vec<Image> = client
+        .retrieve_image_list()
+        .search("ubuntu")
+        .stream_with(PaginationOptions::default().limit(2))
+        .try_collect()
+        .await?;
+    print_images(&ubuntu);
+
+    heading("4. One image");
+    let found = client
+        .retrieve_image()
+        .image_id(&custom[0].image_id)
+        .execute()
+        .await?;
+    let image = &found.data[0];
+    let mut table = new_table(&["field", "value"]);
+    for (k, v) in [
+        ("imageId", image.image_id.clone()),
+        ("name", show(&image.name)),
+        ("description", show(&image.description)),
+        ("url", show(&image.url)),
+        ("format", show(&image.format)),
+        ("status", show(&image.status)),
+        ("sizeMb", show(&image.size_mb)),
+        ("creationDate", show(&image.creation_date)),
+    ] {
+        table.add_row(vec![k.to_owned(), v]);
+    }
+    println!("{table}\nrequest id: {}\n", found.request_id().unwrap_or("-"));
+
+    heading("5. Import a custom image from a URL");
+    let created = client
+        .create_custom_image()
+        .body_map(|b| {
+            b.name("debian-13-hardened")
+                .description(Some("Debian 13 with CIS hardening".to_owned()))
+                .url("https://images.example.com/debian-13-hardened.qcow2")
+                .os_type(types::CreateCustomImageRequestOsType::Linux)
+                .version("13.2")
+        })
+        .execute()
+        .await?;
+    let id = created.data[0].image_id.clone();
+    println!(
+        "created {id} (HTTP {}, request id {})",
+        created.status(),
+        created.request_id().unwrap_or("-")
+    );
+    for _ in 0..5 {
+        let image = client.retrieve_image().image_id(&id).execute().await?;
+        let image = &image.data[0];
+        println!(
+            "  status {:<11} {:>6} of {} MB",
+            show(&image.status),
+            show(&image.uploaded_size_mb),
+            show(&image.size_mb)
+        );
+        if image.status.as_deref() == Some("downloaded") {
+            break;
+        }
+    }
+    println!();
+
+    heading("6. Rename it");
+    client
+        .update_image()
+        .image_id(&id)
+        .body_map(|b| {
+            b.name(Some("debian-13-cis".to_owned()))
+                .description(Some("Debian 13, CIS level 1".to_owned()))
+        })
+        .execute()
+        .await?;
+    let renamed = client.retrieve_image().image_id(&id).execute().await?;
+    println!("now named {}\n", show(&renamed.data[0].name));
+
+    heading("7. Custom image storage");
+    let stats = client.retrieve_custom_images_stats().execute().await?;
+    let mut table = new_table(&["images", "used MB", "free MB", "total MB"]);
+    for s in &stats.data {
+        table.add_row(vec![
+            show(&s.current_images_count),
+            show(&s.used_size_mb),
+            show(&s.free_size_mb),
+            show(&s.total_size_mb),
+        ]);
+    }
+    println!("{table}\n");
+
+    heading("8. Audit log of the new image");
+    let audits: Vec<_> = client
+        .retrieve_image_audits_list()
+        .image_id(&id)
+        .stream()
+        .try_collect()
+        .await?;
+    let mut table = new_table(&["id", "action", "username", "request id", "changes"]);
+    for a in &audits {
+        table.add_row(vec![
+            a.id.to_string(),
+            show(&a.action),
+            show(&a.username),
+            show(&a.request_id),
+            serde_json::Value::Object(a.changes.clone()).to_string(),
+        ]);
+    }
+    println!("{table}\n");
+
+    heading("9. Delete it; getting it again fails with the request id to quote");
+    let deleted = client.delete_image().image_id(&id).execute().await?;
+    println!("deleted (HTTP {})", deleted.status());
+    let err = client.retrieve_image().image_id(&id).execute().await.unwrap_err();
+    println!("error: {err}\n");
+
+    heading("10. A URL that is not .iso or .qcow2 is refused (the typed 415)");
+    let err = client
+        .create_custom_image()
+        .body_map(|b| {
+            b.name("bad")
+                .url("https://images.example.com/disk.zip")
+                .os_type(types::CreateCustomImageRequestOsType::Linux)
+                .version("1")
+        })
+        .execute()
+        .await
+        .unwrap_err();
+    println!("error: {err}");
+    Ok(())
+}
+
+fn heading(text: &str) {
+    println!("== {text}");
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
+    table
+}
+
+fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "-".to_owned(), T::to_string)
+}
+
+fn print_images(images: &[Image]) {
+    let mut table = new_table(&[
+        "name", "kind", "os", "version", "format", "status", "size MB", "image id",
+    ]);
+    for i in images {
+        table.add_row(vec![
+            show(&i.name),
+            if i.standard_image == Some(true) {
+                "standard"
+            } else {
+                "custom"
+            }
+            .to_owned(),
+            show(&i.os_type),
+            show(&i.version),
+            show(&i.format),
+            show(&i.status),
+            show(&i.size_mb),
+            i.image_id.clone(),
+        ]);
+    }
+    println!("{table}");
+}

@@ -1,0 +1,41 @@
+//! Runs the fake Contabo API (and its token endpoint) on loopback, to try the
+//! `contabo` CLI example without an account:
+//!
+//! ```text
+//! cargo run --example fake_contabo -- 127.0.0.1:8080 300 40
+//! CNTB_API=http://127.0.0.1:8080 CNTB_ACCESS_TOKEN=demo-token cargo run --example contabo -- list
+//! ```
+//!
+//! Arguments: address (default 127.0.0.1:8080), standard images (300), custom
+//! images (40). It accepts the bearer token `demo-token`, and the OAuth2 client
+//! `demo-client`/`demo-secret` with API user `api-user`/`api-pass`.
+
+#[path = "support/fake_contabo.rs"]
+mod fake;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args.first().map_or("127.0.0.1:8080", String::as_str);
+    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let config = fake::Config {
+        standard: number(1, 300),
+        custom: number(2, 40),
+        oauth: Some(fake::OAuthConfig {
+            client_id: "demo-client".into(),
+            client_secret: "demo-secret".into(),
+            username: "api-user".into(),
+            password: "api-pass".into(),
+            expires_in: 300,
+            refresh_tokens: true,
+        }),
+        ..fake::Config::default()
+    };
+    let server = fake::FakeContabo::start_on(addr, config).await;
+    println!(
+        "fake Contabo API on {} (token endpoint {})",
+        server.base_url(),
+        server.token_url()
+    );
+    tokio::signal::ctrl_c().await.ok();
+}

@@ -1,0 +1,817 @@
+//! An in-process fake of Contabo's images API and token endpoint, on loopback.
+//!
+//! Stateful (create, update and delete change what lists return), seeded with
+//! realistic standard and custom images, paginated like the real API. It
+//! records every request (method, path, query, headers, body) and the most
+//! requests it had in flight at once, can add latency, can inject faults, and
+//! checks the bearer token. Used by the demo, the tests, the benchmark and the
+//! `fake_contabo` example.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// The path of the fake token endpoint (Keycloak's, as Contabo's).
+pub const TOKEN_PATH: &str = "/auth/realms/contabo/protocol/openid-connect/token";
+
+/// How the fake behaves.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Standard images to seed.
+    pub standard: usize,
+    /// Custom images to seed.
+    pub custom: usize,
+    /// The bearer token the API accepts (`None`: any request is accepted).
+    pub token: Option<String>,
+    /// Added to every API request.
+    pub latency: Duration,
+    /// The page size when the request gives none.
+    pub default_page_size: usize,
+    /// GETs of a downloading image before it is `downloaded`.
+    pub download_polls: usize,
+    /// OAuth2 client credentials and API user the token endpoint accepts.
+    pub oauth: Option<OAuthConfig>,
+}
+
+/// What the fake token endpoint accepts and hands out.
+#[derive(Clone, Debug)]
+pub struct OAuthConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub username: String,
+    pub password: String,
+    /// `expires_in` of the tokens it issues.
+    pub expires_in: u64,
+    /// Whether it issues refresh tokens.
+    pub refresh_tokens: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            standard: 24,
+            custom: 11,
+            token: Some("demo-token".into()),
+            latency: Duration::ZERO,
+            default_page_size: 10,
+            download_polls: 3,
+            oauth: None,
+        }
+    }
+}
+
+/// One request as the fake saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn query_values(&self, key: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A canned failure for the next matching request.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// Applies to requests whose path and query contain this.
+    pub matching: String,
+    pub status: u16,
+    pub retry_after: Option<String>,
+}
+
+struct State {
+    config: Config,
+    images: Mutex<Vec<Value>>,
+    audits: Mutex<Vec<Value>>,
+    polls: Mutex<std::collections::HashMap<String, usize>>,
+    requests: Mutex<Vec<Recorded>>,
+    faults: Mutex<VecDeque<Fault>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    tokens_issued: AtomicUsize,
+    valid_tokens: Mutex<Vec<String>>,
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeContabo {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeContabo {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeContabo {
+    /// Starts on 127.0.0.1 with an ephemeral port.
+    pub async fn start(config: Config) -> Self {
+        Self::start_on("127.0.0.1:0", config).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(addr: &str, config: Config) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind the fake API");
+        let addr = listener.local_addr().expect("local address");
+        let state = Arc::new(State {
+            images: Mutex::new(seed_images(config.standard, config.custom)),
+            audits: Mutex::new(seed_audits(config.custom)),
+            config,
+            polls: Mutex::default(),
+            requests: Mutex::default(),
+            faults: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            tokens_issued: AtomicUsize::new(0),
+            valid_tokens: Mutex::default(),
+        });
+        let served = Arc::clone(&state);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = Arc::clone(&served);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(Arc::clone(&state), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The token endpoint's URL.
+    pub fn token_url(&self) -> String {
+        format!("{}{TOKEN_PATH}", self.base_url())
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// API requests (not the token endpoint) so far.
+    pub fn api_requests(&self) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path != TOKEN_PATH)
+            .collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.state.requests.lock().unwrap().clear();
+        self.state.max_in_flight.store(0, Ordering::SeqCst);
+    }
+
+    /// The most API requests that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Tokens the token endpoint issued.
+    pub fn tokens_issued(&self) -> usize {
+        self.state.tokens_issued.load(Ordering::SeqCst)
+    }
+
+    /// Makes every token issued so far invalid (as if they expired server-side).
+    pub fn revoke_tokens(&self) {
+        self.state.valid_tokens.lock().unwrap().clear();
+    }
+
+    /// All images, as the API would send them.
+    pub fn images(&self) -> Vec<Value> {
+        self.state.images.lock().unwrap().clone()
+    }
+
+    /// Answers the next request matching `fault.matching` with the fault.
+    pub fn inject(&self, fault: Fault) {
+        self.state.faults.lock().unwrap().push_back(fault);
+    }
+
+    /// Answers the next `count` requests whose path and query contain
+    /// `matching` with `status`.
+    pub fn fail_next(&self, matching: &str, status: u16, count: usize, retry_after: Option<&str>) {
+        for _ in 0..count {
+            self.inject(Fault {
+                matching: matching.to_owned(),
+                status,
+                retry_after: retry_after.map(str::to_owned),
+            });
+        }
+    }
+}
+
+struct InFlight<'a>(&'a State);
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let path = parts.uri.path().to_owned();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let query: Vec<(String, String)> = form_pairs(&raw_query);
+    state.requests.lock().unwrap().push(Recorded {
+        method: parts.method.clone(),
+        path: path.clone(),
+        query: query.clone(),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+    });
+
+    if path == TOKEN_PATH {
+        return Ok(token_endpoint(&state, &parts.method, &body));
+    }
+
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let _guard = InFlight(&state);
+    if !state.config.latency.is_zero() {
+        tokio::time::sleep(state.config.latency).await;
+    }
+
+    let target = format!("{path}?{raw_query}");
+    let fault = {
+        let mut faults = state.faults.lock().unwrap();
+        let at = faults.iter().position(|f| target.contains(&f.matching));
+        at.and_then(|i| faults.remove(i))
+    };
+    if let Some(fault) = fault {
+        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = reply(
+            status,
+            json!({"statusCode": fault.status, "message": status.canonical_reason()}),
+        );
+        if let Some(after) = fault.retry_after {
+            resp.headers_mut().insert("retry-after", after.parse().unwrap());
+        }
+        return Ok(resp);
+    }
+
+    if !authorized(&state, &parts.headers) {
+        return Ok(reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"statusCode": 401, "message": "Unauthorized"}),
+        ));
+    }
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if uuid::Uuid::parse_str(request_id).is_err() {
+        return Ok(reply(
+            StatusCode::BAD_REQUEST,
+            json!({"statusCode": 400, "message": "x-request-id must be a UUID"}),
+        ));
+    }
+
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let response = match (&parts.method, segments.as_slice()) {
+        (&Method::GET, ["v1", "compute", "images"]) => list_images(&state, &query),
+        (&Method::POST, ["v1", "compute", "images"]) => create_image(&state, &body, request_id),
+        (&Method::GET, ["v1", "compute", "images", "stats"]) => stats(&state),
+        (&Method::GET, ["v1", "compute", "images", "audits"]) => list_audits(&state, &query),
+        (&Method::GET, ["v1", "compute", "images", id]) => get_image(&state, id),
+        (&Method::PATCH, ["v1", "compute", "images", id]) => update_image(&state, id, &body, request_id),
+        (&Method::DELETE, ["v1", "compute", "images", id]) => delete_image(&state, id, request_id),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            json!({"statusCode": 404, "message": format!("Cannot {} {path}", parts.method)}),
+        ),
+    };
+    Ok(response)
+}
+
+fn authorized(state: &State, headers: &HeaderMap) -> bool {
+    let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return state.config.token.is_none() && state.config.oauth.is_none();
+    };
+    let Some(token) = auth.strip_prefix("Bearer ") else {
+        return false;
+    };
+    if state.config.token.as_deref() == Some(token) {
+        return true;
+    }
+    if state.config.oauth.is_some() {
+        return state.valid_tokens.lock().unwrap().iter().any(|t| t == token);
+    }
+    state.config.token.is_none()
+}
+
+fn token_endpoint(state: &State, method: &Method, body: &[u8]) -> Response<Full<Bytes>> {
+    let Some(oauth) = &state.config.oauth else {
+        return reply(StatusCode::NOT_FOUND, json!({"error": "not_found"}));
+    };
+    if method != Method::POST {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"error": "invalid_request"}),
+        );
+    }
+    let form = form_pairs(std::str::from_utf8(body).unwrap_or(""));
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    if get("client_id") != Some(&oauth.client_id) || get("client_secret") != Some(&oauth.client_secret) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials"}),
+        );
+    }
+    let ok = match get("grant_type") {
+        Some("password") => {
+            get("username") == Some(&oauth.username) && get("password") == Some(&oauth.password)
+        }
+        Some("refresh_token") => get("refresh_token").is_some_and(|t| t.starts_with("refresh-")),
+        _ => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type"}),
+            );
+        }
+    };
+    if !ok {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": "invalid_grant", "error_description": "Invalid user credentials"}),
+        );
+    }
+    let n = state.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
+    let token = format!("access-{n}");
+    state.valid_tokens.lock().unwrap().push(token.clone());
+    let mut body = json!({"access_token": token, "expires_in": oauth.expires_in, "token_type": "Bearer"});
+    if oauth.refresh_tokens {
+        body["refresh_token"] = json!(format!("refresh-{n}"));
+        body["refresh_expires_in"] = json!(1800);
+    }
+    reply(StatusCode::OK, body)
+}
+
+fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    resp
+}
+
+fn not_found(id: &str) -> Response<Full<Bytes>> {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"statusCode": 404, "message": format!("Entry Image not found by imageId {id}")}),
+    )
+}
+
+fn form_pairs(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, base: &str) -> Value {
+    let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let page: usize = get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let size: usize = get("size")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s >= 1)
+        .unwrap_or(default_size);
+    let total = items.len();
+    let pages = total.div_ceil(size);
+    let data: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
+    json!({
+        "_pagination": {"size": size, "totalElements": total, "totalPages": pages, "page": page},
+        "_links": {
+            "first": format!("{base}?page=1&size={size}"),
+            "self": format!("{base}?page={page}&size={size}"),
+            "last": format!("{base}?page={}&size={size}", pages.max(1)),
+        },
+        "data": data,
+    })
+}
+
+fn list_images(state: &State, query: &[(String, String)]) -> Response<Full<Bytes>> {
+    let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let mut images: Vec<Value> = state.images.lock().unwrap().clone();
+    if let Some(name) = get("name") {
+        images.retain(|i| i["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)));
+    }
+    if let Some(standard) = get("standardImage") {
+        let want = standard == "true";
+        images.retain(|i| i["standardImage"].as_bool() == Some(want));
+    }
+    if let Some(search) = get("search") {
+        let needle = search.to_lowercase();
+        images.retain(|i| {
+            ["name", "description", "osType", "version"]
+                .iter()
+                .any(|k| i[*k].as_str().is_some_and(|v| v.to_lowercase().contains(&needle)))
+        });
+    }
+    // orderBy=field:asc|desc, repeated: the first is the primary key.
+    let orders: Vec<(String, bool)> = query
+        .iter()
+        .filter(|(k, _)| k == "orderBy")
+        .map(|(_, v)| {
+            let (field, dir) = v.split_once(':').unwrap_or((v.as_str(), "asc"));
+            (field.to_owned(), dir.eq_ignore_ascii_case("desc"))
+        })
+        .collect();
+    if let Some((bad, _)) = orders
+        .iter()
+        .find(|(f, _)| !images.first().is_none_or(|i| i.get(f).is_some()))
+    {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"statusCode": 400, "message": format!("orderBy: unknown field {bad}")}),
+        );
+    }
+    images.sort_by(|a, b| {
+        for (field, desc) in &orders {
+            let ord = compare(&a[field], &b[field]);
+            let ord = if *desc { ord.reverse() } else { ord };
+            if ord.is_ne() {
+                return ord;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    reply(
+        StatusCode::OK,
+        page_of(
+            images,
+            query,
+            state.config.default_page_size,
+            "/v1/compute/images",
+        ),
+    )
+}
+
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .partial_cmp(&y.as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => a
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .cmp(&b.as_str().unwrap_or("").to_lowercase()),
+    }
+}
+
+fn get_image(state: &State, id: &str) -> Response<Full<Bytes>> {
+    let mut images = state.images.lock().unwrap();
+    let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
+        return not_found(id);
+    };
+    // A downloading image makes progress with every GET.
+    if image["status"] == "downloading" {
+        let mut polls = state.polls.lock().unwrap();
+        let n = polls.entry(id.to_owned()).or_default();
+        *n += 1;
+        let size = image["sizeMb"].as_f64().unwrap_or(0.0);
+        if *n >= state.config.download_polls {
+            image["status"] = json!("downloaded");
+            image["uploadedSizeMb"] = json!(size);
+        } else {
+            let done = size * (*n as f64) / (state.config.download_polls as f64);
+            image["uploadedSizeMb"] = json!(done.floor());
+        }
+    }
+    let mut data = image.clone();
+    data.as_object_mut().unwrap().remove("tags");
+    reply(
+        StatusCode::OK,
+        json!({"data": [data], "_links": {"self": format!("/v1/compute/images/{id}")}}),
+    )
+}
+
+fn create_image(state: &State, body: &[u8], request_id: &str) -> Response<Full<Bytes>> {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"statusCode": 400, "message": "body is not JSON"}),
+        );
+    };
+    for field in ["name", "url", "osType", "version"] {
+        if req[field].as_str().is_none_or(str::is_empty) {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"statusCode": 400, "message": format!("{field} should not be empty")}),
+            );
+        }
+    }
+    let url = req["url"].as_str().unwrap_or("");
+    let format = if url.ends_with(".qcow2") {
+        "qcow2"
+    } else if url.ends_with(".iso") {
+        "iso"
+    } else {
+        return reply(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"statusCode": 415, "message": "Unsupported Media Type: the image must be an .iso or .qcow2 image"}),
+        );
+    };
+    let mut images = state.images.lock().unwrap();
+    let id = uuid::Uuid::new_v4().to_string();
+    let size = 512.0 + (images.len() % 7) as f64 * 256.0;
+    images.push(json!({
+        "imageId": id, "tenantId": "INT", "customerId": "54321",
+        "name": req["name"], "description": req["description"].as_str().unwrap_or(""),
+        "url": url, "sizeMb": size, "uploadedSizeMb": 0, "osType": req["osType"], "version": req["version"],
+        "format": format, "status": "downloading", "errorMessage": "", "standardImage": false,
+        "creationDate": "2026-11-23T09:00:00Z", "lastModifiedDate": "2026-11-23T09:00:00Z", "tags": [],
+    }));
+    audit(state, &id, "CREATED", request_id, json!({"name": req["name"]}));
+    reply(
+        StatusCode::CREATED,
+        json!({"data": [{"tenantId": "INT", "customerId": "54321", "imageId": id}],
+               "_links": {"self": format!("/v1/compute/images/{id}")}}),
+    )
+}
+
+fn update_image(state: &State, id: &str, body: &[u8], request_id: &str) -> Response<Full<Bytes>> {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"statusCode": 400, "message": "body is not JSON"}),
+        );
+    };
+    let mut images = state.images.lock().unwrap();
+    let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
+        return not_found(id);
+    };
+    if image["standardImage"] == true {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({"statusCode": 403, "message": "Standard images cannot be modified"}),
+        );
+    }
+    let prev = json!({"name": image["name"], "description": image["description"]});
+    for field in ["name", "description"] {
+        if let Some(v) = req.get(field).filter(|v| v.is_string()) {
+            image[field] = v.clone();
+        }
+    }
+    image["lastModifiedDate"] = json!("2026-11-23T09:30:00Z");
+    let new = json!({"name": image["name"], "description": image["description"]});
+    drop(images);
+    audit(
+        state,
+        id,
+        "UPDATED",
+        request_id,
+        json!({"prev": prev, "new": new}),
+    );
+    reply(
+        StatusCode::OK,
+        json!({"data": [{"tenantId": "INT", "customerId": "54321", "imageId": id}],
+               "_links": {"self": format!("/v1/compute/images/{id}")}}),
+    )
+}
+
+fn delete_image(state: &State, id: &str, request_id: &str) -> Response<Full<Bytes>> {
+    let mut images = state.images.lock().unwrap();
+    let Some(at) = images.iter().position(|i| i["imageId"] == id) else {
+        return not_found(id);
+    };
+    if images[at]["standardImage"] == true {
+        return reply(
+            StatusCode::FORBIDDEN,
+            json!({"statusCode": 403, "message": "Standard images cannot be deleted"}),
+        );
+    }
+    images.remove(at);
+    drop(images);
+    audit(state, id, "DELETED", request_id, json!({}));
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    resp
+}
+
+fn stats(state: &State) -> Response<Full<Bytes>> {
+    let images = state.images.lock().unwrap();
+    let custom: Vec<&Value> = images.iter().filter(|i| i["standardImage"] == false).collect();
+    let used: f64 = custom.iter().filter_map(|i| i["sizeMb"].as_f64()).sum();
+    let total = 102_400.0;
+    reply(
+        StatusCode::OK,
+        json!({"data": [{"tenantId": "INT", "customerId": "54321", "currentImagesCount": custom.len(),
+                          "totalSizeMb": total, "usedSizeMb": used, "freeSizeMb": total - used}],
+               "_links": {"self": "/v1/compute/images/stats"}}),
+    )
+}
+
+fn audit(state: &State, id: &str, action: &str, request_id: &str, changes: Value) {
+    let mut audits = state.audits.lock().unwrap();
+    let n = audits.len() + 1;
+    audits.push(json!({
+        "id": n, "action": action, "timestamp": "2026-11-23T09:00:00Z", "tenantId": "INT",
+        "customerId": "54321", "changedBy": "c4c800ff-e524-47dd-9543-71dfc8b91113", "username": "api-user",
+        "requestId": request_id, "traceId": "", "imageId": id, "changes": changes,
+    }));
+}
+
+fn list_audits(state: &State, query: &[(String, String)]) -> Response<Full<Bytes>> {
+    let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let mut audits: Vec<Value> = state.audits.lock().unwrap().clone();
+    for key in ["imageId", "requestId", "changedBy"] {
+        if let Some(want) = get(key) {
+            audits.retain(|a| a[key] == want);
+        }
+    }
+    reply(
+        StatusCode::OK,
+        page_of(
+            audits,
+            query,
+            state.config.default_page_size,
+            "/v1/compute/images/audits",
+        ),
+    )
+}
+
+const STANDARD: &[(&str, &str, &str, &str)] = &[
+    (
+        "ubuntu-24.04",
+        "Ubuntu 24.04 LTS (Noble Numbat)",
+        "Linux",
+        "24.04",
+    ),
+    (
+        "ubuntu-22.04",
+        "Ubuntu 22.04 LTS (Jammy Jellyfish)",
+        "Linux",
+        "22.04",
+    ),
+    ("ubuntu-20.04", "Ubuntu 20.04 LTS (Focal Fossa)", "Linux", "20.04"),
+    ("debian-13", "Debian 13 (Trixie)", "Linux", "13"),
+    ("debian-12", "Debian 12 (Bookworm)", "Linux", "12"),
+    ("debian-11", "Debian 11 (Bullseye)", "Linux", "11"),
+    ("rockylinux-9", "Rocky Linux 9", "Linux", "9"),
+    ("almalinux-9", "AlmaLinux 9", "Linux", "9"),
+    ("almalinux-8", "AlmaLinux 8", "Linux", "8"),
+    ("centos-stream-9", "CentOS Stream 9", "Linux", "9"),
+    ("fedora-41", "Fedora 41 Server", "Linux", "41"),
+    ("opensuse-leap-15.6", "openSUSE Leap 15.6", "Linux", "15.6"),
+    ("archlinux", "Arch Linux (rolling)", "Linux", "2026.11.01"),
+    ("freebsd-14", "FreeBSD 14.2", "Linux", "14.2"),
+    (
+        "windows-server-2022-standard",
+        "Windows Server 2022 Standard",
+        "Windows",
+        "2022",
+    ),
+    (
+        "windows-server-2019-standard",
+        "Windows Server 2019 Standard",
+        "Windows",
+        "2019",
+    ),
+];
+
+const CUSTOM: &[(&str, &str, &str)] = &[
+    ("app-base", "Base image for the app servers", "qcow2"),
+    ("ci-runner", "CI runner with Docker preinstalled", "qcow2"),
+    ("pfsense", "pfSense firewall installer", "iso"),
+    ("k8s-node", "Kubernetes worker node", "qcow2"),
+    ("rescue", "Rescue system", "iso"),
+];
+
+/// Deterministic, realistic images: standard ones first, then custom ones.
+pub fn seed_images(standard: usize, custom: usize) -> Vec<Value> {
+    let mut images = Vec::with_capacity(standard + custom);
+    for i in 0..standard {
+        let (name, description, os, version) = STANDARD[i % STANDARD.len()];
+        let round = i / STANDARD.len();
+        let name = if round == 0 {
+            name.to_owned()
+        } else {
+            format!("{name}-r{round}")
+        };
+        let day = 1 + (i % 28);
+        images.push(json!({
+            "imageId": format!("{:08x}-0000-4000-8000-{:012x}", 0x5d000000u32 + i as u32, i),
+            "tenantId": "INT", "customerId": "54321", "name": name, "description": description,
+            "url": "", "sizeMb": 2048 + (i % 5) * 512, "uploadedSizeMb": 0, "osType": os, "version": version,
+            "format": "qcow2", "status": "available", "errorMessage": "", "standardImage": true,
+            "creationDate": format!("2026-0{}-{day:02}T08:00:00Z", 1 + i % 9),
+            "lastModifiedDate": format!("2026-0{}-{day:02}T08:00:00Z", 1 + i % 9),
+            "tags": [],
+        }));
+    }
+    for i in 0..custom {
+        let (name, description, format) = CUSTOM[i % CUSTOM.len()];
+        let name = format!("{name}-v{}", 1 + i / CUSTOM.len());
+        let day = 1 + (i % 28);
+        let (status, error) = if i % 9 == 8 {
+            (
+                "error",
+                "Error downloading image from provided URL: 404 Not Found",
+            )
+        } else {
+            ("downloaded", "")
+        };
+        images.push(json!({
+            "imageId": format!("{:08x}-1111-4111-9111-{:012x}", 0xc0000000u32 + i as u32, i),
+            "tenantId": "INT", "customerId": "54321", "name": name, "description": description,
+            "url": format!("https://images.example.com/{name}.{format}"),
+            "sizeMb": 700 + (i % 4) * 300, "uploadedSizeMb": if status == "error" { 0 } else { 700 + (i % 4) * 300 },
+            "osType": "Linux", "version": format!("1.{i}"), "format": format, "status": status,
+            "errorMessage": error, "standardImage": false,
+            "creationDate": format!("2026-10-{day:02}T12:00:00Z"), "lastModifiedDate": format!("2026-11-{day:02}T12:00:00Z"),
+            "tags": if i % 3 == 0 { json!([{"tagId": 7, "tagName": "production"}]) } else { json!([]) },
+        }));
+    }
+    images
+}
+
+fn seed_audits(custom: usize) -> Vec<Value> {
+    (0..custom)
+        .map(|i| {
+            json!({
+                "id": i + 1, "action": "CREATED", "timestamp": format!("2026-10-{:02}T12:00:00Z", 1 + i % 28),
+                "tenantId": "INT", "customerId": "54321", "changedBy": "c4c800ff-e524-47dd-9543-71dfc8b91113",
+                "username": "api-user", "requestId": format!("0000000{i}-aaaa-4aaa-8aaa-aaaaaaaaaaaa"),
+                "traceId": "", "imageId": format!("{:08x}-1111-4111-9111-{:012x}", 0xc0000000u32 + i as u32, i),
+                "changes": {"name": format!("image-{i}")},
+            })
+        })
+        .collect()
+}

@@ -22,8 +22,8 @@ enum Patch {
     /// Decode a response schema tolerantly: only `required` stays required (so
     /// a null or missing field becomes `None`), and `enum`, `minLength`,
     /// `maxLength` and `pattern` are dropped from its properties (so a value the
-    /// spec does not list decodes as a plain string). The real API sends nulls
-    /// and values the spec does not list.
+    /// spec does not list decodes as a plain string); its lists become
+    /// nullable. The real API sends nulls and values the spec does not list.
     Tolerant {
         schema: &'static str,
         required: &'static [&'static str],
@@ -140,7 +140,8 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type(quote_path("crate::transport::Transport")?)
-        .with_hooks(progenitor::HooksMode::Expected);
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_derive("PartialEq");
     let mut generator = progenitor::Generator::new(&settings);
 
     // progenitor panics on some specs it does not support (e.g. several
@@ -211,12 +212,23 @@ fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
             if let Some(missing) = required.iter().find(|r| !props.contains_key(**r)) {
                 return Err(format!("patch Tolerant({schema}): no property `{missing}`"));
             }
-            let required: Vec<Value> = required.iter().map(|r| Value::from(*r)).collect();
-            node.insert("required".into(), Value::Array(required));
+            node.insert(
+                "required".into(),
+                required.iter().map(|r| Value::from(*r)).collect(),
+            );
             if let Some(props) = node.get_mut("properties").and_then(Value::as_object_mut) {
-                for prop in props.values_mut().filter_map(Value::as_object_mut) {
+                for (name, prop) in props.iter_mut() {
+                    let Some(prop) = prop.as_object_mut() else {
+                        continue;
+                    };
                     for key in ["enum", "minLength", "maxLength", "pattern"] {
                         prop.remove(key);
+                    }
+                    // An optional list sent as `null` decodes as `None`.
+                    if prop.get("type").and_then(Value::as_str) == Some("array")
+                        && !required.contains(&name.as_str())
+                    {
+                        prop.insert("nullable".into(), Value::Bool(true));
                     }
                 }
             }

@@ -1,1 +1,433 @@
-fn main() {}
+//! A small CLI for Contabo's images API.
+//!
+//! ```text
+//! export CNTB_ACCESS_TOKEN=...            # a bearer token
+//! cargo run --example contabo -- list --custom --order-by name:asc
+//! cargo run --example contabo -- create --name debian-13 --url https://example.com/d.qcow2 --os-type Linux --version 13
+//! ```
+//!
+//! Environment: `CNTB_API` (default `https://api.contabo.com`),
+//! `CNTB_ACCESS_TOKEN`, `CNTB_TRACE_ID` (optional). With `--json`, `list` and
+//! `audits` print one JSON object per line, the others one object, with the
+//! API's field names. Errors go to stderr with status, message and request id.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cloud_images::contabo::{Client, types};
+use cloud_images::{Execute, Paginate, PaginationOptions};
+use comfy_table::{Table, presets::NOTHING};
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "contabo", about = "Manage Contabo VM images", version)]
+struct Cli {
+    /// API base URL.
+    #[arg(
+        long,
+        env = "CNTB_API",
+        default_value = "https://api.contabo.com",
+        global = true
+    )]
+    api: String,
+    /// Bearer token.
+    #[arg(long, env = "CNTB_ACCESS_TOKEN", hide_env_values = true, global = true)]
+    access_token: Option<String>,
+    /// An x-trace-id for every request.
+    #[arg(long, env = "CNTB_TRACE_ID", global = true)]
+    trace_id: Option<String>,
+    /// Log each request (operation, status, request id, attempt) to stderr; -vv for more.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List standard and custom images.
+    List {
+        /// Only images with this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only standard images.
+        #[arg(long, conflicts_with = "custom")]
+        standard: bool,
+        /// Only custom images.
+        #[arg(long)]
+        custom: bool,
+        /// Full-text search.
+        #[arg(long)]
+        search: Option<String>,
+        /// FIELD:asc|desc; repeat for more keys.
+        #[arg(long = "order-by", value_parser = parse_order)]
+        order_by: Vec<String>,
+        /// Items per page request.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+        page_size: u64,
+        /// Stop after this many images.
+        #[arg(long)]
+        limit: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one image.
+    Get {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a custom image from a URL (.iso or .qcow2).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long, value_enum)]
+        os_type: OsType,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an image or change its description.
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a custom image.
+    Delete { id: String },
+    /// Storage used by custom images.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The images audit log.
+    Audits {
+        /// Only entries of this image.
+        #[arg(long)]
+        image_id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OsType {
+    #[value(name = "Linux")]
+    Linux,
+    #[value(name = "Windows")]
+    Windows,
+}
+
+fn parse_order(s: &str) -> Result<String, String> {
+    match s.split_once(':') {
+        Some((field, dir))
+            if !field.is_empty() && ["asc", "desc"].contains(&dir.to_ascii_lowercase().as_str()) =>
+        {
+            Ok(s.to_owned())
+        }
+        _ => Err(format!("`{s}` is not FIELD:asc or FIELD:desc")),
+    }
+}
+
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.verbose > 0 {
+        let level = if cli.verbose > 1 {
+            "cloud_images=debug"
+        } else {
+            "cloud_images=info"
+        };
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+            .with_writer(std::io::stderr)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .init();
+    }
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let mut builder = Client::builder().base_url(&cli.api);
+    match &cli.access_token {
+        Some(token) => builder = builder.bearer_token(token),
+        None => return Err("set CNTB_ACCESS_TOKEN (or --access-token) to a bearer token".into()),
+    }
+    if let Some(trace) = &cli.trace_id {
+        builder = builder.trace_id(trace);
+    }
+    let client = builder.build()?;
+
+    match cli.command {
+        Command::List {
+            name,
+            standard,
+            custom,
+            search,
+            order_by,
+            page_size,
+            limit,
+            json,
+        } => {
+            let mut request = client.retrieve_image_list();
+            if let Some(name) = name {
+                request = request.name(name);
+            }
+            if standard || custom {
+                request = request.standard_image(standard);
+            }
+            if let Some(search) = search {
+                request = request.search(search);
+            }
+            if !order_by.is_empty() {
+                request = request.order_by(order_by);
+            }
+            let mut options = PaginationOptions::default().page_size(page_size);
+            if let Some(limit) = limit {
+                options = options.limit(limit);
+            }
+            let images = request.stream_with(options);
+            print_stream(
+                images,
+                json,
+                &[
+                    "IMAGE ID", "NAME", "KIND", "OS", "VERSION", "FORMAT", "STATUS", "SIZE MB",
+                ],
+                |i| {
+                    vec![
+                        i.image_id.clone(),
+                        show(&i.name),
+                        kind(i.standard_image),
+                        show(&i.os_type),
+                        show(&i.version),
+                        show(&i.format),
+                        show(&i.status),
+                        show(&i.size_mb),
+                    ]
+                },
+            )
+            .await
+        }
+        Command::Get { id, json } => {
+            let found = client.retrieve_image().image_id(id).execute().await?.into_inner();
+            let image = found
+                .data
+                .into_iter()
+                .next()
+                .ok_or("the API answered with no image")?;
+            if json {
+                return print_json(&image);
+            }
+            let mut table = new_table(&["FIELD", "VALUE"]);
+            for (field, value) in [
+                ("imageId", image.image_id.clone()),
+                ("name", show(&image.name)),
+                ("description", show(&image.description)),
+                ("kind", kind(image.standard_image)),
+                ("osType", show(&image.os_type)),
+                ("version", show(&image.version)),
+                ("format", show(&image.format)),
+                ("status", show(&image.status)),
+                ("errorMessage", show(&image.error_message)),
+                ("sizeMb", show(&image.size_mb)),
+                ("uploadedSizeMb", show(&image.uploaded_size_mb)),
+                ("url", show(&image.url)),
+                ("creationDate", show(&image.creation_date)),
+                ("lastModifiedDate", show(&image.last_modified_date)),
+            ] {
+                table.add_row(vec![field.to_owned(), value]);
+            }
+            println!("{table}");
+            Ok(())
+        }
+        Command::Create {
+            name,
+            url,
+            os_type,
+            version,
+            description,
+            json,
+        } => {
+            let os_type = match os_type {
+                OsType::Linux => types::CreateCustomImageRequestOsType::Linux,
+                OsType::Windows => types::CreateCustomImageRequestOsType::Windows,
+            };
+            let created = client
+                .create_custom_image()
+                .body_map(|b| {
+                    b.name(name)
+                        .url(url)
+                        .os_type(os_type)
+                        .version(version)
+                        .description(description)
+                })
+                .execute()
+                .await?
+                .into_inner();
+            let data = created
+                .data
+                .into_iter()
+                .next()
+                .ok_or("the API answered with no image")?;
+            if json {
+                return print_json(&data);
+            }
+            println!("created image {}", data.image_id);
+            Ok(())
+        }
+        Command::Update {
+            id,
+            name,
+            description,
+            json,
+        } => {
+            if name.is_none() && description.is_none() {
+                return Err("update needs --name or --description".into());
+            }
+            let updated = client
+                .update_image()
+                .image_id(id)
+                .body_map(|b| b.name(name).description(description))
+                .execute()
+                .await?
+                .into_inner();
+            let data = updated
+                .data
+                .into_iter()
+                .next()
+                .ok_or("the API answered with no image")?;
+            if json {
+                return print_json(&data);
+            }
+            println!("updated image {}", data.image_id);
+            Ok(())
+        }
+        Command::Delete { id } => {
+            client.delete_image().image_id(&id).execute().await?;
+            println!("deleted image {id}");
+            Ok(())
+        }
+        Command::Stats { json } => {
+            let stats = client
+                .retrieve_custom_images_stats()
+                .execute()
+                .await?
+                .into_inner();
+            let data = stats
+                .data
+                .into_iter()
+                .next()
+                .ok_or("the API answered with no statistics")?;
+            if json {
+                return print_json(&data);
+            }
+            let mut table = new_table(&["IMAGES", "USED MB", "FREE MB", "TOTAL MB"]);
+            table.add_row(vec![
+                show(&data.current_images_count),
+                show(&data.used_size_mb),
+                show(&data.free_size_mb),
+                show(&data.total_size_mb),
+            ]);
+            println!("{table}");
+            Ok(())
+        }
+        Command::Audits { image_id, json } => {
+            let mut request = client.retrieve_image_audits_list();
+            if let Some(id) = image_id {
+                request = request.image_id(id);
+            }
+            print_stream(
+                request.stream(),
+                json,
+                &["ID", "TIMESTAMP", "ACTION", "IMAGE ID", "USER", "REQUEST ID"],
+                |a| {
+                    vec![
+                        a.id.to_string(),
+                        show(&a.timestamp),
+                        show(&a.action),
+                        show(&a.image_id),
+                        show(&a.username),
+                        show(&a.request_id),
+                    ]
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// Prints a stream as JSON lines (as the items come) or as one aligned table.
+/// An error mid-stream is returned after what came before it was printed.
+async fn print_stream<T: Serialize>(
+    mut items: impl Stream<Item = Result<T, cloud_images::Error>> + Unpin,
+    json: bool,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result<()> {
+    let mut table = new_table(header);
+    let mut count = 0;
+    while let Some(item) = items.next().await {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                if !json && count > 0 {
+                    println!("{table}");
+                }
+                return Err(e.into());
+            }
+        };
+        count += 1;
+        if json {
+            println!("{}", serde_json::to_string(&item)?);
+        } else {
+            table.add_row(row(&item));
+        }
+    }
+    if !json {
+        println!("{table}");
+        eprintln!("{count} item(s)");
+    }
+    Ok(())
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(NOTHING).set_header(header.to_vec());
+    table
+}
+
+fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "-".to_owned(), T::to_string)
+}
+
+fn kind(standard: Option<bool>) -> String {
+    match standard {
+        Some(true) => "standard",
+        Some(false) => "custom",
+        None => "-",
+    }
+    .to_owned()
+}

@@ -47,7 +47,12 @@ async fn main() {
             let mut best = Duration::MAX;
             for _ in 0..runs {
                 let started = Instant::now();
-                let images: Vec<_> = client.retrieve_image_list().stream_with(options).try_collect().await.unwrap();
+                let images: Vec<_> = client
+                    .retrieve_image_list()
+                    .stream_with(options)
+                    .try_collect()
+                    .await
+                    .unwrap();
                 best = best.min(started.elapsed());
                 assert_eq!(images.len(), PAGES * PAGE_SIZE as usize);
             }
@@ -64,7 +69,10 @@ async fn main() {
         PAGES * PAGE_SIZE as usize,
         LATENCY.as_millis()
     );
-    println!("  sequential (concurrency 1):         {:>6} ms", sequential.as_millis());
+    println!(
+        "  sequential (concurrency 1):         {:>6} ms",
+        sequential.as_millis()
+    );
     println!(
         "  prefetched (default, concurrency {}): {:>6} ms",
         default.get_concurrency(),

@@ -6,16 +6,19 @@
 //! cargo run --example contabo -- create --name debian-13 --url https://example.com/d.qcow2 --os-type Linux --version 13
 //! ```
 //!
-//! Environment: `CNTB_API` (default `https://api.contabo.com`),
-//! `CNTB_ACCESS_TOKEN`, `CNTB_TRACE_ID` (optional). With `--json`, `list` and
+//! Environment: `CNTB_API` (default `https://api.contabo.com`), and either
+//! `CNTB_ACCESS_TOKEN` (a bearer token) or `CNTB_OAUTH2_CLIENT_ID`,
+//! `CNTB_OAUTH2_CLIENT_SECRET`, `CNTB_OAUTH2_USER`, `CNTB_OAUTH2_PASS` (and
+//! optionally `CNTB_OAUTH2_TOKEN_URL`); `CNTB_TRACE_ID` (optional). With `--json`, `list` and
 //! `audits` print one JSON object per line, the others one object, with the
 //! API's field names. Errors go to stderr with status, message and request id.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cloud_images::contabo::{Client, types};
-use cloud_images::{Execute, Paginate, PaginationOptions};
+use cloud_images::contabo::{Client, Contabo, ImageDetails, types};
+use cloud_images::wait::{Progress, WaitOptions};
+use cloud_images::{ClientBuilder, Execute, Paginate, PaginationOptions};
 use comfy_table::{Table, presets::NOTHING};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -23,19 +26,11 @@ use serde::Serialize;
 #[derive(Parser)]
 #[command(name = "contabo", about = "Manage Contabo VM images", version)]
 struct Cli {
-    /// API base URL.
-    #[arg(
-        long,
-        env = "CNTB_API",
-        default_value = "https://api.contabo.com",
-        global = true
-    )]
-    api: String,
-    /// Bearer token.
-    #[arg(long, env = "CNTB_ACCESS_TOKEN", hide_env_values = true, global = true)]
-    access_token: Option<String>,
-    /// An x-trace-id for every request.
-    #[arg(long, env = "CNTB_TRACE_ID", global = true)]
+    /// API base URL (default: $CNTB_API, else https://api.contabo.com).
+    #[arg(long, global = true)]
+    api: Option<String>,
+    /// An x-trace-id for every request (default: $CNTB_TRACE_ID).
+    #[arg(long, global = true)]
     trace_id: Option<String>,
     /// Log each request (operation, status, request id, attempt) to stderr; -vv for more.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -90,6 +85,18 @@ enum Command {
         version: String,
         #[arg(long)]
         description: Option<String>,
+        /// Wait until the image is downloaded (or failed).
+        #[arg(long)]
+        wait: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wait until a custom image is downloaded (or failed).
+    Wait {
+        id: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 1800)]
+        timeout: u64,
         #[arg(long)]
         json: bool,
     },
@@ -166,10 +173,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let mut builder = Client::builder().base_url(&cli.api);
-    match &cli.access_token {
-        Some(token) => builder = builder.bearer_token(token),
-        None => return Err("set CNTB_ACCESS_TOKEN (or --access-token) to a bearer token".into()),
+    let mut builder = ClientBuilder::<Contabo>::from_env()?;
+    if let Some(api) = &cli.api {
+        builder = builder.base_url(api);
     }
     if let Some(trace) = &cli.trace_id {
         builder = builder.trace_id(trace);
@@ -264,6 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
             os_type,
             version,
             description,
+            wait,
             json,
         } => {
             let os_type = match os_type {
@@ -287,11 +294,21 @@ async fn run(cli: Cli) -> Result<()> {
                 .into_iter()
                 .next()
                 .ok_or("the API answered with no image")?;
-            if json {
-                return print_json(&data);
+            if !wait {
+                if json {
+                    return print_json(&data);
+                }
+                println!("created image {}", data.image_id);
+                return Ok(());
             }
-            println!("created image {}", data.image_id);
-            Ok(())
+            eprintln!("created image {}", data.image_id);
+            let image = wait_for(&client, &data.image_id, WaitOptions::default()).await?;
+            report_ready(&image, json)
+        }
+        Command::Wait { id, timeout, json } => {
+            let options = WaitOptions::default().timeout(std::time::Duration::from_secs(timeout));
+            let image = wait_for(&client, &id, options).await?;
+            report_ready(&image, json)
         }
         Command::Update {
             id,
@@ -372,6 +389,53 @@ async fn run(cli: Cli) -> Result<()> {
             .await
         }
     }
+}
+
+/// Waits for an image with a progress bar on a terminal, plain progress lines
+/// otherwise.
+async fn wait_for(client: &Client, id: &str, options: WaitOptions) -> Result<ImageDetails> {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg:12} [{bar:30}] {pos}/{len} MB ({elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let on_progress = |p: &Progress| {
+        let status = p.status.clone().unwrap_or_else(|| "pending".into());
+        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.unwrap_or(0.0) as u64);
+        match &bar {
+            Some(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(status);
+            }
+            None => eprintln!("{status}: {done} of {total} MB"),
+        }
+    };
+    let result = client.wait_for_image(id, options, on_progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(result?)
+}
+
+fn report_ready(image: &ImageDetails, json: bool) -> Result<()> {
+    if json {
+        return print_json(image);
+    }
+    println!(
+        "image {} is {} ({} MB)",
+        image.image_id,
+        show(&image.status),
+        show(&image.size_mb)
+    );
+    Ok(())
 }
 
 /// Prints a stream as JSON lines (as the items come) or as one aligned table.

@@ -180,6 +180,16 @@ impl<P: Provider> ClientBuilder<P> {
                 )));
             }
         }
+        if let Some(endpoint) = self.auth.as_ref().and_then(|a| a.endpoint()) {
+            let url = reqwest::Url::parse(endpoint)
+                .map_err(|e| Error::Config(format!("token URL `{endpoint}` is not a URL: {e}")))?;
+            if url.scheme() != "https" && !self.allow_insecure_http && !is_loopback(&url) {
+                return Err(Error::Config(format!(
+                    "refusing to send credentials over plain http to {endpoint}: use https, a loopback \
+                     address, or allow_insecure_http(true)"
+                )));
+            }
+        }
         let trace_id = self
             .trace_id
             .map(|t| {

@@ -15,6 +15,7 @@
 //! | retries with back-off, `Retry-After` | [`retry`] |
 //! | time limits, the request pipeline | [`transport`] |
 //! | sending a generated builder | [`Execute`] |
+//! | waiting until a resource is ready | [`wait`] |
 //!
 //! ```no_run
 //! use cloud_images::contabo::Client;
@@ -41,6 +42,7 @@ pub mod pagination;
 pub mod request_id;
 pub mod retry;
 pub mod transport;
+pub mod wait;
 
 #[cfg(feature = "contabo")]
 pub mod contabo;

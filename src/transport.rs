@@ -143,7 +143,7 @@ impl Transport {
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        if let Err(e) = self.authorize(request, false).await {
+        if let Err(e) = self.authorize(request, None).await {
             let message = e.to_string();
             Call::current().update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
@@ -154,10 +154,10 @@ impl Transport {
     async fn authorize(
         &self,
         request: &mut reqwest::Request,
-        force_refresh: bool,
+        rejected: Option<secrecy::SecretString>,
     ) -> Result<(), crate::Error> {
         if let Some(auth) = &self.0.auth {
-            let token = auth.token(force_refresh).await?;
+            let token = auth.token(rejected).await?;
             request
                 .headers_mut()
                 .insert(AUTHORIZATION, bearer_header(&token)?);
@@ -225,7 +225,7 @@ impl Transport {
         };
         let mut backoff = settings.retry.backoff();
         let mut refreshed = false;
-        let mut force_refresh = false;
+        let mut rejected: Option<secrecy::SecretString> = None;
         let mut retries = 0;
         let mut attempt = 0;
         let mut template = Some(request);
@@ -241,14 +241,13 @@ impl Transport {
                 None => template.take().expect("checked above"),
             };
             if attempt > 1 {
-                if let Err(e) = self.authorize(&mut req, force_refresh).await {
+                if let Err(e) = self.authorize(&mut req, rejected.take()).await {
                     call.update(|r| r.failure = Some(e));
                     // Report what the previous attempt got.
                     return previous
                         .take()
                         .expect("an attempt after the first has a previous result");
                 }
-                force_refresh = false;
             }
             let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
             if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {
@@ -275,6 +274,12 @@ impl Transport {
             span.record("attempt", attempt);
             span.record("request_id", request_id.as_str());
 
+            let sent_token = req
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(|t| secrecy::SecretString::from(t.to_owned()));
             let result = client.execute(req).await;
             let outcome = match &result {
                 Ok(resp) => {
@@ -312,7 +317,7 @@ impl Transport {
                 Outcome::Done => None,
                 Outcome::RefreshToken => {
                     refreshed = true;
-                    force_refresh = true;
+                    rejected = sent_token;
                     Some(Duration::ZERO)
                 }
                 Outcome::RetryAfter(wait) => {

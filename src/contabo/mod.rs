@@ -50,10 +50,12 @@ mod generated {
 
 pub use generated::{Client, builder, types};
 
+use crate::auth::PasswordGrant;
 use crate::client::{ClientBuilder, Provider};
 use crate::execute::impl_execute;
 use crate::pagination::{self, Page, PageSource, Paginate, PaginationOptions};
 use crate::transport::{Transport, impl_client_hooks};
+use crate::wait::{self, Progress, State, WaitOptions};
 use crate::{Error, Execute};
 use futures::stream::BoxStream;
 
@@ -95,6 +97,127 @@ impl Client {
     /// The client's request pipeline (retry policy, time limits).
     pub fn transport(&self) -> &Transport {
         &self.inner
+    }
+}
+
+impl Client {
+    /// Waits until a custom image has been downloaded (`Ready`) or failed
+    /// (`Error::Wait` with the API's `errorMessage`), polling with growing
+    /// intervals; `on_progress` sees each pending state (`uploadedSizeMb` of
+    /// `sizeMb`). Gives up with [`Error::Timeout`] after the options' timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &cloud_images::contabo::Client) -> Result<(), cloud_images::Error> {
+    /// use cloud_images::wait::WaitOptions;
+    ///
+    /// let image = client
+    ///     .wait_for_image("d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4", WaitOptions::default(), |p| {
+    ///         println!("{:?} {:?}/{:?} MB", p.status, p.done, p.total)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_image(
+        &self,
+        image_id: &str,
+        options: WaitOptions,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<ImageDetails, Error> {
+        let what = format!("image {image_id}");
+        wait::until(
+            &what,
+            options,
+            || async {
+                let found = self
+                    .retrieve_image()
+                    .image_id(image_id)
+                    .execute()
+                    .await?
+                    .into_inner();
+                let image = found.data.into_iter().next().ok_or_else(|| Error::Decode {
+                    operation: "retrieve_image".into(),
+                    path: "data".into(),
+                    message: "the API answered with no image".into(),
+                    request_id: None,
+                })?;
+                Ok(image_state(image))
+            },
+            on_progress,
+        )
+        .await
+    }
+}
+
+/// Contabo's image statuses: `downloaded` (custom) and `available`
+/// (standard) are usable; `error` and `failed` are final; anything else
+/// (`downloading`, `pending`, ...) is still on its way.
+fn image_state(image: ImageDetails) -> State<ImageDetails> {
+    let status = image.status.as_deref().unwrap_or("").to_ascii_lowercase();
+    match status.as_str() {
+        "downloaded" | "available" | "ready" => State::Ready(image),
+        "error" | "failed" => State::Failed(
+            image
+                .error_message
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| format!("status `{status}` without an error message")),
+        ),
+        _ => State::Pending(Progress::new(image.status, image.uploaded_size_mb, image.size_mb)),
+    }
+}
+
+/// The OAuth2 token URL Contabo's CLI and Terraform provider use.
+pub const DEFAULT_TOKEN_URL: &str =
+    "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token";
+
+impl ClientBuilder<Contabo> {
+    /// A builder configured from the environment, with the names Contabo's CLI
+    /// and Terraform provider use: `CNTB_API` (base URL), and either
+    /// `CNTB_ACCESS_TOKEN` (a ready token; it wins when set) or
+    /// `CNTB_OAUTH2_CLIENT_ID`, `CNTB_OAUTH2_CLIENT_SECRET`, `CNTB_OAUTH2_USER`,
+    /// `CNTB_OAUTH2_PASS` and optionally `CNTB_OAUTH2_TOKEN_URL` (an OAuth2
+    /// password grant). A missing variable is named in the error.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with another source of variables.
+    ///
+    /// ```
+    /// use cloud_images::contabo::Client;
+    ///
+    /// let vars = [("CNTB_OAUTH2_CLIENT_ID", "id"), ("CNTB_OAUTH2_USER", "me@example.com")];
+    /// let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let err = cloud_images::ClientBuilder::<cloud_images::contabo::Contabo>::from_lookup(lookup).unwrap_err();
+    /// assert!(err.to_string().contains("CNTB_OAUTH2_CLIENT_SECRET is not set"));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let mut builder = Client::builder();
+        if let Some(api) = get("CNTB_API") {
+            builder = builder.base_url(api);
+        }
+        if let Some(trace) = get("CNTB_TRACE_ID") {
+            builder = builder.trace_id(trace);
+        }
+        if let Some(token) = get("CNTB_ACCESS_TOKEN") {
+            return Ok(builder.bearer_token(token));
+        }
+        let need = |name: &str| {
+            get(name).ok_or_else(|| {
+                Error::Config(format!(
+                    "{name} is not set (set CNTB_ACCESS_TOKEN, or all of CNTB_OAUTH2_CLIENT_ID, \
+                     CNTB_OAUTH2_CLIENT_SECRET, CNTB_OAUTH2_USER and CNTB_OAUTH2_PASS)"
+                ))
+            })
+        };
+        let grant = PasswordGrant::new(
+            get("CNTB_OAUTH2_TOKEN_URL").unwrap_or_else(|| DEFAULT_TOKEN_URL.to_owned()),
+            need("CNTB_OAUTH2_CLIENT_ID")?,
+            need("CNTB_OAUTH2_CLIENT_SECRET")?,
+            need("CNTB_OAUTH2_USER")?,
+            need("CNTB_OAUTH2_PASS")?,
+        );
+        Ok(builder.token_source(grant))
     }
 }
 

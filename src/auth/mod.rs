@@ -1,9 +1,12 @@
 //! Authentication: where the bearer token of each request comes from.
 //!
 //! A [`TokenSource`] hands the transport a token for every attempt. The crate
-//! ships [`StaticToken`] (a ready token) and provider-specific sources (such as
-//! Contabo's OAuth2 password grant); anything else (a vault, a token file) can
-//! implement the trait.
+//! ships [`StaticToken`] (a ready token) and [`PasswordGrant`] (OAuth2 resource
+//! owner password grant, as Contabo issues API tokens); anything else (a vault,
+//! a token file) can implement the trait.
+
+mod oauth2;
+pub use oauth2::PasswordGrant;
 
 use std::fmt;
 
@@ -14,18 +17,24 @@ use crate::Error;
 
 /// A source of bearer tokens.
 ///
-/// The transport calls [`token`](TokenSource::token) before each attempt, and
-/// once with `force_refresh = true` after the API answered 401 (then retries the
-/// call once). A source that caches must be cheap when its token is fresh and
+/// The transport calls [`token`](TokenSource::token) before each attempt with
+/// `rejected = None`, and once with the token the API answered 401 to (then
+/// retries the call once). A source that caches must be cheap when its token is
+/// fresh, must replace a rejected token only if it is still the cached one, and
 /// must make one refresh serve many concurrent callers.
 pub trait TokenSource: fmt::Debug + Send + Sync + 'static {
-    /// A token to send as `Authorization: Bearer <token>`.
-    fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<SecretString, Error>>;
+    /// A token to send as `Authorization: Bearer <token>`; not `rejected`.
+    fn token(&self, rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>>;
 
-    /// Whether a forced refresh can give a different token (if not, a 401 is
-    /// final).
+    /// Whether a new token can be had after a 401 (if not, a 401 is final).
     fn can_refresh(&self) -> bool {
         false
+    }
+
+    /// Where credentials are sent, if anywhere but the API: the client
+    /// builder applies its `https` rule to it.
+    fn endpoint(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -54,7 +63,7 @@ impl fmt::Debug for StaticToken {
 }
 
 impl TokenSource for StaticToken {
-    fn token(&self, _force_refresh: bool) -> BoxFuture<'_, Result<SecretString, Error>> {
+    fn token(&self, _rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>> {
         let token = self.0.clone();
         Box::pin(async move { Ok(token) })
     }

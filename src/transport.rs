@@ -240,14 +240,14 @@ impl Transport {
                 Some(req) => req,
                 None => template.take().expect("checked above"),
             };
-            if attempt > 1 {
-                if let Err(e) = self.authorize(&mut req, rejected.take()).await {
-                    call.update(|r| r.failure = Some(e));
-                    // Report what the previous attempt got.
-                    return previous
-                        .take()
-                        .expect("an attempt after the first has a previous result");
-                }
+            if attempt > 1
+                && let Err(e) = self.authorize(&mut req, rejected.take()).await
+            {
+                call.update(|r| r.failure = Some(e));
+                // Report what the previous attempt got.
+                return previous
+                    .take()
+                    .expect("an attempt after the first has a previous result");
             }
             let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
             if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {

@@ -492,7 +492,7 @@ fn list_images(state: &State, query: &[(String, String)]) -> Response<Full<Bytes
         .collect();
     if let Some((bad, _)) = orders
         .iter()
-        .find(|(f, _)| !images.first().is_none_or(|i| i.get(f).is_some()))
+        .find(|(f, _)| images.first().is_some_and(|i| i.get(f).is_none()))
     {
         return reply(
             StatusCode::BAD_REQUEST,

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Arguments: address (default 127.0.0.1:8080), standard images (300), custom
-//! images (40). It accepts the bearer token `demo-token`, and the OAuth2 client
+//! images (40), then any number of faults `STATUS:MATCH:COUNT`, e.g.
+//! `429:page=3&:1 503:/stats:5`: the next COUNT requests whose path and query
+//! contain MATCH are answered with STATUS (429s with `Retry-After: 1`). It accepts the bearer token `demo-token`, and the OAuth2 client
 //! `demo-client`/`demo-secret` with API user `api-user`/`api-pass`.
 
 #[path = "support/fake_contabo.rs"]
@@ -32,6 +34,24 @@ async fn main() {
         ..fake::Config::default()
     };
     let server = fake::FakeContabo::start_on(addr, config).await;
+    for fault in args.iter().skip(3) {
+        let parts: Vec<&str> = fault.splitn(3, ':').collect();
+        let parsed = match parts.as_slice() {
+            [status, matching, count] => status
+                .parse::<u16>()
+                .ok()
+                .zip(count.parse::<usize>().ok())
+                .map(|(s, c)| (s, *matching, c)),
+            _ => None,
+        };
+        let Some((status, matching, count)) = parsed else {
+            eprintln!("error: fault `{fault}` is not STATUS:MATCH:COUNT");
+            std::process::exit(2);
+        };
+        let retry_after = (status == 429).then_some("1");
+        server.fail_next(matching, status, count, retry_after);
+        println!("fault: the next {count} request(s) matching `{matching}` get HTTP {status}");
+    }
     println!(
         "fake Contabo API on {} (token endpoint {})",
         server.base_url(),

@@ -269,17 +269,8 @@ async fn a_503_until_the_attempts_run_out_says_so() {
 async fn a_post_that_got_an_answer_is_not_retried() {
     let server = fake::FakeContabo::start(fake::Config::default()).await;
     server.fail_next("/v1/compute/images?", 503, 1, None);
-    let err = token_client(&server, fast_retries())
-        .create_custom_image()
-        .body_map(|b| {
-            b.name("x")
-                .url("https://example.com/x.qcow2")
-                .os_type(types::CreateCustomImageRequestOsType::Linux)
-                .version("1")
-        })
-        .execute()
-        .await
-        .unwrap_err();
+    let client = token_client(&server, fast_retries());
+    let err = create(&client, "https://example.com/x.qcow2").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.api_requests().len(), 1);
 }
@@ -297,17 +288,7 @@ async fn a_post_whose_connection_failed_is_retried() {
         .retry_policy(fast_retries())
         .build()
         .unwrap();
-    let err = client
-        .create_custom_image()
-        .body_map(|b| {
-            b.name("x")
-                .url("https://example.com/x.qcow2")
-                .os_type(types::CreateCustomImageRequestOsType::Linux)
-                .version("1")
-        })
-        .execute()
-        .await
-        .unwrap_err();
+    let err = create(&client, "https://example.com/x.qcow2").await.unwrap_err();
     assert!(matches!(err, Error::Transport { kind: "connect", .. }), "{err:?}");
     assert_eq!(err.attempts(), 3);
 }
@@ -389,6 +370,22 @@ async fn time_limits_say_which_limit_fired() {
     assert_eq!(*limit, TimeoutKind::Operation);
 }
 
+async fn create(
+    client: &Client,
+    url: &str,
+) -> Result<cloud_images::Response<types::CreateCustomImageResponse>, Error> {
+    client
+        .create_custom_image()
+        .body_map(|b| {
+            b.name("x")
+                .url(url)
+                .os_type(types::CreateCustomImageRequestOsType::Linux)
+                .version("1")
+        })
+        .execute()
+        .await
+}
+
 fn quick_wait() -> WaitOptions {
     WaitOptions::default()
         .interval(Duration::from_millis(5))
@@ -404,17 +401,7 @@ async fn waiting_follows_the_download_until_the_image_is_ready() {
     })
     .await;
     let client = token_client(&server, fast_retries());
-    let created = client
-        .create_custom_image()
-        .body_map(|b| {
-            b.name("x")
-                .url("https://example.com/x.qcow2")
-                .os_type(types::CreateCustomImageRequestOsType::Linux)
-                .version("1")
-        })
-        .execute()
-        .await
-        .unwrap();
+    let created = create(&client, "https://example.com/x.qcow2").await.unwrap();
     let mut seen = Vec::new();
     let image = client
         .wait_for_image(&created.data[0].image_id, quick_wait(), |p| {
@@ -454,17 +441,7 @@ async fn waiting_gives_up_after_its_timeout() {
     })
     .await;
     let client = token_client(&server, fast_retries());
-    let created = client
-        .create_custom_image()
-        .body_map(|b| {
-            b.name("x")
-                .url("https://example.com/x.iso")
-                .os_type(types::CreateCustomImageRequestOsType::Linux)
-                .version("1")
-        })
-        .execute()
-        .await
-        .unwrap();
+    let created = create(&client, "https://example.com/x.iso").await.unwrap();
     let err = client
         .wait_for_image(
             &created.data[0].image_id,

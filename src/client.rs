@@ -32,7 +32,7 @@ pub trait Provider {
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_images::{RetryPolicy, Timeouts};
+/// use cloud_images::{ClientInfo, RetryPolicy, Timeouts};
 /// # #[cfg(feature = "contabo")] {
 /// use cloud_images::contabo::Client;
 ///

@@ -11,27 +11,21 @@ pub use reqwest::StatusCode;
 
 /// Everything that can go wrong in this crate.
 ///
-/// `Display` gives one line a user can act on, including the request id:
+/// `Display` gives one line a user can act on, including the request id,
+/// e.g. `retrieve_image: HTTP 404 Not Found: Entry Image not found by imageId
+/// 1a2b (request id 0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10)`.
 ///
-/// ```
-/// use cloud_images::{ApiError, Error, StatusCode};
+/// ```no_run
+/// # async fn demo(client: &cloud_images::contabo::Client) {
+/// use cloud_images::{Error, Execute, StatusCode};
 ///
-/// let err = Error::Api(Box::new(ApiError {
-///     operation: "retrieve_image".into(),
-///     status: StatusCode::NOT_FOUND,
-///     message: Some("Entry Image not found".into()),
-///     body: None,
-///     retry_after: None,
-///     request_id: Some("0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10".into()),
-///     attempts: 1,
-/// }));
-/// assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
-/// assert_eq!(err.request_id(), Some("0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10"));
-/// assert_eq!(
-///     err.to_string(),
-///     "retrieve_image: HTTP 404 Not Found: Entry Image not found \
-///      (request id 0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10)"
-/// );
+/// match client.retrieve_image().image_id("1a2b").execute().await {
+///     Ok(found) => println!("{:?}", found.data[0].name),
+///     Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => println!("no such image"),
+///     Err(Error::Timeout { limit, .. }) => println!("the {limit} limit fired"),
+///     Err(e) => eprintln!("{e} (quote request id {:?} to support)", e.request_id()),
+/// }
+/// # }
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

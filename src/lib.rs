@@ -51,6 +51,8 @@ pub use client::{ClientBuilder, Provider};
 pub use error::{ApiError, Error, StatusCode, TimeoutKind};
 pub use execute::{Execute, Response};
 pub use pagination::{Page, PageSource, Paginate, PaginationOptions};
+/// `baseurl()` and the inner transport of a generated client.
+pub use progenitor_client::ClientInfo;
 pub use request_id::{CallOptions, new_request_id};
 pub use retry::RetryPolicy;
 pub use transport::{Timeouts, Transport};

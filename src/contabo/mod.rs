@@ -83,6 +83,8 @@ impl Client {
     /// A builder for a Contabo client.
     ///
     /// ```
+    /// use cloud_images::ClientInfo;
+    ///
     /// let client = cloud_images::contabo::Client::builder()
     ///     .base_url("http://127.0.0.1:8080")
     ///     .bearer_token("token")

@@ -315,6 +315,14 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
                 let last = wanted.map_or(total, |w| w.min(total));
                 if last == total {
                     self.expected_total = page.total_elements;
+                    if total <= 1 && page.total_elements.is_some_and(|e| e > n) {
+                        let e = page.total_elements.unwrap_or_default();
+                        return Err(self.error(
+                            1,
+                            rid,
+                            format!("the server announced {e} items but sent {n}"),
+                        ));
+                    }
                 }
                 if last >= 2 {
                     if size != self.options.page_size && page.size > 0 {

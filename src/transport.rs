@@ -138,7 +138,7 @@ impl Transport {
     }
 
     /// progenitor's `pre` hook: the bearer token of the first attempt.
-    pub async fn pre<E>(
+    pub(crate) async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
@@ -166,7 +166,7 @@ impl Transport {
     }
 
     /// progenitor's `exec` hook: sends the request, with retries.
-    pub async fn exec(
+    pub(crate) async fn exec(
         &self,
         client: &reqwest::Client,
         request: reqwest::Request,

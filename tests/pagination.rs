@@ -555,3 +555,20 @@ async fn a_server_that_caps_the_page_size_is_followed() {
         ["a", "b", "c", "d"]
     );
 }
+
+#[tokio::test]
+async fn a_single_page_with_fewer_items_than_announced_is_an_error() {
+    let server = MockServer::start_async().await;
+    mock_page(
+        &server,
+        "1",
+        body(vec![image("a"), image("b")], json!(1), 5, json!(4), json!(1)),
+    )
+    .await;
+    let results = walk(&server, PaginationOptions::default().page_size(5)).await;
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        pagination_error(&results),
+        (1, "the server announced 4 items but sent 2".to_owned())
+    );
+}

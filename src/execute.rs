@@ -138,6 +138,19 @@ where
     T: DeserializeOwned,
     E: Serialize,
 {
+    for (what, value) in [
+        ("request id", options.get_request_id()),
+        ("trace id", options.get_trace_id()),
+    ] {
+        if let Some(value) = value
+            && reqwest::header::HeaderValue::try_from(value).is_err()
+        {
+            return Err(Error::InvalidRequest(format!(
+                "{operation}: {what} `{}` is not a valid HTTP header value",
+                value.escape_debug()
+            )));
+        }
+    }
     let call = Call::new(options);
     let result = Call::scope(call.clone(), send).await;
     let record = call.take_record();

@@ -588,6 +588,16 @@ async fn a_missing_required_parameter_is_an_invalid_request_and_sends_nothing() 
         .await
         .unwrap_err();
     assert!(err.to_string().contains("x_request_id"), "{err}");
+
+    let err = client(&server)
+        .retrieve_custom_images_stats()
+        .execute_with(CallOptions::new().trace_id("two\nlines"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid request: retrieve_custom_images_stats: trace id `two\\nlines` is not a valid HTTP header value"
+    );
     assert_eq!(any.calls_async().await, 0);
 }
 

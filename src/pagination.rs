@@ -235,46 +235,48 @@ struct Walk<'a, S: PageSource> {
 
 impl<'a, S: PageSource + 'a> Walk<'a, S> {
     async fn next(&mut self) -> Option<Result<Page<S::Item>, Error>> {
-        let result =
-            match std::mem::replace(&mut self.phase, Phase::Done) {
-                Phase::Done => return None,
-                Phase::First => self.first().await,
-                Phase::Prefetch(mut rest, last) => match rest.next().await {
-                    Some(Ok(page)) => {
-                        let expected = page.page;
-                        self.phase = Phase::Prefetch(rest, last);
-                        self.check(page, expected, Some(last))
-                    }
-                    Some(Err(e)) => Err(e),
-                    None => return self.finish(last),
-                },
-                Phase::Sequential(n) => {
-                    match self.source.fetch(n, self.options.page_size).await {
-                        Ok(page) => {
-                            let short = (page.items.len() as u64) < page.size.max(1);
-                            let within_limit = self
-                                .options
-                                .limit
-                                .is_none_or(|l| self.yielded + (page.items.len() as u64) < l);
-                            if !short && within_limit {
-                                if n >= self.options.max_pages {
-                                    return Some(Err(self.error(n, page.request_id.clone(), format!(
-                                "more than {} pages (the limit set by PaginationOptions::max_pages)",
-                                self.options.max_pages
-                            ))));
-                                }
-                                self.phase = Phase::Sequential(n + 1);
-                            }
-                            self.check(page, n, None)
-                        }
-                        Err(e) => Err(e),
-                    }
+        let result = match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Done => return None,
+            Phase::First => self.first().await,
+            Phase::Prefetch(mut rest, last) => match rest.next().await {
+                Some(Ok(page)) => {
+                    let expected = page.page;
+                    self.phase = Phase::Prefetch(rest, last);
+                    self.check(page, expected, Some(last))
                 }
-            };
+                Some(Err(e)) => Err(e),
+                None => return self.finish(last),
+            },
+            Phase::Sequential(n) => self.sequential(n).await,
+        };
         if result.is_err() {
             self.phase = Phase::Done;
         }
         Some(result)
+    }
+
+    /// Page `n` of a list without totals: the next one follows unless this
+    /// one is short (or the limit is reached).
+    async fn sequential(&mut self, n: u64) -> Result<Page<S::Item>, Error> {
+        let page = self.source.fetch(n, self.options.page_size).await?;
+        let got = page.items.len() as u64;
+        let size = if page.size > 0 {
+            page.size
+        } else {
+            self.options.page_size
+        };
+        let below_limit = self.options.limit.is_none_or(|l| self.yielded + got < l);
+        if got >= size && below_limit {
+            if n >= self.options.max_pages {
+                let reason = format!(
+                    "more than {} pages (the limit set by PaginationOptions::max_pages)",
+                    self.options.max_pages
+                );
+                return Err(self.error(n, page.request_id, reason));
+            }
+            self.phase = Phase::Sequential(n + 1);
+        }
+        self.check(page, n, None)
     }
 
     async fn first(&mut self) -> Result<Page<S::Item>, Error> {
@@ -292,17 +294,21 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
         match page.total_pages {
             Some(total) => {
                 if total > self.options.max_pages {
-                    return Err(self.error(1, rid, format!(
-                        "the server announced {total} pages, more than the {} allowed (PaginationOptions::max_pages)",
+                    let reason = format!(
+                        "the server announced {total} pages, more than the {} allowed \
+                         (PaginationOptions::max_pages)",
                         self.options.max_pages
-                    )));
+                    );
+                    return Err(self.error(1, rid, reason));
                 }
                 if let Some(elements) = page.total_elements {
                     let expected = elements.div_ceil(size);
                     if total != expected {
-                        return Err(self.error(1, rid, format!(
-                            "the server announced {total} pages but {elements} elements at {size} a page ({expected} pages)"
-                        )));
+                        let reason = format!(
+                            "the server announced {total} pages but {elements} elements at {size} \
+                             a page ({expected} pages)"
+                        );
+                        return Err(self.error(1, rid, reason));
                     }
                 }
                 if total == 0 && n > 0 {
@@ -325,17 +331,15 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
                     }
                 }
                 if last >= 2 {
-                    if size != self.options.page_size && page.size > 0 {
-                        // Ask for later pages with the size the server uses,
-                        // so that page numbers line up.
-                        self.options.page_size = size;
-                    }
+                    // Later pages are asked with the size the server uses, so
+                    // that page numbers line up.
                     self.phase = Phase::Prefetch(self.prefetch(2..=last, size), last);
                 }
             }
             None => {
                 let within_limit = self.options.limit.is_none_or(|l| n < l);
                 if n >= size && n > 0 && within_limit {
+                    // As above: the size the server uses.
                     self.options.page_size = size;
                     self.phase = Phase::Sequential(2);
                 }

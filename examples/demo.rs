@@ -9,9 +9,11 @@
 mod fake;
 
 use cloud_images::contabo::{Client, Image, types};
+use cloud_images::wait::WaitOptions;
 use cloud_images::{Execute, Paginate, PaginationOptions};
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 use futures::TryStreamExt;
+use std::time::Duration;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -84,7 +86,7 @@ async fn main() -> Result<()> {
     }
     println!("{table}\nrequest id: {}\n", found.request_id().unwrap_or("-"));
 
-    heading("5. Import a custom image from a URL");
+    heading("5. Import a custom image from a URL and wait until it is downloaded");
     let created = client
         .create_custom_image()
         .body_map(|b| {
@@ -102,19 +104,23 @@ async fn main() -> Result<()> {
         created.status(),
         created.request_id().unwrap_or("-")
     );
-    for _ in 0..5 {
-        let image = client.retrieve_image().image_id(&id).execute().await?;
-        let image = &image.data[0];
-        println!(
-            "  status {:<11} {:>6} of {} MB",
-            show(&image.status),
-            show(&image.uploaded_size_mb),
-            show(&image.size_mb)
-        );
-        if image.status.as_deref() == Some("downloaded") {
-            break;
-        }
-    }
+    let options = WaitOptions::default().interval(Duration::from_millis(200));
+    let ready = client
+        .wait_for_image(&id, options, |p| {
+            println!(
+                "  {:<11} {:>6} of {} MB",
+                show(&p.status),
+                show(&p.done),
+                show(&p.total)
+            )
+        })
+        .await?;
+    println!(
+        "  {:<11} {:>6} of {} MB",
+        show(&ready.status),
+        show(&ready.uploaded_size_mb),
+        show(&ready.size_mb)
+    );
     println!();
 
     heading("6. Rename it");
@@ -180,7 +186,21 @@ async fn main() -> Result<()> {
         .execute()
         .await
         .unwrap_err();
-    println!("error: {err}");
+    println!("error: {err}\n");
+
+    heading("11. A flaky server: the next two requests get 503; the call retries with fresh request ids");
+    server.fail_next("/stats", 503, 2, None);
+    server.clear_requests();
+    let stats = client.retrieve_custom_images_stats().execute().await?;
+    let sent: Vec<String> = server
+        .api_requests()
+        .iter()
+        .filter_map(|r| r.header("x-request-id").map(str::to_owned))
+        .collect();
+    println!("succeeded after {} attempts; request ids sent:", stats.attempts());
+    for id in sent {
+        println!("  {id}");
+    }
     Ok(())
 }
 

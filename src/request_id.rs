@@ -6,7 +6,7 @@
 //! per-call choices; [`crate::Execute::execute_with`] applies them.
 //!
 //! The transport records what it sent for the call that is running (attempts,
-//! the last request id) in a task-local [`CallRecord`], so that the response
+//! the last request id) in a task-local record, so that the response
 //! and the error of that call can report it.
 
 use std::sync::{Arc, Mutex};

@@ -2,8 +2,8 @@
 //!
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/contabo.yaml`; this module adds the crate's layer to them:
-//! [`Execute`](crate::Execute) on every operation builder,
-//! [`Paginate`](crate::Paginate) on the two list builders, and
+//! [`Execute`] on every operation builder,
+//! [`Paginate`] on the two list builders, and
 //! [`Client::builder`].
 //!
 //! | operation | method and path | builder |
@@ -43,7 +43,7 @@
 //! # Ok(()) }
 //! ```
 
-#[allow(clippy::all, missing_docs, unused_imports, dead_code)]
+#[allow(clippy::all, missing_docs, unused_imports, dead_code, rustdoc::bare_urls)]
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/contabo.rs"));
 }

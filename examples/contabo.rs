@@ -234,11 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Get { id, json } => {
             let found = client.retrieve_image().image_id(id).execute().await?.into_inner();
-            let image = found
-                .data
-                .into_iter()
-                .next()
-                .ok_or("the API answered with no image")?;
+            let image = first(found.data, "image")?;
             if json {
                 return print_json(&image);
             }
@@ -289,11 +285,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .execute()
                 .await?
                 .into_inner();
-            let data = created
-                .data
-                .into_iter()
-                .next()
-                .ok_or("the API answered with no image")?;
+            let data = first(created.data, "image")?;
             if !wait {
                 if json {
                     return print_json(&data);
@@ -326,11 +318,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .execute()
                 .await?
                 .into_inner();
-            let data = updated
-                .data
-                .into_iter()
-                .next()
-                .ok_or("the API answered with no image")?;
+            let data = first(updated.data, "image")?;
             if json {
                 return print_json(&data);
             }
@@ -348,11 +336,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .execute()
                 .await?
                 .into_inner();
-            let data = stats
-                .data
-                .into_iter()
-                .next()
-                .ok_or("the API answered with no statistics")?;
+            let data = first(stats.data, "statistics")?;
             if json {
                 return print_json(&data);
             }
@@ -470,6 +454,13 @@ async fn print_stream<T: Serialize>(
         eprintln!("{count} item(s)");
     }
     Ok(())
+}
+
+/// The first element of an answer's `data` (Contabo wraps every result in a list).
+fn first<T>(data: Vec<T>, what: &str) -> Result<T> {
+    data.into_iter()
+        .next()
+        .ok_or_else(|| format!("the API answered with no {what}").into())
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<()> {

@@ -164,30 +164,19 @@ impl<P: Provider> ClientBuilder<P> {
             .trim_end_matches('/');
         let url = reqwest::Url::parse(base_url)
             .map_err(|e| Error::Config(format!("{} base URL `{base_url}` is not a URL: {e}", P::NAME)))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if self.auth.is_none() || self.allow_insecure_http || is_loopback(&url) => {}
-            "http" => {
-                return Err(Error::Config(format!(
-                    "refusing to send credentials over plain http to {base_url}: use https, a loopback \
-                     address, or allow_insecure_http(true)"
-                )));
-            }
-            other => {
-                return Err(Error::Config(format!(
-                    "{} base URL `{base_url}` has scheme `{other}`; expected https or http",
-                    P::NAME
-                )));
-            }
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(Error::Config(format!(
+                "{} base URL `{base_url}` has scheme `{}`; expected https or http",
+                P::NAME,
+                url.scheme()
+            )));
         }
-        if let Some(endpoint) = self.auth.as_ref().and_then(|a| a.endpoint()) {
-            let url = reqwest::Url::parse(endpoint)
-                .map_err(|e| Error::Config(format!("token URL `{endpoint}` is not a URL: {e}")))?;
-            if url.scheme() != "https" && !self.allow_insecure_http && !is_loopback(&url) {
-                return Err(Error::Config(format!(
-                    "refusing to send credentials over plain http to {endpoint}: use https, a loopback \
-                     address, or allow_insecure_http(true)"
-                )));
+        if let Some(auth) = &self.auth {
+            self.credentials_may_go_to(&url, base_url)?;
+            if let Some(endpoint) = auth.endpoint() {
+                let url = reqwest::Url::parse(endpoint)
+                    .map_err(|e| Error::Config(format!("token URL `{endpoint}` is not a URL: {e}")))?;
+                self.credentials_may_go_to(&url, endpoint)?;
             }
         }
         let trace_id = self
@@ -219,6 +208,21 @@ impl<P: Provider> ClientBuilder<P> {
             timeouts: self.timeouts,
         });
         Ok(P::new_client(base_url, http, transport))
+    }
+}
+
+impl<P> ClientBuilder<P> {
+    /// Credentials go over https, or to a loopback address, or anywhere
+    /// after `allow_insecure_http(true)`.
+    fn credentials_may_go_to(&self, url: &reqwest::Url, shown: &str) -> Result<(), Error> {
+        if url.scheme() == "https" || self.allow_insecure_http || is_loopback(url) {
+            return Ok(());
+        }
+        Err(Error::Config(format!(
+            "refusing to send credentials over plain {} to {shown}: use https, a loopback address, \
+             or allow_insecure_http(true)",
+            url.scheme()
+        )))
     }
 }
 

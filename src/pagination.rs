@@ -212,10 +212,13 @@ pub fn count(
     }
 }
 
+/// Prefetched pages with the numbers they were asked for.
+type Prefetched<'a, T> = BoxStream<'a, (u64, Result<Page<T>, Error>)>;
+
 enum Phase<'a, T> {
     First,
     /// Later pages, prefetched; the last page number.
-    Prefetch(BoxStream<'a, Result<Page<T>, Error>>, u64),
+    Prefetch(Prefetched<'a, T>, u64),
     /// No total known: one page after the other until a short page.
     Sequential(u64),
     Done,
@@ -239,12 +242,11 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
             Phase::Done => return None,
             Phase::First => self.first().await,
             Phase::Prefetch(mut rest, last) => match rest.next().await {
-                Some(Ok(page)) => {
-                    let expected = page.page;
+                Some((n, Ok(page))) => {
                     self.phase = Phase::Prefetch(rest, last);
-                    self.check(page, expected, Some(last))
+                    self.check(page, n, Some(last))
                 }
-                Some(Err(e)) => Err(e),
+                Some((_, Err(e))) => Err(e),
                 None => return self.finish(last),
             },
             Phase::Sequential(n) => self.sequential(n).await,
@@ -348,27 +350,14 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
         self.check(page, 1, None)
     }
 
-    fn prefetch(
-        &self,
-        numbers: std::ops::RangeInclusive<u64>,
-        size: u64,
-    ) -> BoxStream<'a, Result<Page<S::Item>, Error>> {
+    /// Later pages, fetched `concurrency` at a time and yielded in order,
+    /// each with the number it was asked for.
+    fn prefetch(&self, numbers: std::ops::RangeInclusive<u64>, size: u64) -> Prefetched<'a, S::Item> {
         let source = Arc::clone(&self.source);
         stream::iter(numbers)
             .map(move |n| {
                 let source = Arc::clone(&source);
-                async move {
-                    let page = source.fetch(n, size).await?;
-                    if page.page != n {
-                        return Err(Error::Pagination {
-                            operation: source.operation().to_owned(),
-                            page: n,
-                            reason: format!("asked for page {n}, the server sent page {}", page.page),
-                            request_id: page.request_id,
-                        });
-                    }
-                    Ok(page)
-                }
+                async move { (n, source.fetch(n, size).await) }
             })
             .buffered(self.options.concurrency)
             .boxed()

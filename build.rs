@@ -36,7 +36,19 @@ struct Provider {
     patches: &'static [Patch],
 }
 
-const PROVIDERS: &[Provider] = &[Provider {
+const PROVIDERS: &[Provider] = &[
+    CONTABO,
+    Provider {
+        name: "digitalocean",
+        patches: &[],
+    },
+    Provider {
+        name: "ionos",
+        patches: &[],
+    },
+];
+
+const CONTABO: Provider = Provider {
     name: "contabo",
     patches: &[
         Patch::OptionalHeader("x-request-id"),
@@ -103,7 +115,7 @@ const PROVIDERS: &[Provider] = &[Provider {
             required: &[],
         },
     ],
-}];
+};
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

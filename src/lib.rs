@@ -48,6 +48,10 @@ pub mod wait;
 
 #[cfg(feature = "contabo")]
 pub mod contabo;
+#[cfg(feature = "digitalocean")]
+pub mod digitalocean;
+#[cfg(feature = "ionos")]
+pub mod ionos;
 
 pub use client::{ClientBuilder, Provider};
 pub use error::{ApiError, Error, StatusCode, TimeoutKind};

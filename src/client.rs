@@ -8,21 +8,10 @@ use std::sync::Arc;
 use reqwest::header::HeaderValue;
 
 use crate::Error;
-use crate::auth::{StaticToken, TokenSource};
+use crate::auth::{BasicAuth, StaticToken, TokenSource};
+use crate::provider::{Hooks, Provider};
 use crate::retry::RetryPolicy;
 use crate::transport::{Settings, Timeouts, Transport};
-
-/// What a provider module tells the shared builder.
-pub trait Provider {
-    /// The provider's name, for messages.
-    const NAME: &'static str;
-    /// The API's base URL.
-    const DEFAULT_BASE_URL: &'static str;
-    /// The generated client.
-    type Client;
-    /// Makes the generated client.
-    fn new_client(base_url: &str, http: reqwest::Client, transport: Transport) -> Self::Client;
-}
 
 /// Builds a provider's client: where to, how to authenticate, trace id,
 /// retries, time limits.
@@ -108,6 +97,12 @@ impl<P: Provider> ClientBuilder<P> {
     /// Authenticate with a ready bearer token.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.auth = Some(Arc::new(StaticToken::new(token)));
+        self
+    }
+
+    /// Authenticate with HTTP Basic (`Authorization: Basic ...`).
+    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.auth = Some(Arc::new(BasicAuth::new(username, password)));
         self
     }
 
@@ -206,6 +201,7 @@ impl<P: Provider> ClientBuilder<P> {
             trace_id,
             retry: self.retry,
             timeouts: self.timeouts,
+            provider: Hooks::of::<P>(),
         });
         Ok(P::new_client(base_url, http, transport))
     }

@@ -119,18 +119,21 @@ pub struct ApiError {
     pub operation: String,
     /// The HTTP status.
     pub status: StatusCode,
-    /// The API's own message, when the body had one (Contabo's and
-    /// DigitalOcean's `message`, IONOS's `messages[].message`).
+    /// The API's own message, when the body had one (read by the provider:
+    /// Contabo's and DigitalOcean's `message`, IONOS's `messages`).
     pub message: Option<String>,
     /// The body as JSON, when it was JSON (a typed error body such as
     /// Contabo's `CreateCustomImageFailResponse` decodes from it).
     pub body: Option<serde_json::Value>,
     /// The server's `Retry-After`, when it sent one.
     pub retry_after: Option<Duration>,
-    /// The `x-request-id` of the last attempt.
+    /// The request id to quote to support: the server's own where the
+    /// provider sends one, else the `x-request-id` of the last attempt.
     pub request_id: Option<String>,
     /// Attempts made, retries included.
     pub attempts: u32,
+    /// The rate-limit state the answer reported, where the provider reports one.
+    pub rate_limit: Option<crate::RateLimit>,
 }
 
 impl fmt::Display for ApiError {
@@ -218,27 +221,4 @@ impl Error {
             _ => None,
         }
     }
-}
-
-/// Extracts a human message from an API error body. Knows the shapes of the
-/// providers this crate covers: `{"message": ...}` (Contabo, DigitalOcean),
-/// `{"messages": [{"message": ...}]}` (IONOS), `{"error_description"|"error": ...}`
-/// (OAuth2 token endpoints).
-pub(crate) fn api_message(body: &serde_json::Value) -> Option<String> {
-    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(m) = body.get("message").and_then(text) {
-        return Some(m);
-    }
-    if let Some(list) = body.get("messages").and_then(|m| m.as_array()) {
-        let joined: Vec<String> = list
-            .iter()
-            .filter_map(|m| m.get("message").and_then(text))
-            .collect();
-        if !joined.is_empty() {
-            return Some(joined.join("; "));
-        }
-    }
-    body.get("error_description")
-        .and_then(text)
-        .or_else(|| body.get("error").and_then(text))
 }

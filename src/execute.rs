@@ -9,9 +9,9 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, Error, TimeoutKind, api_message};
+use crate::error::{ApiError, Error, TimeoutKind};
+use crate::provider::{Hooks, RateLimit, text_field};
 use crate::request_id::{Call, CallOptions, CallRecord};
-use crate::retry::retry_after;
 
 /// A successful answer: the decoded body and what a user may need to quote.
 ///
@@ -33,6 +33,7 @@ pub struct Response<T> {
     headers: HeaderMap,
     request_id: Option<String>,
     attempts: u32,
+    rate_limit: Option<RateLimit>,
 }
 
 impl<T> Response<T> {
@@ -48,9 +49,15 @@ impl<T> Response<T> {
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
-    /// The `x-request-id` the successful attempt sent.
+    /// The request id to quote to the provider's support: the server's own
+    /// where the provider sends one (DigitalOcean), else the `x-request-id`
+    /// the successful attempt sent.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+    /// The rate-limit state the answer reported, where the provider reports one.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
     }
     /// Attempts made, retries included.
     pub fn attempts(&self) -> u32 {
@@ -64,6 +71,7 @@ impl<T> Response<T> {
             headers: self.headers,
             request_id: self.request_id,
             attempts: self.attempts,
+            rate_limit: self.rate_limit,
         }
     }
 }
@@ -97,6 +105,8 @@ impl<T> Deref for Response<T> {
 pub trait Execute: Sized + Send {
     /// The decoded body of a success.
     type Output;
+    /// The operation's name, as errors show it (e.g. `retrieve_image`).
+    const OPERATION: &'static str;
 
     /// Sends the request with fresh request ids and the client's trace id.
     fn execute(self) -> impl Future<Output = Result<Response<Self::Output>, Error>> + Send {
@@ -115,6 +125,7 @@ macro_rules! impl_execute {
     ($($builder:ty => $output:ty, $operation:literal;)+) => {$(
         impl $crate::Execute for $builder {
             type Output = $output;
+            const OPERATION: &'static str = $operation;
             fn execute_with(
                 self,
                 options: $crate::CallOptions,
@@ -158,12 +169,14 @@ where
         Ok(value) => {
             let status = value.status();
             let headers = value.headers().clone();
+            let rate_limit = record.provider.and_then(|p| (p.rate_limit)(&headers));
             Ok(Response {
                 inner: value.into_inner(),
                 status,
                 headers,
                 request_id: record.request_id,
                 attempts: record.attempts,
+                rate_limit,
             })
         }
         Err(e) => Err(map_error::<T, E>(operation, e, record).await),
@@ -190,30 +203,33 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
         }
         P::ErrorResponse(value) => {
             let status = value.status();
-            let retry_after = retry_after(value.headers());
+            let headers = value.headers().clone();
+            let provider = Answer::new(record.provider, &headers);
             let body = serde_json::to_value(value.into_inner())
                 .ok()
                 .filter(|v| !v.is_null());
             Error::Api(Box::new(ApiError {
                 operation,
                 status,
-                message: body.as_ref().and_then(api_message),
+                message: body.as_ref().and_then(|b| provider.message(b)),
+                retry_after: provider.retry_after,
+                request_id: provider.request_id(body.as_ref()).or(request_id),
+                rate_limit: provider.rate_limit,
                 body,
-                retry_after,
-                request_id,
                 attempts,
             }))
         }
         P::InvalidResponsePayload(bytes, e) => decode_error::<T>(operation, &bytes, e, request_id),
         P::UnexpectedResponse(response) => {
             let status = response.status();
-            let retry_after = retry_after(response.headers());
+            let headers = response.headers().clone();
+            let provider = Answer::new(record.provider, &headers);
             let bytes = match response.bytes().await {
                 Ok(bytes) => bytes,
                 Err(e) => return transport_error(operation, e, &record),
             };
             let body: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            let message = body.as_ref().and_then(api_message).or_else(|| {
+            let message = body.as_ref().and_then(|b| provider.message(b)).or_else(|| {
                 let text = String::from_utf8_lossy(&bytes);
                 let text = text.trim();
                 (!text.is_empty()).then(|| text.chars().take(200).collect())
@@ -222,12 +238,48 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
                 operation,
                 status,
                 message,
+                retry_after: provider.retry_after,
+                request_id: provider.request_id(body.as_ref()).or(request_id),
+                rate_limit: provider.rate_limit,
                 body,
-                retry_after,
-                request_id,
                 attempts,
             }))
         }
+    }
+}
+
+/// What the provider makes of an error answer's headers and body.
+struct Answer<'a> {
+    provider: Option<Hooks>,
+    headers: &'a HeaderMap,
+    retry_after: Option<std::time::Duration>,
+    rate_limit: Option<RateLimit>,
+}
+
+impl<'a> Answer<'a> {
+    fn new(provider: Option<Hooks>, headers: &'a HeaderMap) -> Self {
+        let now = std::time::SystemTime::now();
+        Self {
+            provider,
+            headers,
+            retry_after: match provider {
+                Some(p) => (p.retry_after)(headers, now),
+                None => crate::retry::retry_after(headers, now),
+            },
+            rate_limit: provider.and_then(|p| (p.rate_limit)(headers)),
+        }
+    }
+
+    fn message(&self, body: &serde_json::Value) -> Option<String> {
+        match self.provider {
+            Some(p) => (p.error_message)(body),
+            None => text_field(body, "message"),
+        }
+    }
+
+    fn request_id(&self, body: Option<&serde_json::Value>) -> Option<String> {
+        self.provider
+            .and_then(|p| (p.server_request_id)(self.headers, body))
     }
 }
 

@@ -11,7 +11,8 @@
 //! | streams over all pages, prefetched | [`pagination`] |
 //! | `x-request-id` per request, `x-trace-id` per client or call | [`request_id`] |
 //! | one error type that carries the request id | [`error`] |
-//! | bearer tokens | [`auth`] |
+//! | what differs per provider | [`provider`] |
+//! | bearer tokens, Basic auth, OAuth2 | [`auth`] |
 //! | retries with back-off, `Retry-After` | [`retry`] |
 //! | time limits, the request pipeline | [`transport`] |
 //! | sending a generated builder | [`Execute`] |
@@ -41,6 +42,7 @@ pub mod client;
 pub mod error;
 mod execute;
 pub mod pagination;
+pub mod provider;
 pub mod request_id;
 pub mod retry;
 pub mod transport;
@@ -53,12 +55,13 @@ pub mod digitalocean;
 #[cfg(feature = "ionos")]
 pub mod ionos;
 
-pub use client::{ClientBuilder, Provider};
+pub use client::ClientBuilder;
 pub use error::{ApiError, Error, StatusCode, TimeoutKind};
 pub use execute::{Execute, Response};
-pub use pagination::{Page, PageSource, Paginate, PaginationOptions};
+pub use pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
 /// `baseurl()` and the inner transport of a generated client.
 pub use progenitor_client::ClientInfo;
+pub use provider::{Provider, RateLimit};
 pub use request_id::{CallOptions, new_request_id};
 pub use retry::RetryPolicy;
 pub use transport::{Timeouts, Transport};

@@ -1,8 +1,11 @@
 //! Streams over every page of a list operation, for any provider.
 //!
-//! A provider adapter implements [`PageSource`]: fetch page `n` of size `s`
-//! (1-based page numbers; an offset/limit API maps `n` to an offset). The
-//! streams here do the rest:
+//! A provider module implements [`ListPages`] for each of its list builders:
+//! ask for page `n` of size `s` (1-based page numbers; an offset/limit API maps
+//! `n` to an offset), turn the answer into a [`Page`], name an item's key.
+//! [`Paginate`] comes with it. (Anything else that can fetch numbered pages
+//! implements [`PageSource`] and uses [`pages`] and [`items`].) The streams here
+//! do the rest:
 //!
 //! - the first page is fetched alone; once it tells the total, the later pages
 //!   are prefetched concurrently (at most [`PaginationOptions::concurrency`] at
@@ -23,7 +26,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, BoxStream, StreamExt};
 
-use crate::Error;
+use crate::{Error, Execute, Response};
 
 /// One page of a list.
 ///
@@ -155,6 +158,105 @@ pub trait PageSource: Send + Sync {
 
     /// The item's identity, to notice an item served twice; `None` skips the check.
     fn key(item: &Self::Item) -> Option<String>;
+
+    /// The largest page the API serves, when it has a limit: a larger page
+    /// size is refused before anything is sent.
+    fn max_page_size(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A list operation's request builder that can ask for any page: what a
+/// provider module implements for each of its list builders. [`Paginate`]
+/// comes with it.
+///
+/// ```
+/// use cloud_images::{Error, Execute, ListPages, Page, Response};
+///
+/// /// A list builder of some API: `GET /things?page=&per_page=`.
+/// #[derive(Clone)]
+/// struct ListThings {
+///     page: u64,
+///     per_page: u64,
+/// }
+///
+/// impl Execute for ListThings {
+///     type Output = Vec<String>;
+///     const OPERATION: &'static str = "list_things";
+///     async fn execute_with(self, _: cloud_images::CallOptions) -> Result<Response<Vec<String>>, Error> {
+///         unimplemented!("sends the request")
+///     }
+/// }
+///
+/// impl ListPages for ListThings {
+///     type Item = String;
+///     const MAX_PAGE_SIZE: Option<u64> = Some(200);
+///     fn with_page(self, number: u64, size: u64) -> Self {
+///         Self { page: number, per_page: size }
+///     }
+///     fn into_page(response: Response<Vec<String>>, number: u64) -> Result<Page<String>, Error> {
+///         Ok(Page::new(response.into_inner(), number, 0))
+///     }
+///     fn item_key(item: &String) -> Option<String> {
+///         Some(item.clone())
+///     }
+/// }
+/// ```
+pub trait ListPages: Execute + Clone + Sync {
+    /// The items of the list.
+    type Item: Send;
+
+    /// The largest page the API serves, when it has a limit.
+    const MAX_PAGE_SIZE: Option<u64> = None;
+
+    /// This request, asking for page `number` (from 1) of `size` items.
+    fn with_page(self, number: u64, size: u64) -> Self;
+
+    /// The answer to page `number`, as a [`Page`] (with the totals the
+    /// server announced and the response's request id).
+    fn into_page(response: Response<Self::Output>, number: u64) -> Result<Page<Self::Item>, Error>;
+
+    /// The item's identity, to notice an item served twice; `None` skips the check.
+    fn item_key(item: &Self::Item) -> Option<String>;
+}
+
+/// A [`ListPages`] builder as a [`PageSource`].
+struct Listing<L>(L);
+
+impl<L: ListPages> PageSource for Listing<L> {
+    type Item = L::Item;
+
+    fn operation(&self) -> &'static str {
+        L::OPERATION
+    }
+
+    fn fetch(&self, page: u64, size: u64) -> impl Future<Output = Result<Page<L::Item>, Error>> + Send {
+        let request = self.0.clone().with_page(page, size);
+        async move { L::into_page(request.execute().await?, page) }
+    }
+
+    fn key(item: &L::Item) -> Option<String> {
+        L::item_key(item)
+    }
+
+    fn max_page_size(&self) -> Option<u64> {
+        L::MAX_PAGE_SIZE
+    }
+}
+
+impl<'a, L: ListPages + 'a> Paginate<'a> for L
+where
+    L::Item: 'a,
+{
+    type Item = L::Item;
+
+    fn pages_with(self, options: PaginationOptions) -> BoxStream<'a, Result<Page<L::Item>, Error>> {
+        pages(Listing(self), options)
+    }
+
+    fn stream_with(self, options: PaginationOptions) -> BoxStream<'a, Result<L::Item, Error>> {
+        items(Listing(self), options)
+    }
 }
 
 /// All pages, in order.
@@ -189,27 +291,6 @@ pub fn items<'a, S: PageSource + 'a>(
         })
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .boxed()
-}
-
-/// Converts a count the server sent as a JSON number (Contabo sends `number`)
-/// into a whole number, refusing negative, fractional and non-finite values.
-pub fn count(
-    operation: &str,
-    page: u64,
-    field: &str,
-    value: f64,
-    request_id: Option<&str>,
-) -> Result<u64, Error> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9.0e15 {
-        Ok(value as u64)
-    } else {
-        Err(Error::Pagination {
-            operation: operation.to_owned(),
-            page,
-            reason: format!("the server sent {field}={value}, which is not a count"),
-            request_id: request_id.map(str::to_owned),
-        })
-    }
 }
 
 /// Prefetched pages with the numbers they were asked for.
@@ -283,6 +364,14 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
 
     async fn first(&mut self) -> Result<Page<S::Item>, Error> {
         let size = self.options.page_size;
+        if let Some(max) = self.source.max_page_size()
+            && size > max
+        {
+            return Err(Error::InvalidRequest(format!(
+                "{}: page size {size} is more than the API allows (1 to {max}; PaginationOptions::page_size)",
+                self.source.operation()
+            )));
+        }
         let page = self.source.fetch(1, size).await?;
         let rid = page.request_id.clone();
         // The server may cap the page size; trust what it reports.
@@ -293,7 +382,11 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
         }
         // Pages needed to reach the limit.
         let wanted = self.options.limit.map(|l| l.div_ceil(size).max(1));
-        match page.total_pages {
+        // An API that only tells the number of items tells the pages too.
+        let total_pages = page
+            .total_pages
+            .or_else(|| page.total_elements.map(|e| e.div_ceil(size)));
+        match total_pages {
             Some(total) => {
                 if total > self.options.max_pages {
                     let reason = format!(

@@ -82,6 +82,8 @@ pub(crate) struct CallRecord {
     /// The time limit of the last attempt and its full value (an attempt cut
     /// short by the operation's deadline reports the operation limit).
     pub limit: Option<(crate::error::TimeoutKind, std::time::Duration)>,
+    /// The provider that answered, to read its error bodies and headers.
+    pub provider: Option<crate::provider::Hooks>,
     /// The client's connect limit.
     pub connect_timeout: Option<std::time::Duration>,
     /// An error the transport met that the generated code cannot carry (a

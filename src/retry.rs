@@ -114,14 +114,15 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-/// The server's `Retry-After`, as seconds or as an HTTP date.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// The server's `Retry-After`, as seconds or as an HTTP date (a date in the
+/// past means now).
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -132,11 +133,14 @@ mod tests {
     fn retry_after_reads_seconds_and_dates() {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&headers, SystemTime::now()),
+            Some(Duration::from_secs(7))
+        );
 
         let later = SystemTime::now() + Duration::from_secs(120);
         headers.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
-        let got = retry_after(&headers).unwrap();
+        let got = retry_after(&headers, SystemTime::now()).unwrap();
         assert!(
             got > Duration::from_secs(110) && got <= Duration::from_secs(120),
             "{got:?}"
@@ -144,13 +148,13 @@ mod tests {
 
         headers.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
         assert_eq!(
-            retry_after(&headers),
+            retry_after(&headers, SystemTime::now()),
             Some(Duration::ZERO),
             "a past date means now"
         );
 
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
+        assert_eq!(retry_after(&headers, SystemTime::now()), None);
     }
 
     #[test]

@@ -17,10 +17,11 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::auth::{TokenSource, bearer_header};
+use crate::auth::{TokenSource, authorization_header};
 use crate::error::TimeoutKind;
-use crate::request_id::{Call, REQUEST_ID_HEADER, TRACE_ID_HEADER, new_request_id};
-use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
+use crate::provider::Hooks;
+use crate::request_id::{Call, new_request_id};
+use crate::retry::{RetryPolicy, is_retryable_status};
 
 /// Time limits of a client.
 ///
@@ -102,11 +103,13 @@ pub(crate) struct Settings {
     pub trace_id: Option<HeaderValue>,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
+    pub provider: Hooks,
 }
 
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transport")
+            .field("provider", &self.0.provider)
             .field("auth", &self.0.auth)
             .field("trace_id", &self.0.trace_id)
             .field("retry", &self.0.retry)
@@ -160,7 +163,7 @@ impl Transport {
             let token = auth.token(rejected).await?;
             request
                 .headers_mut()
-                .insert(AUTHORIZATION, bearer_header(&token)?);
+                .insert(AUTHORIZATION, authorization_header(auth.scheme(), &token)?);
         }
         Ok(())
     }
@@ -200,17 +203,19 @@ impl Transport {
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
         let chosen_id = request
             .headers()
-            .get(REQUEST_ID_HEADER)
+            .get(settings.provider.request_id_header)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or_else(|| call.options.get_request_id().map(str::to_owned));
-        if !request.headers().contains_key(TRACE_ID_HEADER) {
+        if !request.headers().contains_key(settings.provider.trace_id_header) {
             let trace = match call.options.get_trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),
                 None => settings.trace_id.clone(),
             };
             if let Some(trace) = trace {
-                request.headers_mut().insert(TRACE_ID_HEADER, trace);
+                request
+                    .headers_mut()
+                    .insert(settings.provider.trace_id_header, trace);
             }
         }
         let retryable_method = matches!(
@@ -251,7 +256,8 @@ impl Transport {
             }
             let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
             if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {
-                req.headers_mut().insert(REQUEST_ID_HEADER, value);
+                req.headers_mut()
+                    .insert(settings.provider.request_id_header, value);
             }
 
             // The attempt's limit, cut short by the operation's deadline.
@@ -266,6 +272,7 @@ impl Transport {
                 *req.timeout_mut() = Some(d);
             }
             call.update(|r| {
+                r.provider = Some(settings.provider);
                 r.attempts = attempt;
                 r.request_id = Some(request_id.clone());
                 r.limit = limit.map(|(kind, _, total)| (kind, total));
@@ -278,12 +285,16 @@ impl Transport {
                 .headers()
                 .get(AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(|t| secrecy::SecretString::from(t.to_owned()));
+                .and_then(|v| v.split_once(' '))
+                .map(|(_, t)| secrecy::SecretString::from(t.to_owned()));
             let result = client.execute(req).await;
             let outcome = match &result {
                 Ok(resp) => {
                     let status = resp.status();
+                    if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
+                        call.update(|r| r.request_id = Some(id.clone()));
+                        span.record("request_id", id.as_str());
+                    }
                     tracing::debug!(attempt, request_id, status = status.as_u16(), "attempt answered");
                     if status == StatusCode::UNAUTHORIZED
                         && !refreshed
@@ -291,7 +302,7 @@ impl Transport {
                     {
                         Outcome::RefreshToken
                     } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
-                        match retry_after(resp.headers()) {
+                        match (settings.provider.retry_after)(resp.headers(), std::time::SystemTime::now()) {
                             Some(wait) if wait > settings.retry.max_retry_after() => {
                                 tracing::debug!(?wait, "Retry-After is longer than the cap; not retrying");
                                 Outcome::Done

@@ -1,9 +1,10 @@
-//! Authentication: where the bearer token of each request comes from.
+//! Authentication: where the `Authorization` header of each request comes from.
 //!
-//! A [`TokenSource`] hands the transport a token for every attempt. The crate
-//! ships [`StaticToken`] (a ready token) and [`PasswordGrant`] (OAuth2 resource
-//! owner password grant, as Contabo issues API tokens); anything else (a vault,
-//! a token file) can implement the trait.
+//! A [`TokenSource`] hands the transport a credential and its scheme for every
+//! attempt. The crate ships [`StaticToken`] (a ready bearer token),
+//! [`BasicAuth`] (user name and password, as IONOS accepts) and
+//! [`PasswordGrant`] (OAuth2 resource owner password grant, as Contabo issues
+//! API tokens); anything else (a vault, a token file) can implement the trait.
 
 mod oauth2;
 pub use oauth2::PasswordGrant;
@@ -15,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
 
-/// A source of bearer tokens.
+/// A source of credentials for the `Authorization` header.
 ///
 /// The transport calls [`token`](TokenSource::token) before each attempt with
 /// `rejected = None`, and once with the token the API answered 401 to (then
@@ -23,8 +24,13 @@ use crate::Error;
 /// fresh, must replace a rejected token only if it is still the cached one, and
 /// must make one refresh serve many concurrent callers.
 pub trait TokenSource: fmt::Debug + Send + Sync + 'static {
-    /// A token to send as `Authorization: Bearer <token>`; not `rejected`.
+    /// A credential to send as `Authorization: <scheme> <token>`; not `rejected`.
     fn token(&self, rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>>;
+
+    /// The `Authorization` scheme (default `Bearer`).
+    fn scheme(&self) -> &'static str {
+        "Bearer"
+    }
 
     /// Whether a new token can be had after a 401 (if not, a 401 is final).
     fn can_refresh(&self) -> bool {
@@ -69,12 +75,67 @@ impl TokenSource for StaticToken {
     }
 }
 
-/// The `Authorization` header value for a token, marked sensitive so that it
-/// never shows in `Debug` output of the request.
-pub(crate) fn bearer_header(token: &SecretString) -> Result<reqwest::header::HeaderValue, Error> {
-    let mut value = reqwest::header::HeaderValue::try_from(format!("Bearer {}", token.expose_secret()))
+/// HTTP Basic credentials, sent as `Authorization: Basic base64(user:password)`.
+///
+/// ```
+/// use cloud_images::auth::BasicAuth;
+///
+/// let auth = BasicAuth::new("me@example.com", "s3cret");
+/// let shown = format!("{auth:?}");
+/// assert!(shown.contains("me@example.com") && !shown.contains("s3cret"));
+/// ```
+#[derive(Clone)]
+pub struct BasicAuth {
+    username: String,
+    encoded: SecretString,
+}
+
+impl BasicAuth {
+    /// Credentials of `username` with `password`.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        use base64::Engine;
+        let username = username.into();
+        let password = SecretString::from(password.into());
+        let pair = format!("{username}:{}", password.expose_secret());
+        let encoded = SecretString::from(base64::engine::general_purpose::STANDARD.encode(pair));
+        Self { username, encoded }
+    }
+
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TokenSource for BasicAuth {
+    fn token(&self, _rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>> {
+        let encoded = self.encoded.clone();
+        Box::pin(async move { Ok(encoded) })
+    }
+
+    fn scheme(&self) -> &'static str {
+        "Basic"
+    }
+}
+
+/// The `Authorization` header value for a credential, marked sensitive so
+/// that it never shows in `Debug` output of the request.
+pub(crate) fn authorization_header(
+    scheme: &str,
+    token: &SecretString,
+) -> Result<reqwest::header::HeaderValue, Error> {
+    let mut value = reqwest::header::HeaderValue::try_from(format!("{scheme} {}", token.expose_secret()))
         .map_err(|_| {
-            Error::Auth("the access token contains characters not allowed in an HTTP header".into())
+            Error::Auth("the credential contains characters not allowed in an HTTP header".into())
         })?;
     value.set_sensitive(true);
     Ok(value)

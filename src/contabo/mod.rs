@@ -3,8 +3,8 @@
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/contabo.yaml`; this module adds the crate's layer to them:
 //! [`Execute`] on every operation builder,
-//! [`Paginate`] on the two list builders, and
-//! [`Client::builder`].
+//! [`ListPages`] (and so [`Paginate`](crate::Paginate)) on the two list
+//! builders, and [`Client::builder`].
 //!
 //! | operation | method and path | builder |
 //! |---|---|---|
@@ -51,13 +51,13 @@ mod generated {
 pub use generated::{Client, builder, types};
 
 use crate::auth::PasswordGrant;
-use crate::client::{ClientBuilder, Provider};
+use crate::client::ClientBuilder;
 use crate::execute::impl_execute;
-use crate::pagination::{self, Page, PageSource, Paginate, PaginationOptions};
+use crate::pagination::{ListPages, Page};
+use crate::provider::Provider;
 use crate::transport::{Transport, impl_client_hooks};
 use crate::wait::{self, Progress, State, WaitOptions};
-use crate::{Error, Execute};
-use futures::stream::BoxStream;
+use crate::{Error, Execute, Response};
 
 /// An image in a list (standard or custom).
 pub type Image = types::ListImageResponseData;
@@ -235,7 +235,29 @@ impl_execute! {
     builder::RetrieveImageAuditsList<'_> => types::ImageAuditResponse, "retrieve_image_audits_list";
 }
 
-/// Turns Contabo's `data` + `_pagination` into a [`Page`].
+/// Converts a count the server sent as a JSON number (Contabo sends `number`)
+/// into a whole number, refusing negative, fractional and non-finite values.
+fn count(
+    operation: &str,
+    page: u64,
+    field: &str,
+    value: f64,
+    request_id: Option<&str>,
+) -> Result<u64, Error> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= 9.0e15 {
+        Ok(value as u64)
+    } else {
+        Err(Error::Pagination {
+            operation: operation.to_owned(),
+            page,
+            reason: format!("the server sent {field}={value}, which is not a count"),
+            request_id: request_id.map(str::to_owned),
+        })
+    }
+}
+
+/// Turns Contabo's `data` + `_pagination` into a [`Page`]. Contabo sends its
+/// counts as JSON numbers; a negative, fractional or absurd one is an error.
 fn page<T>(
     operation: &str,
     requested: u64,
@@ -246,7 +268,7 @@ fn page<T>(
     let rid = request_id.as_deref();
     let count = |field, value: Option<f64>| {
         value
-            .map(|v| pagination::count(operation, requested, field, v, rid))
+            .map(|v| count(operation, requested, field, v, rid))
             .transpose()
     };
     let number = count("page", meta.page)?.unwrap_or(requested);
@@ -259,55 +281,41 @@ fn page<T>(
         .with_request_id(request_id))
 }
 
-/// Implements [`PageSource`] and [`Paginate`] for a Contabo list builder.
-macro_rules! paginate {
-    ($source:ident, $builder:ident, $item:ty, $operation:literal, |$it:ident| $key:expr) => {
-        struct $source<'a>(builder::$builder<'a>);
+impl ListPages for builder::RetrieveImageList<'_> {
+    type Item = Image;
 
-        impl PageSource for $source<'_> {
-            type Item = $item;
+    fn with_page(self, number: u64, size: u64) -> Self {
+        self.page(number).size(size)
+    }
 
-            fn operation(&self) -> &'static str {
-                $operation
-            }
+    fn into_page(response: Response<types::ListImageResponse>, number: u64) -> Result<Page<Image>, Error> {
+        let rid = response.request_id().map(str::to_owned);
+        let body = response.into_inner();
+        page(Self::OPERATION, number, body.data, &body.pagination, rid)
+    }
 
-            async fn fetch(&self, number: u64, size: u64) -> Result<Page<$item>, Error> {
-                let response = self.0.clone().page(number).size(size).execute().await?;
-                let rid = response.request_id().map(str::to_owned);
-                let body = response.into_inner();
-                page($operation, number, body.data, &body.pagination, rid)
-            }
-
-            fn key($it: &$item) -> Option<String> {
-                $key
-            }
-        }
-
-        impl<'a> Paginate<'a> for builder::$builder<'a> {
-            type Item = $item;
-
-            fn pages_with(self, options: PaginationOptions) -> BoxStream<'a, Result<Page<$item>, Error>> {
-                pagination::pages($source(self), options)
-            }
-
-            fn stream_with(self, options: PaginationOptions) -> BoxStream<'a, Result<$item, Error>> {
-                pagination::items($source(self), options)
-            }
-        }
-    };
+    fn item_key(image: &Image) -> Option<String> {
+        Some(image.image_id.clone())
+    }
 }
 
-paginate!(
-    ImageList,
-    RetrieveImageList,
-    Image,
-    "retrieve_image_list",
-    |image| Some(image.image_id.clone())
-);
-paginate!(
-    AuditList,
-    RetrieveImageAuditsList,
-    ImageAudit,
-    "retrieve_image_audits_list",
-    |audit| Some(audit.id.to_string())
-);
+impl ListPages for builder::RetrieveImageAuditsList<'_> {
+    type Item = ImageAudit;
+
+    fn with_page(self, number: u64, size: u64) -> Self {
+        self.page(number).size(size)
+    }
+
+    fn into_page(
+        response: Response<types::ImageAuditResponse>,
+        number: u64,
+    ) -> Result<Page<ImageAudit>, Error> {
+        let rid = response.request_id().map(str::to_owned);
+        let body = response.into_inner();
+        page(Self::OPERATION, number, body.data, &body.pagination, rid)
+    }
+
+    fn item_key(audit: &ImageAudit) -> Option<String> {
+        Some(audit.id.to_string())
+    }
+}

@@ -10,7 +10,8 @@ mod generated {
 
 pub use generated::{Client, builder, types};
 
-use crate::client::{ClientBuilder, Provider};
+use crate::client::ClientBuilder;
+use crate::provider::Provider;
 use crate::transport::{Transport, impl_client_hooks};
 
 /// IONOS Cloud's defaults for [`ClientBuilder`].

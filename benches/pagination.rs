@@ -9,8 +9,9 @@
 //! Target: with the default settings, 40 pages at 50 ms a page take at most
 //! 0.25 of the sequential time.
 
-#[path = "../examples/support/fake_contabo.rs"]
-mod fake;
+#[path = "../examples/support/mod.rs"]
+mod support;
+use support::contabo as fake;
 
 use std::time::{Duration, Instant};
 

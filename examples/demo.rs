@@ -5,8 +5,8 @@
 //! cargo run --example demo
 //! ```
 
-#[path = "support/fake_contabo.rs"]
-mod fake;
+mod support;
+use support::contabo as fake;
 
 use cloud_images::contabo::{Client, Image, types};
 use cloud_images::wait::WaitOptions;

@@ -12,8 +12,8 @@
 //! contain MATCH are answered with STATUS (429s with `Retry-After: 1`). It accepts the bearer token `demo-token`, and the OAuth2 client
 //! `demo-client`/`demo-secret` with API user `api-user`/`api-pass`.
 
-#[path = "support/fake_contabo.rs"]
-mod fake;
+mod support;
+use support::contabo as fake;
 
 #[tokio::main]
 async fn main() {

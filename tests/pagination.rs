@@ -1,8 +1,9 @@
 //! Streams over all pages: every page once, in order, bounded prefetch, early
 //! stop, lying servers, errors mid-stream.
 
-#[path = "../examples/support/fake_contabo.rs"]
-mod fake;
+#[path = "../examples/support/mod.rs"]
+mod support;
+use support::contabo as fake;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;

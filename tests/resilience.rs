@@ -1,7 +1,8 @@
 //! OAuth2 tokens, retries, time limits and waiting, against the fake API on loopback.
 
-#[path = "../examples/support/fake_contabo.rs"]
-mod fake;
+#[path = "../examples/support/mod.rs"]
+mod support;
+use support::contabo as fake;
 
 use std::time::Duration;
 

@@ -1,30 +1,22 @@
-//! An in-process fake of Contabo's images API and token endpoint, on loopback.
+//! A fake of Contabo's images API and token endpoint.
 //!
 //! Stateful (create, update and delete change what lists return), seeded with
-//! realistic standard and custom images, paginated like the real API. It
-//! records every request (method, path, query, headers, body) and the most
-//! requests it had in flight at once, can add latency, can inject faults, and
-//! checks the bearer token. Used by the demo, the tests, the benchmark and the
-//! `fake_contabo` example.
-#![allow(dead_code)]
+//! realistic standard and custom images, paginated like the real API, with
+//! image downloads that progress with every GET and an OAuth2 password-grant
+//! token endpoint. Checks the bearer token and that `x-request-id` is a UUID.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::header::HeaderMap;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+
+use super::harness::{Api, Fake, Response, empty, form_pairs, reply};
+pub use super::harness::{Fault, Recorded};
 
 /// The path of the fake token endpoint (Keycloak's, as Contabo's).
 pub const TOKEN_PATH: &str = "/auth/realms/contabo/protocol/openid-connect/token";
@@ -75,61 +67,24 @@ impl Default for Config {
     }
 }
 
-/// One request as the fake saw it.
-#[derive(Clone, Debug)]
-pub struct Recorded {
-    pub method: Method,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    pub fn query_values(&self, key: &str) -> Vec<&str> {
-        self.query
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// A canned failure for the next matching request.
-#[derive(Clone, Debug)]
-pub struct Fault {
-    /// Applies to requests whose path and query contain this.
-    pub matching: String,
-    pub status: u16,
-    pub retry_after: Option<String>,
-}
-
-struct State {
+/// Contabo's routes and state.
+pub struct Contabo {
     config: Config,
     images: Mutex<Vec<Value>>,
     audits: Mutex<Vec<Value>>,
-    polls: Mutex<std::collections::HashMap<String, usize>>,
-    requests: Mutex<Vec<Recorded>>,
-    faults: Mutex<VecDeque<Fault>>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
+    polls: Mutex<HashMap<String, usize>>,
     tokens_issued: AtomicUsize,
     valid_tokens: Mutex<Vec<String>>,
 }
 
-/// A running fake; stops when dropped.
-pub struct FakeContabo {
-    addr: SocketAddr,
-    state: Arc<State>,
-    task: tokio::task::JoinHandle<()>,
-}
+/// A running fake Contabo API; stops when dropped. Derefs to the harness
+/// (`base_url()`, `requests()`, `api_requests()`, `inject()`, ...).
+pub struct FakeContabo(Fake<Contabo>);
 
-impl Drop for FakeContabo {
-    fn drop(&mut self) {
-        self.task.abort();
+impl Deref for FakeContabo {
+    type Target = Fake<Contabo>;
+    fn deref(&self) -> &Fake<Contabo> {
+        &self.0
     }
 }
 
@@ -141,41 +96,16 @@ impl FakeContabo {
 
     /// Starts on `addr`.
     pub async fn start_on(addr: &str, config: Config) -> Self {
-        let listener = TcpListener::bind(addr).await.expect("bind the fake API");
-        let addr = listener.local_addr().expect("local address");
-        let state = Arc::new(State {
+        let latency = config.latency;
+        let api = Contabo {
             images: Mutex::new(seed_images(config.standard, config.custom)),
             audits: Mutex::new(seed_audits(config.custom)),
             config,
             polls: Mutex::default(),
-            requests: Mutex::default(),
-            faults: Mutex::default(),
-            in_flight: AtomicUsize::new(0),
-            max_in_flight: AtomicUsize::new(0),
             tokens_issued: AtomicUsize::new(0),
             valid_tokens: Mutex::default(),
-        });
-        let served = Arc::clone(&state);
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&served);
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(Arc::clone(&state), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Self { addr, state, task }
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        };
+        Self(Fake::start_on(addr, api, latency).await)
     }
 
     /// The token endpoint's URL.
@@ -183,149 +113,67 @@ impl FakeContabo {
         format!("{}{TOKEN_PATH}", self.base_url())
     }
 
-    /// Every request so far, in arrival order.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
-    /// API requests (not the token endpoint) so far.
-    pub fn api_requests(&self) -> Vec<Recorded> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.path != TOKEN_PATH)
-            .collect()
-    }
-
-    /// Forgets the recorded requests.
-    pub fn clear_requests(&self) {
-        self.state.requests.lock().unwrap().clear();
-        self.state.max_in_flight.store(0, Ordering::SeqCst);
-    }
-
-    /// The most API requests that were in flight at once.
-    pub fn max_in_flight(&self) -> usize {
-        self.state.max_in_flight.load(Ordering::SeqCst)
-    }
-
     /// Tokens the token endpoint issued.
     pub fn tokens_issued(&self) -> usize {
-        self.state.tokens_issued.load(Ordering::SeqCst)
+        self.api().tokens_issued.load(Ordering::SeqCst)
     }
 
     /// Makes every token issued so far invalid (as if they expired server-side).
     pub fn revoke_tokens(&self) {
-        self.state.valid_tokens.lock().unwrap().clear();
+        self.api().valid_tokens.lock().unwrap().clear();
     }
 
     /// All images, as the API would send them.
     pub fn images(&self) -> Vec<Value> {
-        self.state.images.lock().unwrap().clone()
+        self.api().images.lock().unwrap().clone()
+    }
+}
+
+impl Api for Contabo {
+    fn is_side_channel(&self, path: &str) -> bool {
+        path == TOKEN_PATH
     }
 
-    /// Answers the next request matching `fault.matching` with the fault.
-    pub fn inject(&self, fault: Fault) {
-        self.state.faults.lock().unwrap().push_back(fault);
+    fn fault_body(&self, status: StatusCode) -> Value {
+        json!({"statusCode": status.as_u16(), "message": status.canonical_reason()})
     }
 
-    /// Answers the next `count` requests whose path and query contain
-    /// `matching` with `status`.
-    pub fn fail_next(&self, matching: &str, status: u16, count: usize, retry_after: Option<&str>) {
-        for _ in 0..count {
-            self.inject(Fault {
-                matching: matching.to_owned(),
-                status,
-                retry_after: retry_after.map(str::to_owned),
-            });
+    fn route(&self, req: &Recorded) -> Response {
+        let state = self;
+        if req.path == TOKEN_PATH {
+            return token_endpoint(state, &req.method, &req.body);
+        }
+        if !authorized(state, &req.headers) {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"statusCode": 401, "message": "Unauthorized"}),
+            );
+        }
+        let request_id = req.header("x-request-id").unwrap_or("");
+        if uuid::Uuid::parse_str(request_id).is_err() {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"statusCode": 400, "message": "x-request-id must be a UUID"}),
+            );
+        }
+        let (query, body, path) = (&req.query, &req.body, &req.path);
+        match (&req.method, req.segments().as_slice()) {
+            (&Method::GET, ["v1", "compute", "images"]) => list_images(state, query),
+            (&Method::POST, ["v1", "compute", "images"]) => create_image(state, body, request_id),
+            (&Method::GET, ["v1", "compute", "images", "stats"]) => stats(state),
+            (&Method::GET, ["v1", "compute", "images", "audits"]) => list_audits(state, query),
+            (&Method::GET, ["v1", "compute", "images", id]) => get_image(state, id),
+            (&Method::PATCH, ["v1", "compute", "images", id]) => update_image(state, id, body, request_id),
+            (&Method::DELETE, ["v1", "compute", "images", id]) => delete_image(state, id, request_id),
+            _ => reply(
+                StatusCode::NOT_FOUND,
+                json!({"statusCode": 404, "message": format!("Cannot {} {path}", req.method)}),
+            ),
         }
     }
 }
 
-struct InFlight<'a>(&'a State);
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    let path = parts.uri.path().to_owned();
-    let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    let query: Vec<(String, String)> = form_pairs(&raw_query);
-    state.requests.lock().unwrap().push(Recorded {
-        method: parts.method.clone(),
-        path: path.clone(),
-        query: query.clone(),
-        headers: parts.headers.clone(),
-        body: body.clone(),
-    });
-
-    if path == TOKEN_PATH {
-        return Ok(token_endpoint(&state, &parts.method, &body));
-    }
-
-    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    let _guard = InFlight(&state);
-    if !state.config.latency.is_zero() {
-        tokio::time::sleep(state.config.latency).await;
-    }
-
-    let target = format!("{path}?{raw_query}");
-    let fault = {
-        let mut faults = state.faults.lock().unwrap();
-        let at = faults.iter().position(|f| target.contains(&f.matching));
-        at.and_then(|i| faults.remove(i))
-    };
-    if let Some(fault) = fault {
-        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = reply(
-            status,
-            json!({"statusCode": fault.status, "message": status.canonical_reason()}),
-        );
-        if let Some(after) = fault.retry_after {
-            resp.headers_mut().insert("retry-after", after.parse().unwrap());
-        }
-        return Ok(resp);
-    }
-
-    if !authorized(&state, &parts.headers) {
-        return Ok(reply(
-            StatusCode::UNAUTHORIZED,
-            json!({"statusCode": 401, "message": "Unauthorized"}),
-        ));
-    }
-    let request_id = parts
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if uuid::Uuid::parse_str(request_id).is_err() {
-        return Ok(reply(
-            StatusCode::BAD_REQUEST,
-            json!({"statusCode": 400, "message": "x-request-id must be a UUID"}),
-        ));
-    }
-
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let response = match (&parts.method, segments.as_slice()) {
-        (&Method::GET, ["v1", "compute", "images"]) => list_images(&state, &query),
-        (&Method::POST, ["v1", "compute", "images"]) => create_image(&state, &body, request_id),
-        (&Method::GET, ["v1", "compute", "images", "stats"]) => stats(&state),
-        (&Method::GET, ["v1", "compute", "images", "audits"]) => list_audits(&state, &query),
-        (&Method::GET, ["v1", "compute", "images", id]) => get_image(&state, id),
-        (&Method::PATCH, ["v1", "compute", "images", id]) => update_image(&state, id, &body, request_id),
-        (&Method::DELETE, ["v1", "compute", "images", id]) => delete_image(&state, id, request_id),
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            json!({"statusCode": 404, "message": format!("Cannot {} {path}", parts.method)}),
-        ),
-    };
-    Ok(response)
-}
-
-fn authorized(state: &State, headers: &HeaderMap) -> bool {
+fn authorized(state: &Contabo, headers: &HeaderMap) -> bool {
     let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return state.config.token.is_none() && state.config.oauth.is_none();
     };
@@ -341,7 +189,7 @@ fn authorized(state: &State, headers: &HeaderMap) -> bool {
     state.config.token.is_none()
 }
 
-fn token_endpoint(state: &State, method: &Method, body: &[u8]) -> Response<Full<Bytes>> {
+fn token_endpoint(state: &Contabo, method: &Method, body: &[u8]) -> Response {
     let Some(oauth) = &state.config.oauth else {
         return reply(StatusCode::NOT_FOUND, json!({"error": "not_found"}));
     };
@@ -388,55 +236,11 @@ fn token_endpoint(state: &State, method: &Method, body: &[u8]) -> Response<Full<
     reply(StatusCode::OK, body)
 }
 
-fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert("content-type", "application/json".parse().unwrap());
-    resp
-}
-
-fn not_found(id: &str) -> Response<Full<Bytes>> {
+fn not_found(id: &str) -> Response {
     reply(
         StatusCode::NOT_FOUND,
         json!({"statusCode": 404, "message": format!("Entry Image not found by imageId {id}")}),
     )
-}
-
-fn form_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, base: &str) -> Value {
@@ -463,7 +267,7 @@ fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, b
     })
 }
 
-fn list_images(state: &State, query: &[(String, String)]) -> Response<Full<Bytes>> {
+fn list_images(state: &Contabo, query: &[(String, String)]) -> Response {
     let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let mut images: Vec<Value> = state.images.lock().unwrap().clone();
     if let Some(name) = get("name") {
@@ -535,7 +339,7 @@ fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
-fn get_image(state: &State, id: &str) -> Response<Full<Bytes>> {
+fn get_image(state: &Contabo, id: &str) -> Response {
     let mut images = state.images.lock().unwrap();
     let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
         return not_found(id);
@@ -562,7 +366,7 @@ fn get_image(state: &State, id: &str) -> Response<Full<Bytes>> {
     )
 }
 
-fn create_image(state: &State, body: &[u8], request_id: &str) -> Response<Full<Bytes>> {
+fn create_image(state: &Contabo, body: &[u8], request_id: &str) -> Response {
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return reply(
             StatusCode::BAD_REQUEST,
@@ -606,7 +410,7 @@ fn create_image(state: &State, body: &[u8], request_id: &str) -> Response<Full<B
     )
 }
 
-fn update_image(state: &State, id: &str, body: &[u8], request_id: &str) -> Response<Full<Bytes>> {
+fn update_image(state: &Contabo, id: &str, body: &[u8], request_id: &str) -> Response {
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return reply(
             StatusCode::BAD_REQUEST,
@@ -646,7 +450,7 @@ fn update_image(state: &State, id: &str, body: &[u8], request_id: &str) -> Respo
     )
 }
 
-fn delete_image(state: &State, id: &str, request_id: &str) -> Response<Full<Bytes>> {
+fn delete_image(state: &Contabo, id: &str, request_id: &str) -> Response {
     let mut images = state.images.lock().unwrap();
     let Some(at) = images.iter().position(|i| i["imageId"] == id) else {
         return not_found(id);
@@ -660,12 +464,10 @@ fn delete_image(state: &State, id: &str, request_id: &str) -> Response<Full<Byte
     images.remove(at);
     drop(images);
     audit(state, id, "DELETED", request_id, json!({}));
-    let mut resp = Response::new(Full::new(Bytes::new()));
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    resp
+    empty(StatusCode::NO_CONTENT)
 }
 
-fn stats(state: &State) -> Response<Full<Bytes>> {
+fn stats(state: &Contabo) -> Response {
     let images = state.images.lock().unwrap();
     let custom: Vec<&Value> = images.iter().filter(|i| i["standardImage"] == false).collect();
     let used: f64 = custom.iter().filter_map(|i| i["sizeMb"].as_f64()).sum();
@@ -678,7 +480,7 @@ fn stats(state: &State) -> Response<Full<Bytes>> {
     )
 }
 
-fn audit(state: &State, id: &str, action: &str, request_id: &str, changes: Value) {
+fn audit(state: &Contabo, id: &str, action: &str, request_id: &str, changes: Value) {
     let mut audits = state.audits.lock().unwrap();
     let n = audits.len() + 1;
     audits.push(json!({
@@ -688,7 +490,7 @@ fn audit(state: &State, id: &str, action: &str, request_id: &str, changes: Value
     }));
 }
 
-fn list_audits(state: &State, query: &[(String, String)]) -> Response<Full<Bytes>> {
+fn list_audits(state: &Contabo, query: &[(String, String)]) -> Response {
     let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     let mut audits: Vec<Value> = state.audits.lock().unwrap().clone();
     for key in ["imageId", "requestId", "changedBy"] {

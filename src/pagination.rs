@@ -550,3 +550,120 @@ pub trait Paginate<'a>: Sized {
         self.stream_with(PaginationOptions::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The walk over an in-memory source: no HTTP, every rule of the walk.
+
+    use std::sync::Mutex;
+
+    use futures::TryStreamExt;
+
+    use super::*;
+
+    /// A list of `total` numbers served `size` a page, announcing the totals
+    /// chosen by `totals(page_size)`; records the pages asked for.
+    struct Memory {
+        total: u64,
+        totals: fn(u64, u64) -> (Option<u64>, Option<u64>),
+        max_page_size: Option<u64>,
+        asked: Mutex<Vec<(u64, u64)>>,
+    }
+
+    impl Memory {
+        fn new(total: u64, totals: fn(u64, u64) -> (Option<u64>, Option<u64>)) -> Self {
+            Self {
+                total,
+                totals,
+                max_page_size: None,
+                asked: Mutex::default(),
+            }
+        }
+        fn asked(&self) -> Vec<(u64, u64)> {
+            let mut asked = self.asked.lock().unwrap().clone();
+            asked.sort();
+            asked
+        }
+    }
+
+    impl PageSource for &Memory {
+        type Item = u64;
+        fn operation(&self) -> &'static str {
+            "list_numbers"
+        }
+        async fn fetch(&self, page: u64, size: u64) -> Result<Page<u64>, Error> {
+            self.asked.lock().unwrap().push((page, size));
+            let items = ((page - 1) * size..(page * size).min(self.total)).collect();
+            let (elements, pages) = (self.totals)(self.total, size);
+            Ok(Page::new(items, page, size).with_totals(elements, pages))
+        }
+        fn key(item: &u64) -> Option<String> {
+            Some(item.to_string())
+        }
+        fn max_page_size(&self) -> Option<u64> {
+            self.max_page_size
+        }
+    }
+
+    fn both(total: u64, size: u64) -> (Option<u64>, Option<u64>) {
+        (Some(total), Some(total.div_ceil(size)))
+    }
+    fn elements_only(total: u64, _: u64) -> (Option<u64>, Option<u64>) {
+        (Some(total), None)
+    }
+    fn none(_: u64, _: u64) -> (Option<u64>, Option<u64>) {
+        (None, None)
+    }
+
+    async fn walk(source: &Memory, options: PaginationOptions) -> Result<Vec<u64>, Error> {
+        items(source, options).try_collect().await
+    }
+
+    #[tokio::test]
+    async fn every_item_once_in_order_whatever_the_totals_say() {
+        for totals in [both, elements_only, none] {
+            for concurrency in [1, 3, 8] {
+                let source = Memory::new(95, totals);
+                let options = PaginationOptions::default().page_size(10).concurrency(concurrency);
+                assert_eq!(walk(&source, options).await.unwrap(), (0..95).collect::<Vec<_>>());
+                let pages: Vec<u64> = source.asked().iter().map(|(p, _)| *p).collect();
+                assert_eq!(pages, (1..=10).collect::<Vec<_>>(), "each page once");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_item_count_alone_lets_the_walk_prefetch_and_check_the_end() {
+        // Announcing 30 items at 10 a page means 3 pages: a fourth is never asked for.
+        let source = Memory::new(30, elements_only);
+        let got = walk(&source, PaginationOptions::default().page_size(10)).await.unwrap();
+        assert_eq!(got.len(), 30);
+        assert_eq!(source.asked(), [(1, 10), (2, 10), (3, 10)]);
+    }
+
+    #[tokio::test]
+    async fn a_limit_fetches_only_the_pages_it_needs() {
+        let source = Memory::new(1000, both);
+        let options = PaginationOptions::default().page_size(10).limit(25);
+        assert_eq!(walk(&source, options).await.unwrap(), (0..25).collect::<Vec<_>>());
+        assert_eq!(source.asked(), [(1, 10), (2, 10), (3, 10)]);
+    }
+
+    #[tokio::test]
+    async fn a_page_size_above_the_apis_maximum_sends_nothing() {
+        let mut source = Memory::new(10, both);
+        source.max_page_size = Some(200);
+        let err = walk(&source, PaginationOptions::default().page_size(500))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "invalid request: list_numbers: page size 500 is more than the API allows \
+             (1 to 200; PaginationOptions::page_size)"
+        );
+        assert!(source.asked().is_empty());
+        let fine = walk(&source, PaginationOptions::default().page_size(200)).await;
+        assert_eq!(fine.unwrap().len(), 10);
+    }
+}

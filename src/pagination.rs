@@ -624,7 +624,9 @@ mod tests {
         for totals in [both, elements_only, none] {
             for concurrency in [1, 3, 8] {
                 let source = Memory::new(95, totals);
-                let options = PaginationOptions::default().page_size(10).concurrency(concurrency);
+                let options = PaginationOptions::default()
+                    .page_size(10)
+                    .concurrency(concurrency);
                 assert_eq!(walk(&source, options).await.unwrap(), (0..95).collect::<Vec<_>>());
                 let pages: Vec<u64> = source.asked().iter().map(|(p, _)| *p).collect();
                 assert_eq!(pages, (1..=10).collect::<Vec<_>>(), "each page once");
@@ -636,7 +638,9 @@ mod tests {
     async fn an_item_count_alone_lets_the_walk_prefetch_and_check_the_end() {
         // Announcing 30 items at 10 a page means 3 pages: a fourth is never asked for.
         let source = Memory::new(30, elements_only);
-        let got = walk(&source, PaginationOptions::default().page_size(10)).await.unwrap();
+        let got = walk(&source, PaginationOptions::default().page_size(10))
+            .await
+            .unwrap();
         assert_eq!(got.len(), 30);
         assert_eq!(source.asked(), [(1, 10), (2, 10), (3, 10)]);
     }

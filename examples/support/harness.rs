@@ -32,6 +32,12 @@ pub trait Api: Send + Sync + 'static {
     /// The body of an injected fault with this status, in the provider's error shape.
     fn fault_body(&self, status: StatusCode) -> Value;
 
+    /// Adds what every answer of the provider carries (rate-limit headers,
+    /// a server request id), faults included.
+    fn finish(&self, response: &mut Response) {
+        let _ = response;
+    }
+
     /// Requests to this path are not API requests (a token endpoint): no
     /// latency, no faults, not counted in flight, not in `api_requests()`.
     fn is_side_channel(&self, path: &str) -> bool {
@@ -232,9 +238,12 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: Request<Incoming>) -> Resul
         if let Some(after) = fault.retry_after {
             resp.headers_mut().insert("retry-after", after.parse().unwrap());
         }
+        shared.api.finish(&mut resp);
         return Ok(resp);
     }
-    Ok(shared.api.route(&recorded))
+    let mut resp = shared.api.route(&recorded);
+    shared.api.finish(&mut resp);
+    Ok(resp)
 }
 
 /// A JSON answer.

@@ -4,4 +4,5 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod contabo;
+pub mod digitalocean;
 pub mod harness;

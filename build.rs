@@ -53,6 +53,13 @@ enum Patch {
     /// statuses) and a closed enum fails the whole response on a new value;
     /// requests then take any string too (a region added after the spec).
     OpenEnums(&'static [&'static str]),
+    /// Add these `#/components/parameters` to an operation. DigitalOcean pages
+    /// every list with `page`/`per_page`, but the spec declares them only on
+    /// some (`imageActions_list` answers with `links` and `meta` and has none).
+    AddParameters {
+        operation: &'static str,
+        parameters: &'static [&'static str],
+    },
     /// Make this path parameter a plain string on every operation that has it
     /// (inline or through `#/components/parameters`).
     StringPathParameter(&'static str),
@@ -194,6 +201,10 @@ const DIGITALOCEAN: Provider = Provider {
         // A number or a slug (`ubuntu-24-04-x64`); the spec says integer on
         // all but one operation.
         Patch::StringPathParameter("image_id"),
+        Patch::AddParameters {
+            operation: "imageActions_list",
+            parameters: &["page", "per_page"],
+        },
         // The API sends `{"action": {...}}`, as the specs' own examples show.
         Patch::Envelope {
             response: "get_image_action_response",
@@ -303,6 +314,10 @@ fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
         }
         Patch::InlineScalars => inline_scalars(doc),
         Patch::OpenEnums(roots) => open_enums(doc, roots),
+        Patch::AddParameters {
+            operation,
+            parameters,
+        } => add_parameters(doc, operation, parameters),
         Patch::StringPathParameter(name) => string_path_parameter(doc, name),
         Patch::Envelope { response, property } => envelope(doc, response, property),
         Patch::ResponseRequires { response, required } => response_requires(doc, response, required),
@@ -668,3 +683,42 @@ fn operations(doc: &mut Value) -> Result<impl Iterator<Item = &mut Map<String, V
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+fn add_parameters(doc: &mut Value, operation: &str, parameters: &[&str]) -> Result<(), String> {
+    let what = format!("patch AddParameters({operation})");
+    for name in parameters {
+        if doc.pointer(&format!("/components/parameters/{name}")).is_none() {
+            return Err(format!("{what}: no parameter component `{name}`"));
+        }
+    }
+    let paths = doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .ok_or(format!("{what}: no `paths`"))?;
+    let op = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .find(|op| op.get("operationId").and_then(Value::as_str) == Some(operation))
+        .ok_or_else(|| format!("{what}: no such operation"))?;
+    let list = op
+        .as_object_mut()
+        .ok_or_else(|| format!("{what}: the operation is not an object"))?
+        .entry("parameters")
+        .or_insert_with(|| Value::Array(Vec::new()))
+        .as_array_mut()
+        .ok_or_else(|| format!("{what}: `parameters` is not a list"))?;
+    for name in parameters {
+        let reference = format!("#/components/parameters/{name}");
+        if list
+            .iter()
+            .any(|p| p.get("$ref").and_then(Value::as_str) == Some(reference.as_str()))
+        {
+            return Err(format!(
+                "{what}: the operation has `{name}` already: the patch is stale"
+            ));
+        }
+        list.push(serde_json::json!({ "$ref": reference }));
+    }
+    Ok(())
+}

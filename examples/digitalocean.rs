@@ -178,7 +178,16 @@ async fn run(cli: Cli) -> Result<()> {
             print_stream(
                 request.stream_with(options),
                 json,
-                &["ID", "SLUG", "NAME", "TYPE", "DISTRIBUTION", "STATUS", "SIZE GB", "REGIONS"],
+                &[
+                    "ID",
+                    "SLUG",
+                    "NAME",
+                    "TYPE",
+                    "DISTRIBUTION",
+                    "STATUS",
+                    "SIZE GB",
+                    "REGIONS",
+                ],
                 |i| {
                     vec![
                         i.id.to_string(),
@@ -195,7 +204,13 @@ async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Get { id, json } => {
-            let image = client.images_get().image_id(id).execute().await?.into_inner().image;
+            let image = client
+                .images_get()
+                .image_id(id)
+                .execute()
+                .await?
+                .into_inner()
+                .image;
             if json {
                 return print_json(&image);
             }
@@ -286,14 +301,27 @@ async fn run(cli: Cli) -> Result<()> {
                 type_: "transfer".into(),
                 region: region.clone(),
             });
-            let posted = client.image_actions_post().image_id(&id).body(body).execute().await?;
+            let posted = client
+                .image_actions_post()
+                .image_id(&id)
+                .body(body)
+                .execute()
+                .await?;
             let action = posted.into_inner().action;
             if !wait {
-                println!("transfer of image {id} to {region} started (action {})", action.id);
+                println!(
+                    "transfer of image {id} to {region} started (action {})",
+                    action.id
+                );
                 return Ok(());
             }
-            eprintln!("transfer of image {id} to {region} started (action {})", action.id);
-            let done = client.wait_for_action(&id, action.id, WaitOptions::default()).await?;
+            eprintln!(
+                "transfer of image {id} to {region} started (action {})",
+                action.id
+            );
+            let done = client
+                .wait_for_action(&id, action.id, WaitOptions::default())
+                .await?;
             println!("transfer of image {id} to {region} {}", show(&done.status));
             Ok(())
         }

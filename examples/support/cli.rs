@@ -108,7 +108,8 @@ impl WaitDisplay {
         use std::io::IsTerminal;
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(0);
-            let template = format!("{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})");
+            let template =
+                format!("{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})");
             bar.set_style(
                 indicatif::ProgressStyle::with_template(&template)
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())

@@ -186,7 +186,13 @@ impl Client {
             &what,
             options,
             || async {
-                let image = self.images_get().image_id(image_id).execute().await?.into_inner().image;
+                let image = self
+                    .images_get()
+                    .image_id(image_id)
+                    .execute()
+                    .await?
+                    .into_inner()
+                    .image;
                 Ok(image_state(image))
             },
             on_progress,
@@ -221,7 +227,9 @@ impl Client {
     ) -> Result<Action, Error> {
         let what = format!("action {action_id} of image {image_id}");
         let Some(id) = u64::try_from(action_id).ok().and_then(std::num::NonZeroU64::new) else {
-            return Err(Error::InvalidRequest(format!("{what}: an action id is a positive number")));
+            return Err(Error::InvalidRequest(format!(
+                "{what}: an action id is a positive number"
+            )));
         };
         wait::until(
             &what,
@@ -322,7 +330,13 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 
 /// A page of items with DigitalOcean's `meta.total`; the page size is the
 /// one asked for (the API does not repeat it).
-fn page<T>(operation: &str, number: u64, items: Vec<T>, total: i64, request_id: Option<String>) -> Result<Page<T>, Error> {
+fn page<T>(
+    operation: &str,
+    number: u64,
+    items: Vec<T>,
+    total: i64,
+    request_id: Option<String>,
+) -> Result<Page<T>, Error> {
     let total = u64::try_from(total).map_err(|_| Error::Pagination {
         operation: operation.to_owned(),
         page: number,
@@ -396,11 +410,22 @@ mod tests {
     #[test]
     fn a_spent_budget_waits_for_a_near_reset_only() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert_eq!(wait_for_reset(limit(0, 12, now), now), Some(Duration::from_secs(12)));
-        assert_eq!(wait_for_reset(limit(0, -30, now), now), None, "a reset in the past");
+        assert_eq!(
+            wait_for_reset(limit(0, 12, now), now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            wait_for_reset(limit(0, -30, now), now),
+            None,
+            "a reset in the past"
+        );
         assert_eq!(wait_for_reset(limit(0, 3 * 3600, now), now), None, "hours ahead");
         assert_eq!(wait_for_reset(limit(0, 0, now), now), None);
-        assert_eq!(wait_for_reset(limit(17, 12, now), now), None, "budget left: not a rate limit");
+        assert_eq!(
+            wait_for_reset(limit(17, 12, now), now),
+            None,
+            "budget left: not a rate limit"
+        );
     }
 
     #[test]
@@ -411,9 +436,15 @@ mod tests {
         let reset = now.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + 20;
         headers.insert("ratelimit-reset", reset.to_string().parse().unwrap());
         let waited = DigitalOcean::retry_after(&headers, now).unwrap();
-        assert!(waited > Duration::from_secs(18) && waited <= Duration::from_secs(20), "{waited:?}");
+        assert!(
+            waited > Duration::from_secs(18) && waited <= Duration::from_secs(20),
+            "{waited:?}"
+        );
         headers.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(DigitalOcean::retry_after(&headers, now), Some(Duration::from_secs(3)));
+        assert_eq!(
+            DigitalOcean::retry_after(&headers, now),
+            Some(Duration::from_secs(3))
+        );
     }
 
     #[test]
@@ -434,14 +465,21 @@ mod tests {
     }
 
     fn image(status: &str, error: Option<&str>) -> Image {
-        serde_json::from_value(serde_json::json!({"id": 7, "status": status, "error_message": error})).unwrap()
+        serde_json::from_value(serde_json::json!({"id": 7, "status": status, "error_message": error}))
+            .unwrap()
     }
 
     #[test]
     fn image_states() {
-        assert!(matches!(image_state(image("available", Some(""))), State::Ready(_)));
+        assert!(matches!(
+            image_state(image("available", Some(""))),
+            State::Ready(_)
+        ));
         assert!(matches!(image_state(image("NEW", None)), State::Pending(_)));
-        assert!(matches!(image_state(image("pending", Some(" "))), State::Pending(_)));
+        assert!(matches!(
+            image_state(image("pending", Some(" "))),
+            State::Pending(_)
+        ));
         assert_eq!(
             image_state(image("pending", Some("the URL answered 404"))),
             State::Failed("the URL answered 404".into())

@@ -1,5 +1,5 @@
-//! A tour of the Contabo client against an in-process fake of the API: no
-//! network, no account.
+//! A tour of the Contabo and DigitalOcean clients against in-process fakes of
+//! their APIs: no network, no account.
 //!
 //! ```text
 //! cargo run --example demo
@@ -201,6 +201,122 @@ async fn main() -> Result<()> {
     for id in sent {
         println!("  {id}");
     }
+    println!();
+    digitalocean_tour().await
+}
+
+/// The same pipeline on DigitalOcean: `page`/`per_page`, the server's request
+/// ids, rate limits, `NEW` → `available`, a transfer.
+async fn digitalocean_tour() -> Result<()> {
+    use cloud_images::digitalocean::{self, types};
+
+    let server =
+        support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config::default()).await;
+    let client = digitalocean::Client::builder()
+        .base_url(server.base_url())
+        .bearer_token("do-demo-token")
+        .build()?;
+    println!("Fake DigitalOcean API at {}\n", server.base_url());
+
+    heading("12. DigitalOcean: the account's own images, 4 a page (pages prefetched)");
+    let private: Vec<digitalocean::Image> = client
+        .images_list()
+        .private(true)
+        .stream_with(PaginationOptions::default().page_size(4))
+        .try_collect()
+        .await?;
+    let mut table = new_table(&[
+        "id",
+        "name",
+        "type",
+        "distribution",
+        "status",
+        "size GB",
+        "regions",
+    ]);
+    for i in &private {
+        table.add_row(vec![
+            i.id.to_string(),
+            show(&i.name),
+            show(&i.type_),
+            show(&i.distribution),
+            show(&i.status),
+            show(&i.size_gigabytes),
+            i.regions.as_deref().unwrap_or_default().join(","),
+        ]);
+    }
+    println!("{table}");
+    println!(
+        "{} images in {} requests\n",
+        private.len(),
+        server.api_requests().len()
+    );
+
+    heading("13. Import from a URL and wait: NEW -> pending -> available");
+    let created = client
+        .images_create_custom()
+        .body(types::ImageNewCustom {
+            name: "debian-13-cis".into(),
+            url: "https://images.example.com/debian-13-cis.qcow2".into(),
+            region: "atl1".into(),
+            distribution: Some("Debian".into()),
+            description: Some("CIS level 1".into()),
+            tags: Some(vec!["base".into()]),
+        })
+        .execute()
+        .await?;
+    let limit = created.rate_limit().copied().unwrap_or_default();
+    println!(
+        "created image {} ({}); server request id {}; rate limit {} of {} left",
+        created.image.id,
+        show(&created.image.status),
+        created.request_id().unwrap_or("-"),
+        show(&limit.remaining),
+        show(&limit.limit)
+    );
+    let id = created.image.id.to_string();
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(50))
+        .max_interval(Duration::from_millis(100));
+    let image = client
+        .wait_for_image(&id, options, |p| {
+            println!("  {}", p.status.as_deref().unwrap_or("-"))
+        })
+        .await?;
+    println!("image {id} is {}\n", show(&image.status));
+
+    heading("14. Transfer it to fra1 and wait for the action");
+    let action = client
+        .image_actions_post()
+        .image_id(&id)
+        .body(types::ImageActionsPostBody::Transfer(
+            types::ImageActionTransfer {
+                type_: "transfer".into(),
+                region: "fra1".into(),
+            },
+        ))
+        .execute()
+        .await?;
+    let done = client.wait_for_action(&id, action.action.id, options).await?;
+    let image = client.images_get().image_id(&id).execute().await?;
+    println!(
+        "action {} {}; the image is now in {}\n",
+        done.id,
+        show(&done.status),
+        image.image.regions.as_deref().unwrap_or_default().join(",")
+    );
+
+    heading("15. Errors show DigitalOcean's message and its request id");
+    client.images_delete().image_id(&id).execute().await?;
+    let err = client.images_get().image_id(&id).execute().await.unwrap_err();
+    println!("error: {err}");
+    let err = client
+        .images_list()
+        .stream_with(PaginationOptions::default().page_size(500))
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    println!("error: {err}");
     Ok(())
 }
 

@@ -628,8 +628,17 @@ fn response_schema<'a>(doc: &'a mut Value, response: &str, patch: &str) -> Resul
 }
 
 fn envelope(doc: &mut Value, response: &str, property: &str) -> Result<(), String> {
+    // Already wrapped, inline or in the component the schema refers to?
+    let schema = response_schema(doc, response, "Envelope")?.clone();
+    let target = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => schema,
+    };
     let schema = response_schema(doc, response, "Envelope")?;
-    if schema.pointer(&format!("/properties/{property}")).is_some() {
+    if target.pointer(&format!("/properties/{property}")).is_some() {
         return Err(format!(
             "patch Envelope({response}): the schema already has `{property}`; upstream fixed it, drop the patch"
         ));

@@ -69,6 +69,12 @@ enum Patch {
         response: &'static str,
         property: &'static str,
     },
+    /// Drop `type: object` where it stands beside an `allOf` whose one member
+    /// is a `$ref` to a string schema (anywhere in the document).
+    /// openapi-generator writes it that way when it re-emits a `$ref` with a
+    /// description; the API sends a string there. (typify 0.8 resolves the
+    /// contradiction to the string today; the patch does not rely on that.)
+    StringRefNotObject,
     /// This property of a component schema is an `anyOf` of objects whose
     /// properties are all optional (and possibly `{}`): any object matches
     /// every branch at once, so make it one object with all their properties
@@ -92,14 +98,7 @@ struct Provider {
     patches: &'static [Patch],
 }
 
-const PROVIDERS: &[Provider] = &[
-    CONTABO,
-    DIGITALOCEAN,
-    Provider {
-        name: "ionos",
-        patches: &[],
-    },
-];
+const PROVIDERS: &[Provider] = &[CONTABO, DIGITALOCEAN, IONOS];
 
 const CONTABO: Provider = Provider {
     name: "contabo",
@@ -226,6 +225,52 @@ const DIGITALOCEAN: Provider = Provider {
     ],
 };
 
+const IONOS: Provider = Provider {
+    name: "ionos",
+    patches: &[
+        Patch::DropDefaultResponses,
+        // Before `InlineScalars`, which inlines `Type`.
+        Patch::StringRefNotObject,
+        Patch::InlineScalars,
+        Patch::OpenEnums(&["Images", "Image", "RequestStatus"]),
+        // At `depth=0` a collection's items are references: `id`, `type`,
+        // `href`, no `properties`.
+        Patch::Tolerant {
+            schema: "Images",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "Image",
+            required: &["id"],
+        },
+        // Also the PATCH body: a rename sends only `name`.
+        Patch::Tolerant {
+            schema: "ImageProperties",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "DatacenterElementMetadata",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "RequestStatus",
+            required: &["id"],
+        },
+        Patch::Tolerant {
+            schema: "RequestStatusMetadata",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "RequestTarget",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "ResourceReference",
+            required: &["id"],
+        },
+    ],
+};
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -322,6 +367,7 @@ fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
         Patch::Envelope { response, property } => envelope(doc, response, property),
         Patch::ResponseRequires { response, required } => response_requires(doc, response, required),
         Patch::AnyOfObjects { schema, property } => any_of_objects(doc, schema, property),
+        Patch::StringRefNotObject => string_ref_not_object(doc),
     }
 }
 
@@ -597,8 +643,17 @@ fn response_schema<'a>(doc: &'a mut Value, response: &str, patch: &str) -> Resul
 }
 
 fn envelope(doc: &mut Value, response: &str, property: &str) -> Result<(), String> {
+    // Already wrapped, inline or in the component the schema refers to?
+    let schema = response_schema(doc, response, "Envelope")?.clone();
+    let target = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.trim_start_matches('#'))
+            .cloned()
+            .unwrap_or(Value::Null),
+        None => schema,
+    };
     let schema = response_schema(doc, response, "Envelope")?;
-    if schema.pointer(&format!("/properties/{property}")).is_some() {
+    if target.pointer(&format!("/properties/{property}")).is_some() {
         return Err(format!(
             "patch Envelope({response}): the schema already has `{property}`; upstream fixed it, drop the patch"
         ));
@@ -639,6 +694,44 @@ fn response_requires(doc: &mut Value, response: &str, required: &[&str]) -> Resu
         "required".into(),
         required.iter().map(|r| Value::from(*r)).collect(),
     );
+    Ok(())
+}
+
+fn string_ref_not_object(doc: &mut Value) -> Result<(), String> {
+    let strings: BTreeSet<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .ok_or("patch StringRefNotObject: no `components.schemas`")?
+        .iter()
+        .filter(|(_, s)| s.get("type").and_then(Value::as_str) == Some("string"))
+        .map(|(name, _)| format!("{SCHEMA_REF}{name}"))
+        .collect();
+    fn walk(node: &mut Value, strings: &BTreeSet<String>) -> usize {
+        match node {
+            Value::Object(map) => {
+                let fixed = map.get("type").and_then(Value::as_str) == Some("object")
+                    && map
+                        .get("allOf")
+                        .and_then(Value::as_array)
+                        .and_then(|parts| match parts.as_slice() {
+                            [one] => one.get("$ref").and_then(Value::as_str),
+                            _ => None,
+                        })
+                        .is_some_and(|r| strings.contains(r));
+                if fixed {
+                    map.remove("type");
+                }
+                usize::from(fixed) + map.values_mut().map(|v| walk(v, strings)).sum::<usize>()
+            }
+            Value::Array(seq) => seq.iter_mut().map(|v| walk(v, strings)).sum(),
+            _ => 0,
+        }
+    }
+    if walk(doc, &strings) == 0 {
+        return Err(
+            "patch StringRefNotObject: no `type: object` beside an `allOf` of a string schema".into(),
+        );
+    }
     Ok(())
 }
 

@@ -568,3 +568,11 @@ fn the_checked_in_digitalocean_spec_is_the_bundle_of_upstream() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// IONOS Cloud.
+
+#[test]
+fn the_checked_in_ionos_spec_is_the_cut_of_upstream() {
+    assert_cut_from_upstream("openapi/ionos.yaml", &subset::IONOS, "ionos-cloudapi.yaml");
+}

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| format!("openapi/{provider}.yaml"));
     let made = match provider {
         "contabo" => cut(input, &subset::CONTABO, "contabo-openapi.yaml"),
+        "ionos" => cut(input, &subset::IONOS, "ionos-cloudapi.yaml"),
         "digitalocean" => bundle(input, &bundle::DIGITALOCEAN),
         other => {
             eprintln!("error: unknown provider `{other}` (known: contabo, digitalocean, ionos)\n{USAGE}");

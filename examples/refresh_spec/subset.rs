@@ -27,6 +27,12 @@ pub const CONTABO: Cut<'static> = Cut {
     ],
 };
 
+/// IONOS Cloud API v6: the images operations and the request status that
+/// their `Location` header points to.
+pub const IONOS: Cut<'static> = Cut {
+    paths: &["/images", "/images/{imageId}", "/requests/{requestId}/status"],
+};
+
 /// The HTTP methods a path item may hold.
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

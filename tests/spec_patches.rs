@@ -1,0 +1,187 @@
+//! What the build-time patches of `build.rs` are for, checked on the generated
+//! DigitalOcean and IONOS types: bodies the real APIs send decode, request
+//! bodies can be built with what a user has, and path parameters go on the
+//! wire as given. Runs with `--features digitalocean,ionos`.
+
+#[cfg(feature = "digitalocean")]
+mod digitalocean {
+    use cloud_images::RetryPolicy;
+    use cloud_images::digitalocean::{Client, types};
+    use httpmock::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_image_list_with_new_values_nulls_and_missing_fields_decodes() {
+        let page: types::ImagesListResponse = serde_json::from_value(json!({
+            "images": [
+                {
+                    "id": 7555620, "name": "snap", "type": "kernel", "distribution": "NixOS",
+                    "slug": null, "public": false, "regions": ["atl1", "nyc3"],
+                    "created_at": "2020-05-04T22:23:02Z", "min_disk_size": null,
+                    "size_gigabytes": null, "description": null, "tags": null,
+                    "status": "archived", "error_message": null, "unknown": 1
+                },
+                {"id": 2, "regions": null}
+            ],
+            "links": {"pages": {"next": "https://api.digitalocean.com/v2/images?page=2", "last": "x"}},
+            "meta": {"total": 2}
+        }))
+        .unwrap();
+        let image = &page.images[0];
+        assert_eq!(image.id, 7555620);
+        assert_eq!(
+            image.regions.as_deref(),
+            Some(&["atl1".to_owned(), "nyc3".to_owned()][..])
+        );
+        assert_eq!(image.distribution.as_deref(), Some("NixOS"));
+        assert_eq!(image.status.as_deref(), Some("archived"));
+        assert_eq!(image.type_.as_deref(), Some("kernel"));
+        assert_eq!(page.images[1].regions, None);
+        let pages = page.links.unwrap().pages.unwrap();
+        assert_eq!(
+            pages.next.as_deref(),
+            Some("https://api.digitalocean.com/v2/images?page=2")
+        );
+        assert_eq!(page.meta.total, 2);
+    }
+
+    #[test]
+    fn an_image_without_id_is_an_error() {
+        let err =
+            serde_json::from_value::<types::ImagesGetResponse>(json!({"image": {"name": "x"}})).unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+    }
+
+    #[test]
+    fn action_responses_are_wrapped_in_action() {
+        let got: types::ImageActionsGetResponse = serde_json::from_value(json!({
+            "action": {
+                "id": 36805527, "status": "queued", "type": "transfer", "completed_at": null,
+                "resource_id": 7938269, "resource_type": "image",
+                "region": {"slug": "atl1", "name": "Atlanta 1"}, "region_slug": "atl1"
+            }
+        }))
+        .unwrap();
+        assert_eq!(got.action.id, 36805527);
+        assert_eq!(got.action.status.as_deref(), Some("queued"));
+        assert_eq!(got.action.region.unwrap().slug.as_deref(), Some("atl1"));
+        let posted: types::ImageActionsPostResponse =
+            serde_json::from_value(json!({"action": {"id": 1, "status": null}})).unwrap();
+        assert_eq!(posted.action.status, None);
+    }
+
+    #[test]
+    fn request_bodies_take_plain_strings() {
+        let create: types::ImageNewCustom = types::ImageNewCustom::builder()
+            .name("debian-13")
+            .url("https://example.com/debian-13.qcow2")
+            .region("atl1")
+            .distribution(Some("NixOS".to_owned()))
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&create).unwrap(),
+            json!({"name": "debian-13", "url": "https://example.com/debian-13.qcow2", "region": "atl1",
+                   "distribution": "NixOS"})
+        );
+        let rename: types::ImageUpdate = types::ImageUpdate::builder()
+            .name(Some("new".to_owned()))
+            .try_into()
+            .unwrap();
+        assert_eq!(serde_json::to_value(&rename).unwrap(), json!({"name": "new"}));
+        let transfer = types::ImageActionsPostBody::from(types::ImageActionTransfer {
+            region: "atl1".into(),
+            type_: "transfer".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&transfer).unwrap(),
+            json!({"type": "transfer", "region": "atl1"})
+        );
+    }
+
+    #[tokio::test]
+    async fn image_id_is_a_number_or_a_slug() {
+        let server = MockServer::start_async().await;
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        for id in ["12345", "ubuntu-24-04-x64"] {
+            let mock = server
+                .mock_async(|when, then| {
+                    when.method(GET).path(format!("/v2/images/{id}"));
+                    then.status(200).json_body(json!({"image": {"id": 12345}}));
+                })
+                .await;
+            let got = client.images_get().image_id(id).send().await.unwrap();
+            assert_eq!(got.image.id, 12345);
+            mock.assert_async().await;
+        }
+    }
+}
+
+#[cfg(feature = "ionos")]
+mod ionos {
+    use cloud_images::ionos::types;
+    use serde_json::json;
+
+    #[test]
+    fn a_depth_0_collection_and_new_values_decode() {
+        let images: types::Images = serde_json::from_value(json!({
+            "id": "images", "type": "collection", "href": "https://api.ionos.com/cloudapi/v6/images",
+            "items": [
+                {"id": "a", "type": "image", "href": "https://api.ionos.com/cloudapi/v6/images/a"},
+                {
+                    "id": "b", "type": "image",
+                    "metadata": {"state": "PROVISIONING", "createdDate": null, "etag": null},
+                    "properties": {
+                        "name": "win", "licenceType": "WINDOWS2025", "imageType": "HDD",
+                        "cloudInit": null, "imageAliases": null, "size": 30.0, "location": "de/fra"
+                    }
+                }
+            ]
+        }))
+        .unwrap();
+        let items = images.items.unwrap();
+        assert_eq!(items[0].id, "a");
+        assert!(items[0].properties.is_none());
+        let properties = items[1].properties.as_ref().unwrap();
+        assert_eq!(properties.licence_type.as_deref(), Some("WINDOWS2025"));
+        assert_eq!(
+            items[1].metadata.as_ref().unwrap().state.as_deref(),
+            Some("PROVISIONING")
+        );
+        let err = serde_json::from_value::<types::Image>(json!({"properties": {}})).unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+    }
+
+    #[test]
+    fn a_request_status_with_new_values_decodes() {
+        let status: types::RequestStatus = serde_json::from_value(json!({
+            "id": "r", "type": "request-status",
+            "metadata": {
+                "status": "PAUSED", "message": null,
+                "targets": [{"target": {"id": "t", "type": "some-new-kind"}, "status": "DONE"}]
+            }
+        }))
+        .unwrap();
+        let metadata = status.metadata.unwrap();
+        assert_eq!(metadata.status.as_deref(), Some("PAUSED"));
+        let target = &metadata.targets.unwrap()[0];
+        assert_eq!(
+            target.target.as_ref().unwrap().type_.as_deref(),
+            Some("some-new-kind")
+        );
+    }
+
+    #[test]
+    fn a_rename_only_patch_body_builds() {
+        let body: types::ImageProperties = types::ImageProperties::builder()
+            .name(Some("renamed".to_owned()))
+            .try_into()
+            .unwrap();
+        assert_eq!(serde_json::to_value(&body).unwrap(), json!({"name": "renamed"}));
+    }
+}

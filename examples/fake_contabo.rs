@@ -34,23 +34,9 @@ async fn main() {
         ..fake::Config::default()
     };
     let server = fake::FakeContabo::start_on(addr, config).await;
-    for fault in args.iter().skip(3) {
-        let parts: Vec<&str> = fault.splitn(3, ':').collect();
-        let parsed = match parts.as_slice() {
-            [status, matching, count] => status
-                .parse::<u16>()
-                .ok()
-                .zip(count.parse::<usize>().ok())
-                .map(|(s, c)| (s, *matching, c)),
-            _ => None,
-        };
-        let Some((status, matching, count)) = parsed else {
-            eprintln!("error: fault `{fault}` is not STATUS:MATCH:COUNT");
-            std::process::exit(2);
-        };
-        let retry_after = (status == 429).then_some("1");
-        server.fail_next(matching, status, count, retry_after);
-        println!("fault: the next {count} request(s) matching `{matching}` get HTTP {status}");
+    if let Err(e) = server.inject_specs(args.get(3..).unwrap_or_default()) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
     }
     println!(
         "fake Contabo API on {} (token endpoint {})",

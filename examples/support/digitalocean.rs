@@ -191,10 +191,7 @@ impl DigitalOcean {
             .collect();
         drop(images);
         found.sort_by_key(|i| i["id"].as_u64());
-        match page_of("images", found, req, "/v2/images") {
-            Ok(body) => reply(StatusCode::OK, body),
-            Err(resp) => resp,
-        }
+        page_of("images", found, req, "/v2/images")
     }
 
     fn create(&self, req: &Recorded) -> Response {
@@ -222,9 +219,10 @@ impl DigitalOcean {
     /// Finds an image by id or (public images) slug.
     fn with_image<T>(&self, key: &str, f: impl FnOnce(&mut Value) -> T) -> Option<T> {
         let mut images = self.images.lock().unwrap();
-        let image = images.iter_mut().map(|(_, i)| i).find(|i| {
-            i["id"].as_u64().is_some_and(|id| id.to_string() == key) || i["slug"].as_str() == Some(key)
-        })?;
+        let image = images
+            .iter_mut()
+            .map(|(_, i)| i)
+            .find(|i| is_id(&i["id"], key) || i["slug"].as_str() == Some(key))?;
         Some(f(image))
     }
 
@@ -259,10 +257,7 @@ impl DigitalOcean {
         };
         let found = self.with_image(key, |image| {
             if image["public"] == true {
-                return Err(error(
-                    StatusCode::FORBIDDEN,
-                    "You do not have access to this image.",
-                ));
+                return Err(StatusCode::FORBIDDEN);
             }
             for field in ["name", "description", "distribution"] {
                 if let Some(value) = body.get(field).filter(|v| v.is_string()) {
@@ -273,14 +268,14 @@ impl DigitalOcean {
         });
         match found {
             Some(Ok(image)) => reply(StatusCode::OK, json!({"image": image})),
-            Some(Err(resp)) => resp,
+            Some(Err(status)) => error(status, "You do not have access to this image."),
             None => not_found(),
         }
     }
 
     fn delete(&self, key: &str) -> Response {
         let mut images = self.images.lock().unwrap();
-        let Some(at) = images.iter().position(|(_, i)| i["id"].to_string() == key) else {
+        let Some(at) = images.iter().position(|(_, i)| is_id(&i["id"], key)) else {
             return not_found();
         };
         if images[at].1["public"] == true {
@@ -299,13 +294,10 @@ impl DigitalOcean {
             .lock()
             .unwrap()
             .iter()
-            .filter(|a| a["resource_id"].to_string() == key)
+            .filter(|a| is_id(&a["resource_id"], key))
             .cloned()
             .collect();
-        match page_of("actions", actions, req, &format!("/v2/images/{key}/actions")) {
-            Ok(body) => reply(StatusCode::OK, body),
-            Err(resp) => resp,
-        }
+        page_of("actions", actions, req, &format!("/v2/images/{key}/actions"))
     }
 
     fn post_action(&self, key: &str, req: &Recorded) -> Response {
@@ -337,7 +329,7 @@ impl DigitalOcean {
         let mut actions = self.actions.lock().unwrap();
         let Some(action) = actions
             .iter_mut()
-            .find(|a| a["id"].to_string() == action_id && a["resource_id"].to_string() == key)
+            .find(|a| is_id(&a["id"], action_id) && is_id(&a["resource_id"], key))
         else {
             return not_found();
         };
@@ -363,24 +355,21 @@ impl DigitalOcean {
     }
 }
 
-/// One page of `items` under `key`, with DigitalOcean's `links` and `meta`;
-/// a `per_page` outside 1..=200 is the API's 400.
-fn page_of(key: &str, items: Vec<Value>, req: &Recorded, base: &str) -> Result<Value, Response> {
+/// The answer with one page of `items` under `key`, with DigitalOcean's
+/// `links` and `meta`; a `per_page` outside 1..=200 is the API's 400.
+fn page_of(key: &str, items: Vec<Value>, req: &Recorded, base: &str) -> Response {
     let number = |name: &str, default: u64| {
         req.query_value(name)
             .map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| ()))
     };
     let (Ok(page), Ok(per_page)) = (number("page", 1), number("per_page", 20)) else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "page and per_page must be numbers",
-        ));
+        return error(StatusCode::BAD_REQUEST, "page and per_page must be numbers");
     };
     if !(1..=200).contains(&per_page) || page == 0 {
-        return Err(error(
+        return error(
             StatusCode::BAD_REQUEST,
             "per_page must be between 1 and 200, page at least 1",
-        ));
+        );
     }
     let total = items.len() as u64;
     let last = total.div_ceil(per_page).max(1);
@@ -396,7 +385,15 @@ fn page_of(key: &str, items: Vec<Value>, req: &Recorded, base: &str) -> Result<V
     }
     let start = ((page - 1) * per_page).min(total) as usize;
     let data: Vec<Value> = items.into_iter().skip(start).take(per_page as usize).collect();
-    Ok(json!({key: data, "links": {"pages": pages}, "meta": {"total": total}}))
+    reply(
+        StatusCode::OK,
+        json!({key: data, "links": {"pages": pages}, "meta": {"total": total}}),
+    )
+}
+
+/// Whether a JSON number is the id in a path segment.
+fn is_id(value: &Value, key: &str) -> bool {
+    value.as_u64().is_some() && value.as_u64() == key.parse().ok()
 }
 
 fn error_body(status: StatusCode, message: &str) -> Value {

@@ -196,6 +196,32 @@ impl<A: Api> Fake<A> {
     }
 }
 
+impl<A: Api> Fake<A> {
+    /// Injects faults given as `STATUS:MATCH:COUNT` (e.g. `503:/stats:5`): the
+    /// next COUNT requests whose path and query contain MATCH get STATUS
+    /// (429s with `Retry-After: 1`). Prints each; names a malformed one.
+    pub fn inject_specs(&self, specs: &[String]) -> Result<(), String> {
+        for spec in specs {
+            let parts: Vec<&str> = spec.splitn(3, ':').collect();
+            let parsed = match parts.as_slice() {
+                [status, matching, count] => status
+                    .parse::<u16>()
+                    .ok()
+                    .zip(count.parse::<usize>().ok())
+                    .map(|(s, c)| (s, *matching, c)),
+                _ => None,
+            };
+            let Some((status, matching, count)) = parsed else {
+                return Err(format!("fault `{spec}` is not STATUS:MATCH:COUNT"));
+            };
+            let retry_after = (status == 429).then_some("1");
+            self.fail_next(matching, status, count, retry_after);
+            println!("fault: the next {count} request(s) matching `{matching}` get HTTP {status}");
+        }
+        Ok(())
+    }
+}
+
 struct InFlight<'a>(&'a AtomicUsize);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {

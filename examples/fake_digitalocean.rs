@@ -1,0 +1,35 @@
+//! Runs the fake DigitalOcean API on loopback, to try the `digitalocean` CLI
+//! example without an account:
+//!
+//! ```text
+//! cargo run --example fake_digitalocean -- 127.0.0.1:8081 300 40
+//! DIGITALOCEAN_API_URL=http://127.0.0.1:8081 DIGITALOCEAN_TOKEN=do-demo-token cargo run --example digitalocean -- list --private
+//! ```
+//!
+//! Arguments: address (default 127.0.0.1:8081), distribution images (300),
+//! private images (40), then any number of faults `STATUS:MATCH:COUNT`, e.g.
+//! `429:page=3&:1 503:/v2/images/:5`: the next COUNT requests whose path and
+//! query contain MATCH are answered with STATUS (429s with `Retry-After: 1`).
+//! It accepts the bearer token `do-demo-token`.
+
+mod support;
+use support::digitalocean as fake;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args.first().map_or("127.0.0.1:8081", String::as_str);
+    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let config = fake::Config {
+        distributions: number(1, 300),
+        private: number(2, 40),
+        ..fake::Config::default()
+    };
+    let server = fake::FakeDigitalOcean::start_on(addr, config).await;
+    if let Err(e) = server.inject_specs(args.get(3..).unwrap_or_default()) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+    println!("fake DigitalOcean API on {}", server.base_url());
+    tokio::signal::ctrl_c().await.ok();
+}

@@ -16,6 +16,7 @@
 //! | time limits, the request pipeline | [`transport`] |
 //! | sending a generated builder | [`Execute`] |
 //! | waiting until a resource is ready | [`wait`] |
+//! | showing server text in errors and terminals | [`text`] |
 //!
 //! ```no_run
 //! use cloud_images::contabo::Client;
@@ -43,6 +44,7 @@ mod execute;
 pub mod pagination;
 pub mod request_id;
 pub mod retry;
+pub mod text;
 pub mod transport;
 pub mod wait;
 

@@ -9,6 +9,7 @@ use reqwest::header::HeaderValue;
 
 use crate::Error;
 use crate::auth::{StaticToken, TokenSource};
+use crate::endpoint::redact;
 use crate::retry::RetryPolicy;
 use crate::transport::{Settings, Timeouts, Transport};
 
@@ -28,7 +29,9 @@ pub trait Provider {
 /// retries, time limits.
 ///
 /// Credentials are only sent over `https`, or to a loopback address; anything
-/// else needs [`allow_insecure_http`](Self::allow_insecure_http).
+/// else needs [`allow_insecure_http`](Self::allow_insecure_http). A base or
+/// token URL is scheme, host, port and path: one with a query, a fragment or a
+/// user name or password is refused (and the password never shown).
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,7 +70,7 @@ pub struct ClientBuilder<P> {
 impl<P> fmt::Debug for ClientBuilder<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact))
             .field("auth", &self.auth)
             .field("trace_id", &self.trace_id)
             .field("retry", &self.retry)
@@ -162,21 +165,27 @@ impl<P: Provider> ClientBuilder<P> {
             .as_deref()
             .unwrap_or(P::DEFAULT_BASE_URL)
             .trim_end_matches('/');
+        let shown = redact(base_url);
         let url = reqwest::Url::parse(base_url)
-            .map_err(|e| Error::Config(format!("{} base URL `{base_url}` is not a URL: {e}", P::NAME)))?;
+            .map_err(|e| Error::Config(format!("{} base URL `{shown}` is not a URL: {e}", P::NAME)))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(Error::Config(format!(
-                "{} base URL `{base_url}` has scheme `{}`; expected https or http",
+                "{} base URL `{shown}` has scheme `{}`; expected https or http",
                 P::NAME,
                 url.scheme()
             )));
         }
+        crate::endpoint::check(&url)
+            .map_err(|why| Error::Config(format!("{} base URL `{shown}` {why}", P::NAME)))?;
         if let Some(auth) = &self.auth {
-            self.credentials_may_go_to(&url, base_url)?;
+            self.credentials_may_go_to(&url, &shown)?;
             if let Some(endpoint) = auth.endpoint() {
+                let shown = redact(endpoint);
                 let url = reqwest::Url::parse(endpoint)
-                    .map_err(|e| Error::Config(format!("token URL `{endpoint}` is not a URL: {e}")))?;
-                self.credentials_may_go_to(&url, endpoint)?;
+                    .map_err(|e| Error::Config(format!("token URL `{shown}` is not a URL: {e}")))?;
+                crate::endpoint::check(&url)
+                    .map_err(|why| Error::Config(format!("token URL `{shown}` {why}")))?;
+                self.credentials_may_go_to(&url, &shown)?;
             }
         }
         let trace_id = self

@@ -39,6 +39,7 @@
 
 pub mod auth;
 pub mod client;
+mod endpoint;
 pub mod error;
 mod execute;
 pub mod pagination;

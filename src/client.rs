@@ -191,6 +191,7 @@ impl<P: Provider> ClientBuilder<P> {
         let trace_id = self
             .trace_id
             .map(|t| {
+                crate::request_id::check_id("trace id", t.as_bytes()).map_err(Error::Config)?;
                 HeaderValue::try_from(t.as_str())
                     .map_err(|_| Error::Config(format!("trace id `{t}` is not a valid HTTP header value")))
             })

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Error, TimeoutKind, api_message};
-use crate::request_id::{Call, CallOptions, CallRecord};
+use crate::request_id::{Call, CallOptions, CallRecord, check_id};
 use crate::retry::retry_after;
 
 /// A successful answer: the decoded body and what a user may need to quote.
@@ -143,12 +143,9 @@ where
         ("trace id", options.get_trace_id()),
     ] {
         if let Some(value) = value
-            && reqwest::header::HeaderValue::try_from(value).is_err()
+            && let Err(reason) = check_id(what, value.as_bytes())
         {
-            return Err(Error::InvalidRequest(format!(
-                "{operation}: {what} `{}` is not a valid HTTP header value",
-                value.escape_debug()
-            )));
+            return Err(Error::InvalidRequest(format!("{operation}: {reason}")));
         }
     }
     let call = Call::new(options);

@@ -216,6 +216,7 @@ impl<P: Provider> ClientBuilder<P> {
             trace_id,
             retry: self.retry,
             timeouts: self.timeouts,
+            base_url: url,
         });
         Ok(P::new_client(base_url, http, transport))
     }

@@ -43,6 +43,7 @@ mod endpoint;
 pub mod error;
 mod execute;
 pub mod pagination;
+mod path;
 pub mod request_id;
 pub mod retry;
 pub mod text;

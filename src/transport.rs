@@ -1,8 +1,9 @@
 //! The path every request of every provider takes.
 //!
 //! The generated clients carry a [`Transport`] as their inner value and call it
-//! through progenitor's `ClientHooks`: `pre` puts the bearer token on the
-//! request, `exec` sends it: a fresh `x-request-id` per attempt (unless the
+//! through progenitor's `ClientHooks`: `pre` refuses a request that left the
+//! base URL or carries a bad id and puts the bearer token on the request,
+//! `exec` sends it: a fresh `x-request-id` per attempt (unless the
 //! caller chose one), the trace id, the per-attempt and whole-operation time
 //! limits, retries with back-off, one token refresh after a 401, and a tracing
 //! span. What it did is recorded for the running call (see
@@ -19,7 +20,7 @@ use tracing::Instrument;
 
 use crate::auth::{TokenSource, bearer_header};
 use crate::error::TimeoutKind;
-use crate::request_id::{Call, REQUEST_ID_HEADER, TRACE_ID_HEADER, new_request_id};
+use crate::request_id::{Call, REQUEST_ID_HEADER, TRACE_ID_HEADER, check_id, new_request_id};
 use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
 
 /// Time limits of a client.
@@ -102,6 +103,8 @@ pub(crate) struct Settings {
     pub trace_id: Option<HeaderValue>,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
+    /// Every request must go under this URL.
+    pub base_url: reqwest::Url,
 }
 
 impl fmt::Debug for Transport {
@@ -137,16 +140,32 @@ impl Transport {
         &self.0.timeouts
     }
 
-    /// progenitor's `pre` hook: the bearer token of the first attempt.
+    /// progenitor's `pre` hook: the request's checks, and the bearer token of
+    /// the first attempt.
     pub(crate) async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        if let Err(reason) = self.check(request) {
+            return Err(progenitor_client::Error::InvalidRequest(reason));
+        }
         if let Err(e) = self.authorize(request, None).await {
             let message = e.to_string();
             Call::current().update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything is sent, a request whose URL is not under the
+    /// base URL or whose request or trace id breaks the id rules.
+    fn check(&self, request: &reqwest::Request) -> Result<(), String> {
+        crate::path::check_under_base(&self.0.base_url, request.url())?;
+        for header in [REQUEST_ID_HEADER, TRACE_ID_HEADER] {
+            if let Some(value) = request.headers().get(header) {
+                check_id(header, value.as_bytes())?;
+            }
         }
         Ok(())
     }

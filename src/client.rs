@@ -64,6 +64,7 @@ pub struct ClientBuilder<P> {
     user_agent: Option<String>,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
+    max_body_size: u64,
     provider: PhantomData<fn() -> P>,
 }
 
@@ -76,6 +77,7 @@ impl<P> fmt::Debug for ClientBuilder<P> {
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_body_size", &self.max_body_size)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +93,7 @@ impl<P> Default for ClientBuilder<P> {
             user_agent: None,
             allow_insecure_http: false,
             http: None,
+            max_body_size: crate::DEFAULT_MAX_BODY_SIZE,
             provider: PhantomData,
         }
     }
@@ -151,8 +154,25 @@ impl<P: Provider> ClientBuilder<P> {
         self
     }
 
-    /// Use this `reqwest::Client` (its own connect timeout, proxy and TLS
-    /// settings then apply, not [`Timeouts::connect`] or `user_agent`).
+    /// The largest response body read, in bytes (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE), 16 MiB). A
+    /// larger answer is not read past the limit and ends the call with
+    /// [`Error::BodyTooLarge`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "contabo")] {
+    /// let client = cloud_images::contabo::Client::builder().max_body_size(1 << 20).build().unwrap();
+    /// assert_eq!(client.transport().max_body_size(), 1 << 20);
+    /// # }
+    /// ```
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own connect timeout, proxy, TLS and
+    /// redirect settings then apply, not [`Timeouts::connect`] or
+    /// `user_agent`; an answer from another origin is still refused).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -203,6 +223,8 @@ impl<P: Provider> ClientBuilder<P> {
                     self.user_agent
                         .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
                 );
+                // Redirects only within the origin (see `crate::redirect`).
+                builder = builder.redirect(crate::redirect::same_origin_policy());
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }
@@ -217,6 +239,7 @@ impl<P: Provider> ClientBuilder<P> {
             retry: self.retry,
             timeouts: self.timeouts,
             base_url: url,
+            max_body_size: self.max_body_size,
         });
         Ok(P::new_client(base_url, http, transport))
     }

@@ -126,6 +126,43 @@ pub enum Error {
     /// Waiting for a resource ended without it becoming ready.
     #[error("{}", for_display(.0))]
     Wait(String),
+
+    /// The server redirected the request to another origin (scheme, host,
+    /// port); the redirect was not followed and its answer not used.
+    #[error(
+        "{operation}: the server redirected to {}, another origin than the API's; not followed{}",
+        for_display(location),
+        suffix(request_id.as_deref(), *attempts)
+    )]
+    Redirect {
+        /// The operation, e.g. `retrieve_image`.
+        operation: String,
+        /// Where the server pointed (its `Location`, or where a redirect
+        /// followed by a caller's own HTTP client ended).
+        location: String,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
+
+    /// The response body was larger than the client's limit
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size));
+    /// reading stopped there.
+    #[error(
+        "{operation}: the response body is larger than the limit of {limit} bytes; not read{}",
+        suffix(request_id.as_deref(), *attempts)
+    )]
+    BodyTooLarge {
+        /// The operation, e.g. `retrieve_image`.
+        operation: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
 }
 
 /// An error status from the API.
@@ -205,6 +242,8 @@ impl Error {
             Error::Api(api) => api.request_id.as_deref(),
             Error::Transport { request_id, .. }
             | Error::Timeout { request_id, .. }
+            | Error::Redirect { request_id, .. }
+            | Error::BodyTooLarge { request_id, .. }
             | Error::Decode { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
             _ => None,
@@ -223,7 +262,10 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         match self {
             Error::Api(api) => api.attempts,
-            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => *attempts,
+            Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Redirect { attempts, .. }
+            | Error::BodyTooLarge { attempts, .. } => *attempts,
             Error::Decode { .. } | Error::Pagination { .. } => 1,
             _ => 0,
         }

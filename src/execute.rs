@@ -150,7 +150,11 @@ where
     }
     let call = Call::new(options);
     let result = Call::scope(call.clone(), send).await;
-    let record = call.take_record();
+    let mut record = call.take_record();
+    // What the transport refused wins, whatever the generated code made of it.
+    if let Some(failure) = record.failure.take() {
+        return Err(failure);
+    }
     match result {
         Ok(value) => {
             let status = value.status();

@@ -38,12 +38,14 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod body;
 pub mod client;
 mod endpoint;
 pub mod error;
 mod execute;
 pub mod pagination;
 mod path;
+mod redirect;
 pub mod request_id;
 pub mod retry;
 pub mod text;
@@ -53,6 +55,7 @@ pub mod wait;
 #[cfg(feature = "contabo")]
 pub mod contabo;
 
+pub use body::DEFAULT_MAX_BODY_SIZE;
 pub use client::{ClientBuilder, Provider};
 pub use error::{ApiError, Error, StatusCode, TimeoutKind};
 pub use execute::{Execute, Response};

@@ -3,10 +3,11 @@
 //! The generated clients carry a [`Transport`] as their inner value and call it
 //! through progenitor's `ClientHooks`: `pre` refuses a request that left the
 //! base URL or carries a bad id and puts the bearer token on the request,
-//! `exec` sends it: a fresh `x-request-id` per attempt (unless the
-//! caller chose one), the trace id, the per-attempt and whole-operation time
-//! limits, retries with back-off, one token refresh after a 401, and a tracing
-//! span. What it did is recorded for the running call (see
+//! `exec` sends it: a fresh `x-request-id` per attempt (unless the caller
+//! chose one), the trace id, the per-attempt and whole-operation time limits,
+//! the response body read within the size limit, no answer from another
+//! origin, retries with back-off, one token refresh after a 401, and a
+//! tracing span. What it did is recorded for the running call (see
 //! [`crate::request_id`]) so that responses and errors can report it.
 
 use std::fmt;
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::{TokenSource, bearer_header};
+use crate::body::{Received, receive};
 use crate::error::TimeoutKind;
 use crate::request_id::{Call, REQUEST_ID_HEADER, TRACE_ID_HEADER, check_id, new_request_id};
 use crate::retry::{RetryPolicy, is_retryable_status, retry_after};
@@ -105,6 +107,8 @@ pub(crate) struct Settings {
     pub timeouts: Timeouts,
     /// Every request must go under this URL.
     pub base_url: reqwest::Url,
+    /// The largest response body read, in bytes.
+    pub max_body_size: u64,
 }
 
 impl fmt::Debug for Transport {
@@ -114,6 +118,7 @@ impl fmt::Debug for Transport {
             .field("trace_id", &self.0.trace_id)
             .field("retry", &self.0.retry)
             .field("timeouts", &self.0.timeouts)
+            .field("max_body_size", &self.0.max_body_size)
             .finish()
     }
 }
@@ -138,6 +143,11 @@ impl Transport {
     /// The time limits.
     pub fn timeouts(&self) -> &Timeouts {
         &self.0.timeouts
+    }
+
+    /// The largest response body read, in bytes.
+    pub fn max_body_size(&self) -> u64 {
+        self.0.max_body_size
     }
 
     /// progenitor's `pre` hook: the request's checks, and the bearer token of
@@ -201,13 +211,16 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_with_retries(client, request).instrument(span).await
+        self.send_with_retries(client, request, info.operation_id)
+            .instrument(span)
+            .await
     }
 
     async fn send_with_retries(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
         let settings = &*self.0;
         let call = Call::current();
@@ -299,7 +312,19 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(|t| secrecy::SecretString::from(t.to_owned()));
-            let result = client.execute(req).await;
+            let url = req.url().clone();
+            let result = match client.execute(req).await {
+                Ok(response) => match receive(response, &url, settings.max_body_size).await {
+                    Received::Answer(response) => Ok(response),
+                    Received::Failed(e) => Err(e),
+                    Received::Refused(refusal) => {
+                        span.record("duration_ms", started.elapsed().as_millis() as u64);
+                        let error = refusal.into_error(operation, Some(request_id), attempt);
+                        return crate::body::refuse(&call, error).await;
+                    }
+                },
+                Err(e) => Err(e),
+            };
             let outcome = match &result {
                 Ok(resp) => {
                     let status = resp.status();

@@ -225,7 +225,11 @@ impl Transport {
         let settings = &*self.0;
         let call = Call::current();
         let started = Instant::now();
-        let deadline = settings.timeouts.operation.map(|d| (started + d, d));
+        // A limit too far away to be an instant is no limit.
+        let deadline = settings
+            .timeouts
+            .operation
+            .and_then(|d| Some((started.checked_add(d)?, d)));
         let span = tracing::Span::current();
 
         // The caller's request id (a generated builder parameter or the call's
@@ -370,7 +374,9 @@ impl Transport {
                 }
             };
             // No time left for the wait and another attempt: stop here.
-            let wait = wait.filter(|w| deadline.is_none_or(|(at, _)| Instant::now() + *w < at));
+            let wait = wait.filter(|w| {
+                deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
+            });
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
                 if let Ok(resp) = &result {
                     span.record("status", resp.status().as_u16());

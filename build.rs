@@ -9,6 +9,11 @@
 //! `openapi/README.md`); every deliberate change is a patch here, so refreshing
 //! a spec never loses one. A patch whose target is gone, or that upstream has
 //! made unnecessary, fails the build.
+//! Changes to the generated code itself, the same for every provider, are
+//! the code patches in `build/code_patches.rs`.
+
+#[path = "build/code_patches.rs"]
+mod code_patches;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -273,6 +278,7 @@ const IONOS: Provider = Provider {
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/code_patches.rs");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for provider in PROVIDERS {
         let feature = format!("CARGO_FEATURE_{}", provider.name.to_uppercase());
@@ -298,6 +304,7 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
     for patch in provider.patches {
         apply(&mut doc, patch)?;
     }
+    let path_parameters = code_patches::path_parameters(&doc);
     let api: openapiv3::OpenAPI =
         serde_json::from_value(doc).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
@@ -328,6 +335,10 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
             return Err(format!("progenitor does not support this spec: {what}"));
         }
     };
+    let mut tokens = tokens;
+    for patch in code_patches::CODE_PATCHES {
+        tokens = patch.apply(tokens, path_parameters)?;
+    }
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     let code = prettyplease::unparse(&file);

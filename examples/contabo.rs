@@ -12,6 +12,8 @@
 //! optionally `CNTB_OAUTH2_TOKEN_URL`); `CNTB_TRACE_ID` (optional). With `--json`, `list` and
 //! `audits` print one JSON object per line, the others one object, with the
 //! API's field names. Errors go to stderr with status, message and request id.
+//! Text from the server is shown with control characters escaped
+//! (`cloud_images::text`), so it cannot forge lines or drive the terminal.
 
 use std::process::ExitCode;
 
@@ -219,7 +221,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ],
                 |i| {
                     vec![
-                        i.image_id.clone(),
+                        safe(&i.image_id),
                         show(&i.name),
                         kind(i.standard_image),
                         show(&i.os_type),
@@ -240,7 +242,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let mut table = new_table(&["FIELD", "VALUE"]);
             for (field, value) in [
-                ("imageId", image.image_id.clone()),
+                ("imageId", safe(&image.image_id)),
                 ("name", show(&image.name)),
                 ("description", show(&image.description)),
                 ("kind", kind(image.standard_image)),
@@ -290,10 +292,10 @@ async fn run(cli: Cli) -> Result<()> {
                 if json {
                     return print_json(&data);
                 }
-                println!("created image {}", data.image_id);
+                println!("created image {}", safe(&data.image_id));
                 return Ok(());
             }
-            eprintln!("created image {}", data.image_id);
+            eprintln!("created image {}", safe(&data.image_id));
             let image = wait_for(&client, &data.image_id, WaitOptions::default()).await?;
             report_ready(&image, json)
         }
@@ -322,12 +324,12 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 return print_json(&data);
             }
-            println!("updated image {}", data.image_id);
+            println!("updated image {}", safe(&data.image_id));
             Ok(())
         }
         Command::Delete { id } => {
             client.delete_image().image_id(&id).execute().await?;
-            println!("deleted image {id}");
+            println!("deleted image {}", safe(&id));
             Ok(())
         }
         Command::Stats { json } => {
@@ -391,7 +393,7 @@ async fn wait_for(client: &Client, id: &str, options: WaitOptions) -> Result<Ima
         bar
     });
     let on_progress = |p: &Progress| {
-        let status = p.status.clone().unwrap_or_else(|| "pending".into());
+        let status = p.status.as_deref().map_or_else(|| "pending".into(), safe);
         let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.unwrap_or(0.0) as u64);
         match &bar {
             Some(bar) => {
@@ -415,7 +417,7 @@ fn report_ready(image: &ImageDetails, json: bool) -> Result<()> {
     }
     println!(
         "image {} is {} ({} MB)",
-        image.image_id,
+        safe(&image.image_id),
         show(&image.status),
         show(&image.size_mb)
     );
@@ -474,8 +476,16 @@ fn new_table(header: &[&str]) -> Table {
     table
 }
 
+/// A value for a table or a line of output, control characters escaped.
 fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
-    value.as_ref().map_or_else(|| "-".to_owned(), T::to_string)
+    value
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |v| safe(&v.to_string()))
+}
+
+/// Server text with control characters escaped, as the library's errors show it.
+fn safe(text: &str) -> String {
+    cloud_images::text::escape_controls(text).into_owned()
 }
 
 fn kind(standard: Option<bool>) -> String {

@@ -9,6 +9,7 @@ use reqwest::header::HeaderValue;
 
 use crate::Error;
 use crate::auth::{BasicAuth, StaticToken, TokenSource};
+use crate::endpoint::redact;
 use crate::provider::{Hooks, Provider};
 use crate::retry::RetryPolicy;
 use crate::transport::{Settings, Timeouts, Transport};
@@ -17,7 +18,9 @@ use crate::transport::{Settings, Timeouts, Transport};
 /// retries, time limits.
 ///
 /// Credentials are only sent over `https`, or to a loopback address; anything
-/// else needs [`allow_insecure_http`](Self::allow_insecure_http).
+/// else needs [`allow_insecure_http`](Self::allow_insecure_http). A base or
+/// token URL is scheme, host, port and path: one with a query, a fragment or a
+/// user name or password is refused (and the password never shown).
 ///
 /// ```
 /// use std::time::Duration;
@@ -50,18 +53,20 @@ pub struct ClientBuilder<P> {
     user_agent: Option<String>,
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
+    max_body_size: u64,
     provider: PhantomData<fn() -> P>,
 }
 
 impl<P> fmt::Debug for ClientBuilder<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact))
             .field("auth", &self.auth)
             .field("trace_id", &self.trace_id)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_body_size", &self.max_body_size)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +82,7 @@ impl<P> Default for ClientBuilder<P> {
             user_agent: None,
             allow_insecure_http: false,
             http: None,
+            max_body_size: crate::DEFAULT_MAX_BODY_SIZE,
             provider: PhantomData,
         }
     }
@@ -143,8 +149,25 @@ impl<P: Provider> ClientBuilder<P> {
         self
     }
 
-    /// Use this `reqwest::Client` (its own connect timeout, proxy and TLS
-    /// settings then apply, not [`Timeouts::connect`] or `user_agent`).
+    /// The largest response body read, in bytes (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE), 16 MiB). A
+    /// larger answer is not read past the limit and ends the call with
+    /// [`Error::BodyTooLarge`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "contabo")] {
+    /// let client = cloud_images::contabo::Client::builder().max_body_size(1 << 20).build().unwrap();
+    /// assert_eq!(client.transport().max_body_size(), 1 << 20);
+    /// # }
+    /// ```
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own connect timeout, proxy, TLS and
+    /// redirect settings then apply, not [`Timeouts::connect`] or
+    /// `user_agent`; an answer from another origin is still refused).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -157,26 +180,33 @@ impl<P: Provider> ClientBuilder<P> {
             .as_deref()
             .unwrap_or(P::DEFAULT_BASE_URL)
             .trim_end_matches('/');
+        let shown = redact(base_url);
         let url = reqwest::Url::parse(base_url)
-            .map_err(|e| Error::Config(format!("{} base URL `{base_url}` is not a URL: {e}", P::NAME)))?;
+            .map_err(|e| Error::Config(format!("{} base URL `{shown}` is not a URL: {e}", P::NAME)))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(Error::Config(format!(
-                "{} base URL `{base_url}` has scheme `{}`; expected https or http",
+                "{} base URL `{shown}` has scheme `{}`; expected https or http",
                 P::NAME,
                 url.scheme()
             )));
         }
+        crate::endpoint::check(&url)
+            .map_err(|why| Error::Config(format!("{} base URL `{shown}` {why}", P::NAME)))?;
         if let Some(auth) = &self.auth {
-            self.credentials_may_go_to(&url, base_url)?;
+            self.credentials_may_go_to(&url, &shown)?;
             if let Some(endpoint) = auth.endpoint() {
+                let shown = redact(endpoint);
                 let url = reqwest::Url::parse(endpoint)
-                    .map_err(|e| Error::Config(format!("token URL `{endpoint}` is not a URL: {e}")))?;
-                self.credentials_may_go_to(&url, endpoint)?;
+                    .map_err(|e| Error::Config(format!("token URL `{shown}` is not a URL: {e}")))?;
+                crate::endpoint::check(&url)
+                    .map_err(|why| Error::Config(format!("token URL `{shown}` {why}")))?;
+                self.credentials_may_go_to(&url, &shown)?;
             }
         }
         let trace_id = self
             .trace_id
             .map(|t| {
+                crate::request_id::check_id("trace id", t.as_bytes()).map_err(Error::Config)?;
                 HeaderValue::try_from(t.as_str())
                     .map_err(|_| Error::Config(format!("trace id `{t}` is not a valid HTTP header value")))
             })
@@ -188,6 +218,8 @@ impl<P: Provider> ClientBuilder<P> {
                     self.user_agent
                         .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
                 );
+                // Redirects only within the origin (see `crate::redirect`).
+                builder = builder.redirect(crate::redirect::same_origin_policy());
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }
@@ -202,6 +234,8 @@ impl<P: Provider> ClientBuilder<P> {
             retry: self.retry,
             timeouts: self.timeouts,
             provider: Hooks::of::<P>(),
+            base_url: url,
+            max_body_size: self.max_body_size,
         });
         Ok(P::new_client(base_url, http, transport))
     }

@@ -9,11 +9,14 @@ use std::time::Duration;
 
 pub use reqwest::StatusCode;
 
+use crate::text::{escape_controls, for_display, with_root_cause};
+
 /// Everything that can go wrong in this crate.
 ///
-/// `Display` gives one line a user can act on, including the request id,
-/// e.g. `retrieve_image: HTTP 404 Not Found: Entry Image not found by imageId
-/// 1a2b (request id 0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10)`.
+/// `Display` gives one line a user can act on, including the request id; text
+/// that came from the server is escaped and cut (see [`crate::text`]), e.g.
+/// `retrieve_image: HTTP 404 Not Found: Entry Image not found by imageId 1a2b
+/// (request id 0b8a7e9c-6f53-4f0e-9b1e-6d9f3b7c2a10)`.
 ///
 /// ```no_run
 /// # async fn demo(client: &cloud_images::contabo::Client) {
@@ -34,8 +37,13 @@ pub enum Error {
     #[error("{0}")]
     Api(Box<ApiError>),
 
-    /// The request could not be sent or its response not received.
-    #[error("{operation}: {kind} error: {source}{}", suffix(request_id.as_deref(), *attempts))]
+    /// The request could not be sent or its response not received. `Display`
+    /// shows the root cause (connection refused, DNS, TLS, reset).
+    #[error(
+        "{operation}: {kind} error: {}{}",
+        escape_controls(&with_root_cause(source)),
+        suffix(request_id.as_deref(), *attempts)
+    )]
     Transport {
         /// The operation, e.g. `retrieve_image_list`.
         operation: String,
@@ -67,7 +75,12 @@ pub enum Error {
     },
 
     /// A response body did not decode into the expected type.
-    #[error("{operation}: cannot decode the response at `{path}`: {message}{}", suffix(request_id.as_deref(), 1))]
+    #[error(
+        "{operation}: cannot decode the response at `{}`: {}{}",
+        for_display(path),
+        for_display(message),
+        suffix(request_id.as_deref(), 1)
+    )]
     Decode {
         /// The operation, e.g. `retrieve_image_list`.
         operation: String,
@@ -81,7 +94,11 @@ pub enum Error {
 
     /// A page stream met a server answer that cannot be right (an absurd page
     /// count, an empty page before the end, an item seen twice). The stream ends.
-    #[error("{operation}: pagination stopped at page {page}: {reason}{}", suffix(request_id.as_deref(), 1))]
+    #[error(
+        "{operation}: pagination stopped at page {page}: {}{}",
+        for_display(reason),
+        suffix(request_id.as_deref(), 1)
+    )]
     Pagination {
         /// The operation, e.g. `retrieve_image_list`.
         operation: String,
@@ -94,21 +111,58 @@ pub enum Error {
     },
 
     /// Getting an access token failed.
-    #[error("authentication failed: {0}")]
+    #[error("authentication failed: {}", for_display(.0))]
     Auth(String),
 
     /// The request was not sent: a parameter was missing or invalid.
-    #[error("invalid request: {0}")]
+    #[error("invalid request: {}", for_display(.0))]
     InvalidRequest(String),
 
     /// The client could not be built: a setting or environment variable is
     /// missing or invalid.
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration: {}", for_display(.0))]
     Config(String),
 
     /// Waiting for a resource ended without it becoming ready.
-    #[error("{0}")]
+    #[error("{}", for_display(.0))]
     Wait(String),
+
+    /// The server redirected the request to another origin (scheme, host,
+    /// port); the redirect was not followed and its answer not used.
+    #[error(
+        "{operation}: the server redirected to {}, another origin than the API's; not followed{}",
+        for_display(location),
+        suffix(request_id.as_deref(), *attempts)
+    )]
+    Redirect {
+        /// The operation, e.g. `retrieve_image`.
+        operation: String,
+        /// Where the server pointed (its `Location`, or where a redirect
+        /// followed by a caller's own HTTP client ended).
+        location: String,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
+
+    /// The response body was larger than the client's limit
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size));
+    /// reading stopped there.
+    #[error(
+        "{operation}: the response body is larger than the limit of {limit} bytes; not read{}",
+        suffix(request_id.as_deref(), *attempts)
+    )]
+    BodyTooLarge {
+        /// The operation, e.g. `retrieve_image`.
+        operation: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// The `x-request-id` of the last attempt.
+        request_id: Option<String>,
+        /// Attempts made, retries included.
+        attempts: u32,
+    },
 }
 
 /// An error status from the API.
@@ -119,8 +173,9 @@ pub struct ApiError {
     pub operation: String,
     /// The HTTP status.
     pub status: StatusCode,
-    /// The API's own message, when the body had one (read by the provider:
-    /// Contabo's and DigitalOcean's `message`, IONOS's `messages`).
+    /// The API's own message, when the body had one (Contabo's and
+    /// DigitalOcean's `message`, IONOS's `messages[].message`), as the server
+    /// sent it; `Display` escapes and cuts it.
     pub message: Option<String>,
     /// The body as JSON, when it was JSON (a typed error body such as
     /// Contabo's `CreateCustomImageFailResponse` decodes from it).
@@ -140,7 +195,7 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: HTTP {}", self.operation, self.status)?;
         if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", for_display(message))?;
         }
         if let Some(after) = self.retry_after {
             write!(f, " (retry after {}s)", after.as_secs())?;
@@ -190,6 +245,8 @@ impl Error {
             Error::Api(api) => api.request_id.as_deref(),
             Error::Transport { request_id, .. }
             | Error::Timeout { request_id, .. }
+            | Error::Redirect { request_id, .. }
+            | Error::BodyTooLarge { request_id, .. }
             | Error::Decode { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
             _ => None,
@@ -208,7 +265,10 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         match self {
             Error::Api(api) => api.attempts,
-            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => *attempts,
+            Error::Transport { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Redirect { attempts, .. }
+            | Error::BodyTooLarge { attempts, .. } => *attempts,
             Error::Decode { .. } | Error::Pagination { .. } => 1,
             _ => 0,
         }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, Error, TimeoutKind};
 use crate::provider::{Hooks, RateLimit, text_field};
-use crate::request_id::{Call, CallOptions, CallRecord};
+use crate::request_id::{Call, CallOptions, CallRecord, check_id};
 
 /// A successful answer: the decoded body and what a user may need to quote.
 ///
@@ -154,17 +154,18 @@ where
         ("trace id", options.get_trace_id()),
     ] {
         if let Some(value) = value
-            && reqwest::header::HeaderValue::try_from(value).is_err()
+            && let Err(reason) = check_id(what, value.as_bytes())
         {
-            return Err(Error::InvalidRequest(format!(
-                "{operation}: {what} `{}` is not a valid HTTP header value",
-                value.escape_debug()
-            )));
+            return Err(Error::InvalidRequest(format!("{operation}: {reason}")));
         }
     }
     let call = Call::new(options);
     let result = Call::scope(call.clone(), send).await;
-    let record = call.take_record();
+    let mut record = call.take_record();
+    // What the transport refused wins, whatever the generated code made of it.
+    if let Some(failure) = record.failure.take() {
+        return Err(failure);
+    }
     match result {
         Ok(value) => {
             let status = value.status();

@@ -17,6 +17,7 @@
 //! | time limits, the request pipeline | [`transport`] |
 //! | sending a generated builder | [`Execute`] |
 //! | waiting until a resource is ready | [`wait`] |
+//! | showing server text in errors and terminals | [`text`] |
 //!
 //! ```no_run
 //! use cloud_images::contabo::Client;
@@ -38,13 +39,18 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod body;
 pub mod client;
+mod endpoint;
 pub mod error;
 mod execute;
 pub mod pagination;
+mod path;
 pub mod provider;
+mod redirect;
 pub mod request_id;
 pub mod retry;
+pub mod text;
 pub mod transport;
 pub mod wait;
 
@@ -55,6 +61,7 @@ pub mod digitalocean;
 #[cfg(feature = "ionos")]
 pub mod ionos;
 
+pub use body::DEFAULT_MAX_BODY_SIZE;
 pub use client::ClientBuilder;
 pub use error::{ApiError, Error, StatusCode, TimeoutKind};
 pub use execute::{Execute, Response};

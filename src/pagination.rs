@@ -17,7 +17,7 @@
 //!   [`Error::Pagination`]: a negative, fractional or absurd page count, a page
 //!   count that disagrees with the element count, a page other than the one
 //!   asked for, an empty page before the last, an item seen twice, fewer items
-//!   than the first page announced;
+//!   than the first page announced, totals that change during the walk;
 //! - an error on page `k` comes out after the items of the pages before `k`,
 //!   and ends the stream.
 
@@ -271,6 +271,7 @@ pub fn pages<'a, S: PageSource + 'a>(
         seen: HashMap::new(),
         yielded: 0,
         expected_total: None,
+        totals: None,
     };
     stream::unfold(walk, |mut walk| async move {
         walk.next().await.map(|page| (page, walk))
@@ -315,6 +316,9 @@ struct Walk<'a, S: PageSource> {
     yielded: u64,
     /// Items the first page announced, when every page will be walked.
     expected_total: Option<u64>,
+    /// The totals (elements, pages) the first page announced; every later
+    /// page must announce the same.
+    totals: Option<(Option<u64>, Option<u64>)>,
 }
 
 impl<'a, S: PageSource + 'a> Walk<'a, S> {
@@ -377,6 +381,7 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
         // The server may cap the page size; trust what it reports.
         let size = if page.size > 0 { page.size } else { size };
         let n = page.items.len() as u64;
+        self.totals = Some((page.total_elements, page.total_pages));
         if n > size {
             return Err(self.error(1, rid, format!("page 1 has {n} items, more than its size {size}")));
         }
@@ -471,6 +476,9 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
                 format!("asked for page {expected}, the server sent page {}", page.page),
             ));
         }
+        if let Some(reason) = changed_totals(self.totals, &page) {
+            return Err(self.error(expected, rid, reason));
+        }
         if page.items.is_empty() && expected > 1 && last.is_some_and(|l| expected <= l) {
             return Err(self.error(
                 expected,
@@ -507,6 +515,25 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
             request_id,
         }
     }
+}
+
+/// Why `page`'s totals are not the ones page 1 announced (`first`), if not.
+fn changed_totals<T>(first: Option<(Option<u64>, Option<u64>)>, page: &Page<T>) -> Option<String> {
+    let (elements, pages) = first?;
+    let now = (page.total_elements, page.total_pages);
+    if page.page <= 1 || now == (elements, pages) {
+        return None;
+    }
+    let show = |e: Option<u64>, p: Option<u64>| {
+        let n = |v: Option<u64>| v.map_or_else(|| "no".to_owned(), |v| v.to_string());
+        format!("{} pages and {} items", n(p), n(e))
+    };
+    Some(format!(
+        "page 1 announced {}, page {} announces {}; the list changed during the walk",
+        show(elements, pages),
+        page.page,
+        show(now.0, now.1)
+    ))
 }
 
 /// Streams over a list builder's pages and items.
@@ -669,5 +696,22 @@ mod tests {
         assert!(source.asked().is_empty());
         let fine = walk(&source, PaginationOptions::default().page_size(200)).await;
         assert_eq!(fine.unwrap().len(), 10);
+    }
+
+    #[test]
+    fn totals_must_stay_what_page_1_announced() {
+        let page = |n, e, p| Page::new(vec![1], n, 2).with_totals(e, p);
+        let first = Some((Some(4), Some(2)));
+        assert_eq!(changed_totals(first, &page(2, Some(4), Some(2))), None);
+        assert_eq!(changed_totals(None, &page(2, Some(6), Some(3))), None);
+        assert_eq!(changed_totals(first, &page(1, Some(6), Some(3))), None);
+        assert_eq!(
+            changed_totals(first, &page(2, Some(6), Some(3))).as_deref(),
+            Some(
+                "page 1 announced 2 pages and 4 items, page 2 announces 3 pages and 6 items; the list changed during the walk"
+            )
+        );
+        assert!(changed_totals(first, &page(2, None, Some(2))).is_some());
+        assert!(changed_totals(Some((None, None)), &page(3, Some(1), None)).is_some());
     }
 }

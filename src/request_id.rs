@@ -5,6 +5,11 @@
 //! the client builder) can be overridden per call. [`CallOptions`] holds the
 //! per-call choices; [`crate::Execute::execute_with`] applies them.
 //!
+//! A chosen request or trace id (per call, on the client builder, or through
+//! a generated builder's `x_request_id`/`x_trace_id`) must be 1 to
+//! [`MAX_ID_LEN`] printable ASCII characters without a leading or trailing
+//! space; anything else is refused before a request is sent.
+//!
 //! The transport records what it sent for the call that is running (attempts,
 //! the last request id) in a task-local record, so that the response
 //! and the error of that call can report it.
@@ -15,6 +20,37 @@ use std::sync::{Arc, Mutex};
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The trace-id header.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
+
+/// The longest request or trace id that is sent.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Why `id` cannot be sent as the `what` (e.g. `request id`), if it cannot:
+/// it must be 1 to [`MAX_ID_LEN`] printable ASCII characters (space to `~`),
+/// not starting or ending with a space.
+pub(crate) fn check_id(what: &str, id: &[u8]) -> Result<(), String> {
+    let shown = || crate::text::shorten(&String::from_utf8_lossy(id), 40).into_owned();
+    if id.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(format!(
+            "{what} is {} bytes long, more than the {MAX_ID_LEN} allowed (`{}`)",
+            id.len(),
+            shown()
+        ));
+    }
+    if let Some(at) = id.iter().position(|b| !(b' '..=b'~').contains(b)) {
+        return Err(format!(
+            "{what} `{}` is not printable ASCII (byte {at} is 0x{:02x})",
+            shown(),
+            id[at]
+        ));
+    }
+    if id.starts_with(b" ") || id.ends_with(b" ") {
+        return Err(format!("{what} `{}` starts or ends with a space", shown()));
+    }
+    Ok(())
+}
 
 /// A fresh request id: a random UUID v4, hyphenated lower case.
 ///
@@ -36,6 +72,8 @@ pub fn new_request_id() -> String {
 ///     .trace_id("deploy-42");
 /// assert_eq!(options.get_request_id(), Some("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"));
 /// ```
+///
+/// The ids are checked when the call is made (see [`MAX_ID_LEN`]).
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     request_id: Option<String>,
@@ -132,4 +170,37 @@ impl Call {
 
 tokio::task_local! {
     static CURRENT: Arc<Call>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_short_printable_ascii() {
+        assert_eq!(check_id("request id", new_request_id().as_bytes()), Ok(()));
+        assert_eq!(check_id("trace id", b"deploy 42 / run:7"), Ok(()));
+        assert_eq!(check_id("trace id", &[b'a'; MAX_ID_LEN]), Ok(()));
+        assert_eq!(check_id("trace id", b""), Err("trace id is empty".into()));
+        let long = check_id("trace id", &[b'a'; MAX_ID_LEN + 1]).unwrap_err();
+        assert!(
+            long.starts_with("trace id is 129 bytes long, more than the 128 allowed"),
+            "{long}"
+        );
+        assert_eq!(
+            check_id("request id", b"two\nlines"),
+            Err("request id `two\\nlines` is not printable ASCII (byte 3 is 0x0a)".into())
+        );
+        let umlaut = check_id("request id", "grüße".as_bytes()).unwrap_err();
+        assert!(
+            umlaut.ends_with("is not printable ASCII (byte 2 is 0xc3)"),
+            "{umlaut}"
+        );
+        assert!(
+            check_id("request id", b" x")
+                .unwrap_err()
+                .contains("starts or ends with a space")
+        );
+        assert!(check_id("request id", b"x\x7f").is_err());
+    }
 }

@@ -96,10 +96,13 @@ impl RetryPolicy {
 
     /// The back-off delays between attempts, jittered.
     pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
-        let first = self.initial_backoff;
+        // backon's jitter multiplies by a float, which overflows near
+        // `Duration::MAX`; a century is as good as forever.
+        let cap = Duration::from_secs(100 * 365 * 24 * 3600);
+        let first = self.initial_backoff.min(cap);
         ExponentialBuilder::default()
             .with_min_delay(first)
-            .with_max_delay(self.max_backoff.max(first))
+            .with_max_delay(self.max_backoff.min(cap).max(first))
             .with_factor(2.0)
             .with_jitter()
             .without_max_times()
@@ -155,6 +158,18 @@ mod tests {
 
         headers.insert(RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&headers, SystemTime::now()), None);
+    }
+
+    #[test]
+    fn huge_backoffs_saturate_instead_of_panicking() {
+        let policy = RetryPolicy::default()
+            .with_initial_backoff(Duration::MAX)
+            .with_max_backoff(Duration::MAX);
+        let delays: Vec<Duration> = policy.backoff().take(3).collect();
+        assert!(
+            delays.iter().all(|d| *d >= Duration::from_secs(365 * 24 * 3600)),
+            "{delays:?}"
+        );
     }
 
     #[test]

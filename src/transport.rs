@@ -1,11 +1,13 @@
 //! The path every request of every provider takes.
 //!
 //! The generated clients carry a [`Transport`] as their inner value and call it
-//! through progenitor's `ClientHooks`: `pre` puts the bearer token on the
-//! request, `exec` sends it: a fresh `x-request-id` per attempt (unless the
-//! caller chose one), the trace id, the per-attempt and whole-operation time
-//! limits, retries with back-off, one token refresh after a 401, and a tracing
-//! span. What it did is recorded for the running call (see
+//! through progenitor's `ClientHooks`: `pre` refuses a request that left the
+//! base URL or carries a bad id and puts the bearer token on the request,
+//! `exec` sends it: a fresh `x-request-id` per attempt (unless the caller
+//! chose one), the trace id, the per-attempt and whole-operation time limits,
+//! the response body read within the size limit, no answer from another
+//! origin, retries with back-off, one token refresh after a 401, and a
+//! tracing span. What it did is recorded for the running call (see
 //! [`crate::request_id`]) so that responses and errors can report it.
 
 use std::fmt;
@@ -18,9 +20,10 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::auth::{TokenSource, authorization_header};
+use crate::body::{Received, receive};
 use crate::error::TimeoutKind;
 use crate::provider::Hooks;
-use crate::request_id::{Call, new_request_id};
+use crate::request_id::{Call, check_id, new_request_id};
 use crate::retry::{RetryPolicy, is_retryable_status};
 
 /// Time limits of a client.
@@ -104,6 +107,10 @@ pub(crate) struct Settings {
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
     pub provider: Hooks,
+    /// Every request must go under this URL.
+    pub base_url: reqwest::Url,
+    /// The largest response body read, in bytes.
+    pub max_body_size: u64,
 }
 
 impl fmt::Debug for Transport {
@@ -114,6 +121,7 @@ impl fmt::Debug for Transport {
             .field("trace_id", &self.0.trace_id)
             .field("retry", &self.0.retry)
             .field("timeouts", &self.0.timeouts)
+            .field("max_body_size", &self.0.max_body_size)
             .finish()
     }
 }
@@ -140,16 +148,38 @@ impl Transport {
         &self.0.timeouts
     }
 
-    /// progenitor's `pre` hook: the bearer token of the first attempt.
+    /// The largest response body read, in bytes.
+    pub fn max_body_size(&self) -> u64 {
+        self.0.max_body_size
+    }
+
+    /// progenitor's `pre` hook: the request's checks, and the bearer token of
+    /// the first attempt.
     pub(crate) async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
         _info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        if let Err(reason) = self.check(request) {
+            return Err(progenitor_client::Error::InvalidRequest(reason));
+        }
         if let Err(e) = self.authorize(request, None).await {
             let message = e.to_string();
             Call::current().update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything is sent, a request whose URL is not under the
+    /// base URL or whose request or trace id breaks the id rules.
+    fn check(&self, request: &reqwest::Request) -> Result<(), String> {
+        crate::path::check_under_base(&self.0.base_url, request.url())?;
+        let provider = &self.0.provider;
+        for header in [provider.request_id_header, provider.trace_id_header] {
+            if let Some(value) = request.headers().get(header) {
+                check_id(header, value.as_bytes())?;
+            }
         }
         Ok(())
     }
@@ -185,18 +215,25 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_with_retries(client, request).instrument(span).await
+        self.send_with_retries(client, request, info.operation_id)
+            .instrument(span)
+            .await
     }
 
     async fn send_with_retries(
         &self,
         client: &reqwest::Client,
         mut request: reqwest::Request,
+        operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
         let settings = &*self.0;
         let call = Call::current();
         let started = Instant::now();
-        let deadline = settings.timeouts.operation.map(|d| (started + d, d));
+        // A limit too far away to be an instant is no limit.
+        let deadline = settings
+            .timeouts
+            .operation
+            .and_then(|d| Some((started.checked_add(d)?, d)));
         let span = tracing::Span::current();
 
         // The caller's request id (a generated builder parameter or the call's
@@ -287,7 +324,19 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split_once(' '))
                 .map(|(_, t)| secrecy::SecretString::from(t.to_owned()));
-            let result = client.execute(req).await;
+            let url = req.url().clone();
+            let result = match client.execute(req).await {
+                Ok(response) => match receive(response, &url, settings.max_body_size).await {
+                    Received::Answer(response) => Ok(response),
+                    Received::Failed(e) => Err(e),
+                    Received::Refused(refusal) => {
+                        span.record("duration_ms", started.elapsed().as_millis() as u64);
+                        let error = refusal.into_error(operation, Some(request_id), attempt);
+                        return crate::body::refuse(&call, error).await;
+                    }
+                },
+                Err(e) => Err(e),
+            };
             let outcome = match &result {
                 Ok(resp) => {
                     let status = resp.status();
@@ -337,7 +386,9 @@ impl Transport {
                 }
             };
             // No time left for the wait and another attempt: stop here.
-            let wait = wait.filter(|w| deadline.is_none_or(|(at, _)| Instant::now() + *w < at));
+            let wait = wait.filter(|w| {
+                deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
+            });
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
                 if let Ok(resp) = &result {
                     span.record("status", resp.status().as_u16());

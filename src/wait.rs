@@ -47,7 +47,7 @@ impl WaitOptions {
         self.max_interval = interval;
         self
     }
-    /// How long to wait in all.
+    /// How long to wait in all (`Duration::MAX`: no limit).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -100,7 +100,8 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<State<T>, Error>>,
 {
-    let deadline = Instant::now() + options.timeout;
+    // A timeout too far away to be an instant is no limit.
+    let deadline = Instant::now().checked_add(options.timeout);
     let mut interval = options.interval;
     loop {
         match check().await? {
@@ -109,7 +110,7 @@ where
             State::Pending(progress) => on_progress(&progress),
         }
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) {
             return Err(Error::Timeout {
                 operation: format!("waiting for {what}"),
                 limit: TimeoutKind::Wait,
@@ -118,7 +119,7 @@ where
                 attempts: 0,
             });
         }
-        tokio::time::sleep(interval.min(deadline - now)).await;
-        interval = (interval + interval / 2).min(options.max_interval);
+        tokio::time::sleep(deadline.map_or(interval, |d| interval.min(d - now))).await;
+        interval = interval.saturating_add(interval / 2).min(options.max_interval);
     }
 }

@@ -596,7 +596,7 @@ async fn a_missing_required_parameter_is_an_invalid_request_and_sends_nothing() 
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid request: retrieve_custom_images_stats: trace id `two\\nlines` is not a valid HTTP header value"
+        "invalid request: retrieve_custom_images_stats: trace id `two\\nlines` is not printable ASCII (byte 3 is 0x0a)"
     );
     assert_eq!(any.calls_async().await, 0);
 }

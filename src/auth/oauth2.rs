@@ -11,6 +11,12 @@ use tokio::time::Instant;
 
 use super::TokenSource;
 use crate::Error;
+use crate::body::{ReadError, read_capped};
+use crate::endpoint::redact;
+use crate::text::with_root_cause;
+
+/// The largest token endpoint answer read, in bytes.
+const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
 
 /// Tokens from an OAuth2 password grant (`grant_type=password` with client id
 /// and secret, API user and password), as Contabo issues API tokens.
@@ -20,6 +26,11 @@ use crate::Error;
 /// server gave one, else with a new password grant. Concurrent callers share
 /// one token request. A token the API rejected with 401 is replaced once.
 /// Secrets are never in `Debug` output or error messages.
+///
+/// The token request follows no redirect (a redirect is an
+/// [`Error::Auth`] naming where it pointed), reads at most 1 MiB of answer,
+/// and gives up after [`timeout`](Self::timeout). An `expires_in` with a
+/// fraction is rounded down; one too large for a clock means no expiry.
 ///
 /// ```
 /// use cloud_images::auth::PasswordGrant;
@@ -36,11 +47,14 @@ use crate::Error;
 /// ```
 pub struct PasswordGrant {
     token_url: String,
+    /// `token_url` as messages and logs show it (no password).
+    shown_url: String,
     client_id: String,
     client_secret: SecretString,
     username: String,
     password: SecretString,
     refresh_margin: Duration,
+    timeout: Duration,
     http: reqwest::Client,
     cache: Mutex<Option<Cached>>,
 }
@@ -54,8 +68,9 @@ struct Cached {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
+    /// Seconds, as a number or a numeric string; see [`lifetime`].
     #[serde(default)]
-    expires_in: Option<u64>,
+    expires_in: Option<serde_json::Value>,
     #[serde(default)]
     refresh_token: Option<String>,
 }
@@ -69,12 +84,13 @@ struct TokenError {
 impl fmt::Debug for PasswordGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PasswordGrant")
-            .field("token_url", &self.token_url)
+            .field("token_url", &self.shown_url)
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .field("refresh_margin", &self.refresh_margin)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -88,20 +104,37 @@ impl PasswordGrant {
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
+        let token_url = token_url.into();
+        let timeout = Duration::from_secs(30);
         Self {
-            token_url: token_url.into(),
+            shown_url: redact(&token_url),
+            token_url,
             client_id: client_id.into(),
             client_secret: SecretString::from(client_secret.into()),
             username: username.into(),
             password: SecretString::from(password.into()),
             refresh_margin: Duration::from_secs(30),
-            http: reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
+            timeout,
+            http: token_http_client(timeout),
             cache: Mutex::new(None),
         }
+    }
+
+    /// How long one token request may take in all (default 30 s; connecting
+    /// at most 10 s of it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_images::auth::PasswordGrant;
+    ///
+    /// let grant = PasswordGrant::new("https://auth.example.com/token", "id", "secret", "user", "pass")
+    ///     .timeout(Duration::from_secs(5));
+    /// assert!(format!("{grant:?}").contains("timeout: 5s"));
+    /// ```
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self.http = token_http_client(limit);
+        self
     }
 
     /// How long before expiry a token is renewed (default 30 s).
@@ -143,9 +176,12 @@ impl PasswordGrant {
             },
             None => self.password_grant().await?,
         };
+        // No expiry, or one too far away to be an instant: renewed after a 401.
         let renew_at = response
             .expires_in
-            .map(|secs| Instant::now() + Duration::from_secs(secs).saturating_sub(self.refresh_margin));
+            .as_ref()
+            .and_then(lifetime)
+            .and_then(|d| Instant::now().checked_add(d.saturating_sub(self.refresh_margin)));
         let cached = Cached {
             access: SecretString::from(response.access_token),
             refresh: response.refresh_token.map(SecretString::from),
@@ -172,24 +208,40 @@ impl PasswordGrant {
         ];
         form.extend_from_slice(grant);
         let kind = grant[0].1;
-        tracing::debug!(token_url = %self.token_url, grant_type = kind, "requesting an access token");
-        let response = self
+        let url = &self.shown_url;
+        tracing::debug!(token_url = %url, grant_type = kind, "requesting an access token");
+        let mut response = self
             .http
             .post(&self.token_url)
             .form(&form)
             .send()
             .await
-            .map_err(|e| Error::Auth(format!("cannot reach the token endpoint {}: {e}", self.token_url)))?;
+            .map_err(|e| Error::Auth(self.failure("send the token request to", &e)))?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Auth(format!("cannot read the token endpoint's answer: {e}")))?;
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| redact(&String::from_utf8_lossy(l.as_bytes())))
+                .unwrap_or_else(|| "nowhere".to_owned());
+            return Err(Error::Auth(format!(
+                "the token endpoint {url} answered HTTP {status}, a redirect to {location}; \
+                 credentials are not sent after a redirect (configure the final token URL)"
+            )));
+        }
+        let body = match read_capped(&mut response, TOKEN_BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => {
+                return Err(Error::Auth(format!(
+                    "the token endpoint {url} answered with more than {TOKEN_BODY_LIMIT} bytes; not read"
+                )));
+            }
+            Err(ReadError::Failed(e)) => return Err(Error::Auth(self.failure("read the answer of", &e))),
+        };
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| {
                 Error::Auth(format!(
-                    "the token endpoint {} sent no usable access_token: {e}",
-                    self.token_url
+                    "the token endpoint {url} sent no usable access_token: {e}"
                 ))
             });
         }
@@ -207,7 +259,7 @@ impl PasswordGrant {
                     self.client_id
                 )
             }
-            _ => format!("the token endpoint {} answered HTTP {status}", self.token_url),
+            _ => format!("the token endpoint {url} answered HTTP {status}"),
         };
         let code = code.map(|c| {
             format!(
@@ -217,6 +269,52 @@ impl PasswordGrant {
         });
         Err(Error::Auth(format!("{what}{}", code.unwrap_or_default())))
     }
+}
+
+impl PasswordGrant {
+    /// A failed token request in words: a timeout says so, anything else
+    /// shows its root cause (connection refused, DNS, TLS, reset).
+    fn failure(&self, what: &str, e: &reqwest::Error) -> String {
+        let url = &self.shown_url;
+        if e.is_timeout() {
+            format!(
+                "the token endpoint {url} did not answer within {:?} (timeout)",
+                self.timeout
+            )
+        } else if e.is_connect() {
+            format!("cannot reach the token endpoint {url}: {}", with_root_cause(e))
+        } else {
+            format!("cannot {what} the token endpoint {url}: {}", with_root_cause(e))
+        }
+    }
+}
+
+/// The HTTP client of token requests: no redirects, a time limit.
+fn token_http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .build()
+        .unwrap_or_default()
+}
+
+/// A token's lifetime from `expires_in`: whole seconds, a fraction rounded
+/// down, as a number or a numeric string; a negative one is already over, one
+/// past what a `Duration` holds is `Duration::MAX`; anything else is unknown.
+fn lifetime(expires_in: &serde_json::Value) -> Option<Duration> {
+    if let Some(secs) = expires_in.as_u64() {
+        return Some(Duration::from_secs(secs));
+    }
+    let secs = match expires_in {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if secs.is_nan() {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs.max(0.0).floor()).unwrap_or(Duration::MAX))
 }
 
 impl TokenSource for PasswordGrant {
@@ -230,5 +328,25 @@ impl TokenSource for PasswordGrant {
 
     fn endpoint(&self) -> Option<&str> {
         Some(&self.token_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expires_in_is_whole_seconds_rounded_down_and_saturating() {
+        let secs = |v: serde_json::Value| lifetime(&v);
+        assert_eq!(secs(json!(3600)), Some(Duration::from_secs(3600)));
+        assert_eq!(secs(json!(3600.5)), Some(Duration::from_secs(3600)));
+        assert_eq!(secs(json!("299")), Some(Duration::from_secs(299)));
+        assert_eq!(secs(json!(-5)), Some(Duration::ZERO));
+        assert_eq!(secs(json!(u64::MAX)), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(secs(json!(1e30)), Some(Duration::MAX));
+        assert_eq!(secs(json!("soon")), None);
+        assert_eq!(secs(json!(null)), None);
+        assert_eq!(secs(json!({"s": 1})), None);
     }
 }

@@ -1,0 +1,237 @@
+//! What one attempt got back: the redirect check and the body, read inside
+//! the attempt with a size limit.
+//!
+//! The transport reads every response body itself, chunk by chunk, and stops
+//! as soon as it exceeds the client's limit, so a huge or endless answer costs
+//! at most the limit in memory. The generated code then gets the body from
+//! memory. Reading inside the attempt also puts a connection reset in the
+//! middle of a body under the retry policy.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use reqwest::header::CONTENT_LENGTH;
+
+use crate::request_id::Call;
+
+/// The default limit on a response body: 16 MiB (a page of 100 images is
+/// about 100 KiB).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
+
+/// What reading a body ended in, when it did not end in the body.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The body (or its declared length) is larger than the limit.
+    TooLarge,
+    /// Reading failed (reset, timeout, ...).
+    Failed(reqwest::Error),
+}
+
+/// Whether a body of `declared` bytes (its `Content-Length`) may be read at all.
+fn declared_fits(declared: Option<u64>, limit: u64) -> bool {
+    declared.is_none_or(|n| n <= limit)
+}
+
+/// Reads the rest of `response`'s body, stopping as soon as it would exceed
+/// `limit` bytes (without reading further).
+pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if !declared_fits(declared, limit) {
+        return Err(ReadError::TooLarge);
+    }
+    let initial = declared.unwrap_or(0).min(limit).min(1024 * 1024);
+    let mut body = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Failed)? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// What one attempt got back.
+pub(crate) enum Received {
+    /// A response, its body in memory.
+    Answer(reqwest::Response),
+    /// Sending or reading failed; the retry policy decides.
+    Failed(reqwest::Error),
+    /// An answer that must not be used; final.
+    Refused(Refusal),
+}
+
+/// Why an answer must not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Refusal {
+    /// The body is larger than the limit (in bytes).
+    TooLarge(u64),
+    /// The server sent the request to another origin (the location).
+    Redirect(String),
+}
+
+impl Refusal {
+    /// The error the caller sees.
+    pub(crate) fn into_error(
+        self,
+        operation: &str,
+        request_id: Option<String>,
+        attempts: u32,
+    ) -> crate::Error {
+        let operation = operation.to_owned();
+        match self {
+            Refusal::TooLarge(limit) => crate::Error::BodyTooLarge {
+                operation,
+                limit,
+                request_id,
+                attempts,
+            },
+            Refusal::Redirect(location) => crate::Error::Redirect {
+                operation,
+                location,
+                request_id,
+                attempts,
+            },
+        }
+    }
+}
+
+/// Checks where `response` (to a request for `request_url`) came from and
+/// reads its body with `limit`.
+pub(crate) async fn receive(
+    mut response: reqwest::Response,
+    request_url: &reqwest::Url,
+    limit: u64,
+) -> Received {
+    if let Some(location) = crate::redirect::left_origin(request_url, &response) {
+        return Received::Refused(Refusal::Redirect(location));
+    }
+    match read_capped(&mut response, limit).await {
+        Ok(body) => Received::Answer(with_body(response, body)),
+        Err(ReadError::TooLarge) => Received::Refused(Refusal::TooLarge(limit)),
+        Err(ReadError::Failed(e)) => Received::Failed(e),
+    }
+}
+
+/// `response` (whose body was read) with `body` in memory: the same status,
+/// version, headers, URL and extensions.
+fn with_body(mut response: reqwest::Response, body: Vec<u8>) -> reqwest::Response {
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = response.status();
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
+    rebuilt
+        .extensions_mut()
+        .extend(std::mem::take(response.extensions_mut()));
+    let url = response.url().clone();
+    if let Ok(carrier) = reqwest::ResponseBuilderExt::url(http::Response::builder(), url).body(()) {
+        rebuilt.extensions_mut().extend(carrier.into_parts().0.extensions);
+    }
+    reqwest::Response::from(rebuilt)
+}
+
+/// A body that fails at once: the way to hand the generated code a
+/// `reqwest::Error` for an answer the transport refused (the call's record
+/// carries the real error, which wins).
+struct Refused(Option<String>);
+
+impl http_body::Body for Refused {
+    type Data = &'static [u8];
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Poll::Ready(self.0.take().map(|reason| Err(std::io::Error::other(reason))))
+    }
+}
+
+/// Ends the running call with `error`: it goes into the call's record (where
+/// it wins), and the generated code gets a `reqwest::Error` that says it.
+pub(crate) async fn refuse(call: &Call, error: crate::Error) -> reqwest::Result<reqwest::Response> {
+    tracing::debug!(%error, "answer refused");
+    let reason = error.to_string();
+    call.update(|r| r.failure = Some(error));
+    refused(reason).await
+}
+
+/// The outcome the generated code gets for a refused answer: a
+/// `reqwest::Error` whose source says `reason`.
+async fn refused(reason: String) -> reqwest::Result<reqwest::Response> {
+    let failing = reqwest::Response::from(http::Response::new(reqwest::Body::wrap(Refused(Some(reason)))));
+    // Reading that body fails, and its error is the outcome. Were it ever to
+    // succeed, a 500 still keeps the refused answer from passing as a success.
+    let body = failing.bytes().await?;
+    let mut fallback = http::Response::new(body);
+    *fallback.status_mut() = reqwest::StatusCode::INTERNAL_SERVER_ERROR;
+    Ok(reqwest::Response::from(fallback))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &'static str, content_length: Option<&str>) -> reqwest::Response {
+        let mut r = http::Response::new(body);
+        if let Some(n) = content_length {
+            r.headers_mut().insert(CONTENT_LENGTH, n.parse().unwrap());
+        }
+        reqwest::Response::from(r)
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_refused_unread() {
+        assert!(declared_fits(None, 0));
+        assert!(declared_fits(Some(10), 10));
+        assert!(!declared_fits(Some(11), 10));
+    }
+
+    #[tokio::test]
+    async fn reading_stops_at_the_limit() {
+        let read = |body, len, limit| async move { read_capped(&mut response(body, len), limit).await };
+        assert_eq!(read("0123456789", None, 10).await.unwrap(), b"0123456789");
+        assert!(matches!(
+            read("0123456789", None, 9).await,
+            Err(ReadError::TooLarge)
+        ));
+        assert!(matches!(
+            read("", Some("1000"), 10).await,
+            Err(ReadError::TooLarge)
+        ));
+        assert_eq!(read("", None, 0).await.unwrap(), b"");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_a_reqwest_error_that_names_the_reason() {
+        let e = refused("too big".into()).await.unwrap_err();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        let mut said = Vec::new();
+        while let Some(s) = source {
+            said.push(s.to_string());
+            source = s.source();
+        }
+        assert!(said.iter().any(|s| s == "too big"), "{said:?}");
+        assert!(!e.is_timeout() && !e.is_connect());
+    }
+
+    #[tokio::test]
+    async fn a_received_answer_keeps_status_headers_url_and_body() {
+        let url = reqwest::Url::parse("http://127.0.0.1:1/v1/x").unwrap();
+        let r = reqwest::ResponseBuilderExt::url(http::Response::builder(), url.clone())
+            .status(201)
+            .header("x-thing", "1")
+            .body("{}")
+            .unwrap();
+        let Received::Answer(answer) = receive(reqwest::Response::from(r), &url, 100).await else {
+            panic!("an answer")
+        };
+        assert_eq!(answer.status(), reqwest::StatusCode::CREATED);
+        assert_eq!(answer.url(), &url);
+        assert_eq!(answer.headers()["x-thing"], "1");
+        assert_eq!(answer.bytes().await.unwrap(), "{}");
+    }
+}

@@ -1,0 +1,1052 @@
+//! The client against a hostile API server on loopback: what the server saw
+//! (the exact request line, or no request at all, or none on the other port)
+//! and what the user sees (the error's kind and its text).
+//!
+//! The checks are written against [`Subject`], what these tests need of a
+//! provider's client, so every provider on the shared pipeline runs them; the
+//! `#[tokio::test]`s at the bottom run them for Contabo.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cloud_images::auth::PasswordGrant;
+use cloud_images::contabo::Contabo;
+use cloud_images::wait::WaitOptions;
+use cloud_images::{
+    CallOptions, ClientBuilder, DEFAULT_MAX_BODY_SIZE, Error, Execute, Paginate, PaginationOptions, Provider,
+    RetryPolicy, Timeouts,
+};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+// ---------------------------------------------------------------------------
+// A hostile server: raw HTTP/1.1 over TCP, one request per connection.
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    /// E.g. `GET /v1/compute/images/a%5Cb HTTP/1.1`.
+    line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn path(&self) -> &str {
+        self.line.split(' ').nth(1).unwrap_or("")
+    }
+
+    /// A query parameter of the request line.
+    fn query(&self, key: &str) -> Option<String> {
+        let query = self.path().split_once('?')?.1;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+            .map(str::to_owned)
+    }
+}
+
+/// How the server answers a request.
+enum Reply {
+    /// These bytes (a whole response), then the connection closes.
+    Raw(Vec<u8>),
+    /// This head, then a chunked body that never ends.
+    Endless(String),
+    /// This head, these bytes of the body, then a connection reset.
+    Reset(String, Vec<u8>),
+    /// Nothing, ever.
+    Hang,
+}
+
+type Answer = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
+
+struct Hostile {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Hostile {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Hostile {
+    /// Starts a server that answers the `n`-th request (from 0) `seen` with
+    /// `answer(seen, n)`.
+    async fn start(answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let answer: Arc<Answer> = Arc::new(answer);
+        let record = Arc::clone(&seen);
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.spawn(serve(stream, Arc::clone(&record), Arc::clone(&answer)));
+            }
+        });
+        Self { addr, seen, task }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.seen().into_iter().map(|s| s.line).collect()
+    }
+}
+
+async fn serve(mut stream: TcpStream, record: Arc<Mutex<Vec<Seen>>>, answer: Arc<Answer>) {
+    let Some(seen) = read_request(&mut stream).await else {
+        return;
+    };
+    let n = {
+        let mut record = record.lock().unwrap();
+        record.push(seen.clone());
+        record.len() - 1
+    };
+    match answer(&seen, n) {
+        Reply::Raw(bytes) => {
+            let _ = stream.write_all(&bytes).await;
+            let _ = stream.shutdown().await;
+        }
+        Reply::Endless(head) => {
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
+            chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
+            chunk.extend(b"\r\n");
+            while stream.write_all(&chunk).await.is_ok() {}
+        }
+        Reply::Reset(head, partial) => {
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&partial).await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = stream.set_zero_linger();
+        }
+        Reply::Hang => std::future::pending::<()>().await,
+    }
+}
+
+async fn read_request(stream: &mut TcpStream) -> Option<Seen> {
+    let mut buf = Vec::new();
+    let head_end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let line = lines.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Seen { line, headers, body })
+}
+
+fn head(status: u16, headers: &[(&str, &str)]) -> String {
+    let mut head = format!("HTTP/1.1 {status} Hostile\r\nconnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head + "\r\n"
+}
+
+fn respond(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let length = body.len().to_string();
+    let mut all = headers.to_vec();
+    all.push(("content-length", length.as_str()));
+    let mut bytes = head(status, &all).into_bytes();
+    bytes.extend_from_slice(body);
+    Reply::Raw(bytes)
+}
+
+fn json_reply(status: u16, body: &Value) -> Reply {
+    respond(
+        status,
+        &[("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// What the checks need of a provider.
+
+/// A provider's client as the hostile tests drive it.
+trait Subject: Provider<Client: std::fmt::Debug> + Sized + 'static {
+    /// The path of item `id` (as sent, percent-encoded) and of the list.
+    fn item_path(encoded_id: &str) -> String;
+    fn list_path() -> &'static str;
+    /// The status of a successful deletion.
+    const DELETED: u16;
+    /// Gets item `id`, with these ids set on the generated builder.
+    fn get<'a>(client: &'a Self::Client, id: &str, ids: BuilderIds) -> BoxFuture<'a, Result<(), Error>>;
+    /// Gets item `id` with these per-call options.
+    fn get_with(client: &Self::Client, id: String, options: CallOptions) -> BoxFuture<'_, Result<(), Error>>;
+    fn delete<'a>(client: &'a Self::Client, id: &str) -> BoxFuture<'a, Result<(), Error>>;
+    /// Every item's id over all pages, until the first error (which ends it).
+    fn list(client: &Self::Client) -> BoxFuture<'_, Vec<Result<String, Error>>>;
+    /// Waits for item `id` to be ready.
+    fn wait(client: &Self::Client, id: String, options: WaitOptions) -> BoxFuture<'_, Result<(), Error>>;
+    /// The body of item `id`, in state `status` with `error` as its error text.
+    fn item(id: &str, status: &str, error: &str) -> Value;
+    /// Page `page` (of `pages`, `total` items, `size` a page) with these ids.
+    fn page(ids: &[&str], page: u64, size: u64, total: u64, pages: u64) -> Value;
+    /// An error body with this message.
+    fn error(message: &str) -> Value;
+}
+
+/// Ids set through a generated builder's header setters.
+#[derive(Default, Clone, Copy)]
+struct BuilderIds<'a> {
+    request_id: Option<&'a str>,
+    trace_id: Option<&'a str>,
+}
+
+impl Subject for Contabo {
+    const DELETED: u16 = 204;
+    fn item_path(encoded_id: &str) -> String {
+        format!("/v1/compute/images/{encoded_id}")
+    }
+    fn list_path() -> &'static str {
+        "/v1/compute/images"
+    }
+    fn get<'a>(client: &'a Self::Client, id: &str, ids: BuilderIds) -> BoxFuture<'a, Result<(), Error>> {
+        let mut builder = client.retrieve_image().image_id(id);
+        if let Some(r) = ids.request_id {
+            builder = builder.x_request_id(r);
+        }
+        if let Some(t) = ids.trace_id {
+            builder = builder.x_trace_id(t);
+        }
+        Box::pin(async move { builder.execute().await.map(drop) })
+    }
+    fn get_with(client: &Self::Client, id: String, options: CallOptions) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            client
+                .retrieve_image()
+                .image_id(id)
+                .execute_with(options)
+                .await
+                .map(drop)
+        })
+    }
+    fn delete<'a>(client: &'a Self::Client, id: &str) -> BoxFuture<'a, Result<(), Error>> {
+        let builder = client.delete_image().image_id(id);
+        Box::pin(async move { builder.execute().await.map(drop) })
+    }
+    fn list(client: &Self::Client) -> BoxFuture<'_, Vec<Result<String, Error>>> {
+        Box::pin(async move {
+            client
+                .retrieve_image_list()
+                .stream_with(PaginationOptions::default().page_size(2))
+                .map(|r| r.map(|image| image.image_id))
+                .collect()
+                .await
+        })
+    }
+    fn wait(client: &Self::Client, id: String, options: WaitOptions) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { client.wait_for_image(&id, options, |_| {}).await.map(drop) })
+    }
+    fn item(id: &str, status: &str, error: &str) -> Value {
+        json!({"data": [{"imageId": id, "name": "image", "status": status, "errorMessage": error}]})
+    }
+    fn page(ids: &[&str], page: u64, size: u64, total: u64, pages: u64) -> Value {
+        let data: Vec<Value> = ids.iter().map(|id| json!({"imageId": id})).collect();
+        json!({
+            "_pagination": {"size": size, "totalElements": total, "totalPages": pages, "page": page},
+            "data": data,
+        })
+    }
+    fn error(message: &str) -> Value {
+        json!({"statusCode": 400, "message": message})
+    }
+}
+
+const TOKEN: &str = "hostile-test-token";
+const ID: &str = "d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4";
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_initial_backoff(Duration::from_millis(2))
+        .with_max_backoff(Duration::from_millis(10))
+}
+
+fn builder<S: Subject>(base_url: &str) -> ClientBuilder<S> {
+    ClientBuilder::<S>::new()
+        .base_url(base_url)
+        .bearer_token(TOKEN)
+        .retry_policy(fast_retries())
+}
+
+fn client<S: Subject>(server: &Hostile) -> S::Client {
+    builder::<S>(&server.url()).build().unwrap()
+}
+
+/// A server that answers every request as the API would: item `ID`, ready,
+/// or a deletion done.
+async fn friendly<S: Subject>() -> Hostile {
+    Hostile::start(|seen, _| {
+        if seen.line.starts_with("DELETE ") {
+            respond(S::DELETED, &[], b"")
+        } else {
+            json_reply(200, &S::item(ID, "downloaded", ""))
+        }
+    })
+    .await
+}
+
+fn grant(token_url: String) -> PasswordGrant {
+    PasswordGrant::new(token_url, "cid", "csecret", "api-user", "api-pass")
+}
+
+// ---------------------------------------------------------------------------
+// 1. Path parameters.
+
+async fn path_parameters_are_one_segment<S: Subject>() {
+    let server = friendly::<S>().await;
+    let client = client::<S>(&server);
+    for (id, why) in [("", "is empty"), (".", "is `.`"), ("..", "is `..`")] {
+        for err in [
+            S::get(&client, id, BuilderIds::default()).await.unwrap_err(),
+            S::delete(&client, id).await.unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
+            let text = err.to_string();
+            assert!(text.contains("path parameter `") && text.contains(why), "{text}");
+            assert_eq!(err.attempts(), 0);
+        }
+    }
+    assert_eq!(server.lines(), Vec::<String>::new(), "nothing was sent");
+
+    let cases = [
+        ("a\\b", "a%5Cb"),
+        ("..\\..\\..\\..\\admin", "..%5C..%5C..%5C..%5Cadmin"),
+        ("a/b", "a%2Fb"),
+        ("%2e%2e", "%252e%252e"),
+        ("x?y=1#z", "x%3Fy%3D1%23z"),
+        ("...", "..."),
+        ("ünï", "%C3%BCn%C3%AF"),
+    ];
+    for (id, _) in cases {
+        S::get(&client, id, BuilderIds::default()).await.unwrap();
+        S::delete(&client, id).await.unwrap();
+    }
+    let expected: Vec<String> = cases
+        .iter()
+        .flat_map(|(_, sent)| {
+            let path = S::item_path(sent);
+            [format!("GET {path} HTTP/1.1"), format!("DELETE {path} HTTP/1.1")]
+        })
+        .collect();
+    assert_eq!(server.lines(), expected);
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|s| s.header("authorization") == Some(&*format!("Bearer {TOKEN}")))
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Redirects.
+
+async fn token_redirects_are_not_followed<S: Subject>() {
+    let elsewhere =
+        Hostile::start(|_, _| json_reply(200, &json!({"access_token": "stolen", "expires_in": 300}))).await;
+    for status in [301, 302, 303, 307, 308] {
+        let target = format!("{}/token", elsewhere.url());
+        let api = Hostile::start(move |seen, _| {
+            if seen.path() == "/token" {
+                respond(status, &[("location", target.as_str())], b"")
+            } else {
+                json_reply(200, &S::item(ID, "downloaded", ""))
+            }
+        })
+        .await;
+        let client = ClientBuilder::<S>::new()
+            .base_url(api.url())
+            .token_source(grant(format!("{}/token", api.url())))
+            .build()
+            .unwrap();
+        let err = S::get(&client, ID, BuilderIds::default()).await.unwrap_err();
+        assert!(matches!(err, Error::Auth(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("a redirect to {}/token", elsewhere.url()))
+                && text.contains(&status.to_string()),
+            "{text}"
+        );
+        assert!(!text.contains("csecret") && !text.contains("api-pass"), "{text}");
+        assert_eq!(
+            api.lines(),
+            ["POST /token HTTP/1.1"],
+            "no API request without a token"
+        );
+        assert!(
+            api.seen()[0].body.starts_with(b"client_id=cid&"),
+            "the form went where it was configured to"
+        );
+    }
+    assert_eq!(
+        elsewhere.lines(),
+        Vec::<String>::new(),
+        "nothing went to the other port"
+    );
+}
+
+async fn api_redirects_stay_within_the_origin<S: Subject>() {
+    let elsewhere = friendly::<S>().await;
+    let target = format!("{}{}", elsewhere.url(), S::item_path("stolen"));
+    let same_origin = S::item_path("moved");
+    let location = target.clone();
+    let api = Hostile::start(move |seen, _| match seen.path() {
+        p if p == S::item_path("away") => respond(307, &[("location", location.as_str())], b""),
+        p if p == S::item_path("here") => respond(308, &[("location", same_origin.as_str())], b""),
+        _ => json_reply(200, &S::item(ID, "downloaded", "")),
+    })
+    .await;
+    let client = client::<S>(&api);
+
+    let err = S::get(&client, "away", BuilderIds::default()).await.unwrap_err();
+    let Error::Redirect {
+        location, attempts, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((location.as_str(), *attempts), (target.as_str(), 1));
+    assert!(
+        err.to_string()
+            .contains(&format!("redirected to {target}, another origin")),
+        "{err}"
+    );
+    assert_eq!(
+        elsewhere.lines(),
+        Vec::<String>::new(),
+        "nothing went to the other port"
+    );
+
+    // A redirect within the origin is followed.
+    S::get(&client, "here", BuilderIds::default()).await.unwrap();
+    let moved = S::item_path("moved");
+    assert_eq!(
+        api.lines()[1..],
+        [
+            format!("GET {} HTTP/1.1", S::item_path("here")),
+            format!("GET {moved} HTTP/1.1")
+        ]
+    );
+
+    // With the caller's own HTTP client (which follows any redirect), the other
+    // origin's answer is still refused.
+    let own = builder::<S>(&api.url())
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    let err = S::get(&own, "away", BuilderIds::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Redirect { location, .. } if *location == target),
+        "{err:?}"
+    );
+    let reached = elsewhere.seen();
+    assert_eq!(reached.len(), 1);
+    assert_eq!(reached[0].header("authorization"), None, "the token stayed home");
+}
+
+// ---------------------------------------------------------------------------
+// 3. Pagination.
+
+async fn changing_totals_end_the_walk<S: Subject>() {
+    let server = Hostile::start(|seen, _| match seen.query("page").as_deref() {
+        Some("1") => json_reply(200, &S::page(&["a", "b"], 1, 2, 4, 2)),
+        Some("2") => json_reply(200, &S::page(&["c", "d"], 2, 2, 6, 3)),
+        _ => json_reply(200, &S::page(&["e", "f"], 3, 2, 6, 3)),
+    })
+    .await;
+    let results = S::list(&client::<S>(&server)).await;
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(ids, ["a", "b"], "only the items before the change");
+    let Some(Err(err)) = results.last() else {
+        panic!("the walk must end in an error: {results:?}")
+    };
+    assert!(matches!(err, Error::Pagination { page: 2, .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(
+            "page 1 announced 2 pages and 4 items, page 2 announces 3 pages and 6 items; the list changed"
+        ),
+        "{err}"
+    );
+    let pages: Vec<Option<String>> = server.seen().iter().map(|s| s.query("page")).collect();
+    assert_eq!(pages, [Some("1".into()), Some("2".into())]);
+    assert!(server.seen().iter().all(|s| s.path().starts_with(S::list_path())));
+}
+
+// ---------------------------------------------------------------------------
+// 4. Response size.
+
+fn kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| {
+        l.strip_prefix(field)?
+            .trim()
+            .strip_suffix("kB")?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+async fn an_endless_body_stops_at_the_limit<S: Subject>() {
+    let before = kib("VmRSS:");
+    let server = Hostile::start(|_, _| {
+        Reply::Endless(head(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ))
+    })
+    .await;
+    let err = S::get(&client::<S>(&server), ID, BuilderIds::default())
+        .await
+        .unwrap_err();
+    let Error::BodyTooLarge { limit, attempts, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (*limit, *attempts),
+        (DEFAULT_MAX_BODY_SIZE, 1),
+        "a final error, not retried"
+    );
+    assert!(
+        err.to_string()
+            .contains("the response body is larger than the limit of 16777216 bytes"),
+        "{err}"
+    );
+    assert_eq!(server.lines().len(), 1);
+    if let (Some(before), Some(peak)) = (before, kib("VmHWM:")) {
+        let grown_mib = peak.saturating_sub(before) / 1024;
+        assert!(grown_mib < 256, "memory grew by {grown_mib} MiB");
+    }
+}
+
+async fn the_body_limit_is_configurable_and_checked_before_reading<S: Subject>() {
+    let body = S::item(ID, "downloaded", &"x".repeat(4000)).to_string();
+    let small = body.len() as u64;
+    let server = Hostile::start(move |seen, _| {
+        if seen.path() == S::item_path("huge") {
+            // Announces 1 GiB, sends a few bytes, then waits.
+            Reply::Raw(
+                (head(
+                    200,
+                    &[
+                        ("content-type", "application/json"),
+                        ("content-length", "1073741824"),
+                    ],
+                ) + "{\"data\"")
+                    .into_bytes(),
+            )
+        } else {
+            respond(200, &[("content-type", "application/json")], body.as_bytes())
+        }
+    })
+    .await;
+    let exact = builder::<S>(&server.url()).max_body_size(small).build().unwrap();
+    S::get(&exact, ID, BuilderIds::default()).await.unwrap();
+    let tight = builder::<S>(&server.url())
+        .max_body_size(small - 1)
+        .build()
+        .unwrap();
+    let err = S::get(&tight, ID, BuilderIds::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { limit, .. } if limit == small - 1),
+        "{err:?}"
+    );
+
+    let default = builder::<S>(&server.url())
+        .timeouts(Timeouts::default().with_attempt(Duration::from_secs(20)))
+        .build()
+        .unwrap();
+    let err = S::get(&default, "huge", BuilderIds::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::BodyTooLarge { .. }),
+        "refused without waiting for the body: {err:?}"
+    );
+}
+
+async fn a_huge_token_answer_is_refused<S: Subject>() {
+    let server = Hostile::start(|seen, _| {
+        if seen.path() == "/token" {
+            let token = "t".repeat(2 * 1024 * 1024);
+            json_reply(200, &json!({"access_token": token}))
+        } else {
+            json_reply(200, &S::item(ID, "downloaded", ""))
+        }
+    })
+    .await;
+    let client = ClientBuilder::<S>::new()
+        .base_url(server.url())
+        .token_source(grant(format!("{}/token", server.url())))
+        .build()
+        .unwrap();
+    let err = S::get(&client, ID, BuilderIds::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("answered with more than 1048576 bytes"),
+        "{err}"
+    );
+    assert_eq!(server.lines(), ["POST /token HTTP/1.1"]);
+}
+
+// ---------------------------------------------------------------------------
+// 5. Huge durations and expiry.
+
+async fn huge_limits_and_expiry_do_not_panic<S: Subject>() {
+    let server = Hostile::start(|seen, n| match seen.path() {
+        "/token" => json_reply(200, &json!({"access_token": "forever", "expires_in": 1.0e19})),
+        // The first API request fails, so that a retry is waited for.
+        _ if n == 1 => json_reply(503, &S::error("busy")),
+        // The item is pending on its first poll.
+        _ if n == 2 => json_reply(200, &S::item(ID, "downloading", "")),
+        _ => json_reply(200, &S::item(ID, "downloaded", "")),
+    })
+    .await;
+    let client = ClientBuilder::<S>::new()
+        .base_url(server.url())
+        .token_source(grant(format!("{}/token", server.url())))
+        .timeouts(
+            Timeouts::none()
+                .with_connect(Duration::MAX)
+                .with_attempt(Duration::MAX)
+                .with_operation(Duration::MAX),
+        )
+        .retry_policy(
+            fast_retries()
+                .with_max_backoff(Duration::MAX)
+                .with_max_retry_after(Duration::MAX),
+        )
+        .build()
+        .unwrap();
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(1))
+        .max_interval(Duration::MAX)
+        .timeout(Duration::MAX);
+    S::wait(&client, ID.into(), options).await.unwrap();
+    S::get(&client, ID, BuilderIds::default()).await.unwrap();
+    let lines = server.lines();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("POST /token")).count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 5, "token, 503, pending, ready, get: {lines:?}");
+}
+
+// ---------------------------------------------------------------------------
+// 6. Base and token URLs.
+
+async fn urls_with_query_fragment_or_userinfo_are_refused<S: Subject>() {
+    let server = friendly::<S>().await;
+    let base = server.url();
+    let with_password = base.replace("http://", "http://admin:s3cret@");
+    for (url, why) in [
+        (format!("{base}/prefix?x=1"), "has a query"),
+        (format!("{base}/prefix?"), "has a query"),
+        (format!("{base}/prefix#frag"), "has a fragment"),
+        (with_password.clone(), "has a user name or password"),
+    ] {
+        let builder = builder::<S>(&url);
+        assert!(!format!("{builder:?}").contains("s3cret"));
+        let err = builder.build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains(why) && !text.contains("s3cret"), "{text}");
+    }
+    for (url, why) in [
+        (format!("{with_password}/token"), "has a user name or password"),
+        (format!("{base}/token?realm=x"), "has a query"),
+    ] {
+        let grant = grant(url);
+        assert!(!format!("{grant:?}").contains("s3cret"));
+        let err = ClientBuilder::<S>::new()
+            .base_url(&base)
+            .token_source(grant)
+            .build()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("token URL") && text.contains(why) && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
+    let err = builder::<S>("http://admin:s3cret@[::1").build().unwrap_err();
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert_eq!(server.lines(), Vec::<String>::new());
+
+    // A path prefix is kept.
+    let prefixed = builder::<S>(&format!("{base}/prefix/")).build().unwrap();
+    S::get(&prefixed, ID, BuilderIds::default()).await.unwrap();
+    assert_eq!(
+        server.lines(),
+        [format!("GET /prefix{} HTTP/1.1", S::item_path(ID))]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 7. Server text.
+
+async fn server_text_is_escaped_and_cut<S: Subject>() {
+    let forged = "denied\r\n2026-01-01 INFO all good\x1b[2J\x1b]0;owned\x07\u{202e}";
+    let huge = "m".repeat(1_000_000);
+    let failed_image = format!("bad {forged}");
+    let server = Hostile::start(move |seen, _| match seen.path() {
+        p if p == S::item_path("forged") => json_reply(400, &S::error(forged)),
+        p if p == S::item_path("huge") => json_reply(400, &S::error(&huge)),
+        _ => json_reply(200, &S::item(ID, "error", &failed_image)),
+    })
+    .await;
+    let client = client::<S>(&server);
+
+    let err = S::get(&client, "forged", BuilderIds::default())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        !text.chars().any(char::is_control) && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("denied\\r\\n2026-01-01 INFO all good\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{202e}"),
+        "{text}"
+    );
+    assert_eq!(
+        err.api().unwrap().message.as_deref(),
+        Some(forged),
+        "kept as sent"
+    );
+
+    let err = S::get(&client, "huge", BuilderIds::default()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.chars().count() < 1000, "{} characters", text.chars().count());
+    assert!(text.contains("… [999600 more bytes not shown]"), "{text}");
+    let body = err.api().unwrap().body.as_ref().unwrap();
+    assert!(
+        body.to_string().contains(&"m".repeat(1_000_000)),
+        "the whole body stays available"
+    );
+
+    let quick = WaitOptions::default().interval(Duration::from_millis(1));
+    let err = S::wait(&client, ID.into(), quick).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Wait(_)), "{err:?}");
+    assert!(
+        !text.chars().any(char::is_control) && text.contains("bad denied\\r\\n"),
+        "{text:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 8. Causes.
+
+async fn errors_show_their_root_cause<S: Subject>() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let closed = builder::<S>(&format!("http://127.0.0.1:{port}"))
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = S::get(&closed, ID, BuilderIds::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { kind: "connect", .. }), "{err:?}");
+    assert!(
+        err.to_string().to_lowercase().contains("connection refused"),
+        "{err}"
+    );
+
+    let hanging = Hostile::start(|_, _| Reply::Hang).await;
+    let client = ClientBuilder::<S>::new()
+        .base_url(hanging.url())
+        .token_source(grant(format!("{}/token", hanging.url())).timeout(Duration::from_millis(200)))
+        .build()
+        .unwrap();
+    let err = S::get(&client, ID, BuilderIds::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("did not answer within 200ms (timeout)"), "{text}");
+    assert!(!text.contains("cannot reach"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// 9. Odd inputs.
+
+async fn a_reset_mid_body_is_retried_for_idempotent_methods<S: Subject>() {
+    let body = S::item(ID, "downloaded", "").to_string();
+    let server = Hostile::start(move |_, n| {
+        if n == 0 {
+            let head = head(
+                200,
+                &[("content-type", "application/json"), ("content-length", "1000")],
+            );
+            Reply::Reset(head, body.as_bytes()[..10].to_vec())
+        } else {
+            respond(200, &[("content-type", "application/json")], body.as_bytes())
+        }
+    })
+    .await;
+    S::get(&client::<S>(&server), ID, BuilderIds::default())
+        .await
+        .unwrap();
+    let line = format!("GET {} HTTP/1.1", S::item_path(ID));
+    assert_eq!(server.lines(), [line.clone(), line]);
+    let ids: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| s.header("x-request-id").map(str::to_owned))
+        .collect();
+    assert_ne!(ids[0], ids[1], "each attempt has its own request id");
+
+    let once = Hostile::start(|_, _| {
+        let head = head(
+            200,
+            &[("content-type", "application/json"), ("content-length", "1000")],
+        );
+        Reply::Reset(head, b"{\"data\": [".to_vec())
+    })
+    .await;
+    let client = builder::<S>(&once.url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = S::get(&client, ID, BuilderIds::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { kind: "request", .. }), "{err:?}");
+    assert_eq!(once.lines().len(), 1);
+}
+
+async fn a_fractional_expires_in_is_rounded_down<S: Subject>() {
+    let server = Hostile::start(|seen, _| match seen.path() {
+        "/token" => json_reply(200, &json!({"access_token": "tok", "expires_in": 3600.5})),
+        _ => json_reply(200, &S::item(ID, "downloaded", "")),
+    })
+    .await;
+    let client = ClientBuilder::<S>::new()
+        .base_url(server.url())
+        .token_source(grant(format!("{}/token", server.url())))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        S::get(&client, ID, BuilderIds::default()).await.unwrap();
+    }
+    let seen = server.seen();
+    assert_eq!(
+        seen.iter().filter(|s| s.path() == "/token").count(),
+        1,
+        "the token was cached"
+    );
+    assert!(
+        seen.iter()
+            .filter(|s| s.path() != "/token")
+            .all(|s| s.header("authorization") == Some("Bearer tok"))
+    );
+}
+
+async fn bad_ids_are_refused_before_sending<S: Subject>() {
+    let server = friendly::<S>().await;
+    let client = client::<S>(&server);
+    let long = "a".repeat(64 * 1024);
+    let bad = ["", "ünïcode", long.as_str(), " padded", "tab\tinside"];
+    for id in bad {
+        for options in [CallOptions::new().request_id(id), CallOptions::new().trace_id(id)] {
+            let err = S::get_with(&client, ID.into(), options).await.unwrap_err();
+            assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
+            assert!(err.to_string().chars().count() < 300, "{err}");
+        }
+        let ids = BuilderIds {
+            trace_id: Some(id),
+            ..Default::default()
+        };
+        let err = S::get(&client, ID, ids).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
+        assert!(err.to_string().contains("x-trace-id"), "{err}");
+        let err = builder::<S>(&server.url()).trace_id(id).build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{id:?}: {err:?}");
+    }
+    let err = S::get_with(&client, ID.into(), CallOptions::new().trace_id(long.as_str()))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is 65536 bytes long, more than the 128 allowed"),
+        "{err}"
+    );
+    let err = S::get_with(&client, ID.into(), CallOptions::new().request_id("ünïcode"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("request id `ünïcode` is not printable ASCII"),
+        "{err}"
+    );
+    assert_eq!(server.lines(), Vec::<String>::new(), "nothing was sent");
+
+    // A good chosen id goes out as it is.
+    let ids = BuilderIds {
+        request_id: Some("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"),
+        trace_id: Some("deploy 42"),
+    };
+    S::get(&client, ID, ids).await.unwrap();
+    let seen = server.seen();
+    assert_eq!(seen[0].header("x-request-id"), ids.request_id);
+    assert_eq!(seen[0].header("x-trace-id"), ids.trace_id);
+}
+
+// ---------------------------------------------------------------------------
+// The cases, for Contabo.
+
+#[tokio::test]
+async fn path_parameters_become_one_segment_or_nothing_is_sent() {
+    path_parameters_are_one_segment::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn a_token_endpoint_redirect_is_not_followed_with_the_credentials() {
+    token_redirects_are_not_followed::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn an_api_redirect_to_another_origin_is_not_followed() {
+    api_redirects_stay_within_the_origin::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn totals_that_change_during_a_walk_end_the_stream() {
+    changing_totals_end_the_walk::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn an_endless_body_ends_at_the_size_limit_with_bounded_memory() {
+    an_endless_body_stops_at_the_limit::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn the_body_limit_is_a_setting_and_a_declared_huge_body_is_not_read() {
+    the_body_limit_is_configurable_and_checked_before_reading::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn a_huge_token_answer_is_not_read() {
+    a_huge_token_answer_is_refused::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn durations_and_expiry_beyond_the_clock_do_not_panic() {
+    huge_limits_and_expiry_do_not_panic::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn base_and_token_urls_with_query_fragment_or_password_are_refused_without_echoing_it() {
+    urls_with_query_fragment_or_userinfo_are_refused::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn server_text_in_errors_is_escaped_and_cut() {
+    server_text_is_escaped_and_cut::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn transport_and_token_errors_name_their_cause() {
+    errors_show_their_root_cause::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_retried_for_get_only_within_the_attempts() {
+    a_reset_mid_body_is_retried_for_idempotent_methods::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn an_expires_in_with_a_fraction_is_accepted() {
+    a_fractional_expires_in_is_rounded_down::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn request_and_trace_ids_that_are_empty_non_ascii_or_huge_are_refused() {
+    bad_ids_are_refused_before_sending::<Contabo>().await;
+}
+
+#[tokio::test]
+async fn a_generated_setter_says_why_its_value_was_refused() {
+    let server = friendly::<Contabo>().await;
+    let client = client::<Contabo>(&server);
+    let ids = BuilderIds {
+        request_id: Some("bad"),
+        ..Default::default()
+    };
+    let err = Contabo::get(&client, ID, ids).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(
+            "conversion to `RetrieveImageXRequestId` for x_request_id failed: doesn't match pattern"
+        ),
+        "{text}"
+    );
+    let err = client
+        .retrieve_image_list()
+        .page(u64::MAX)
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("for page failed: out of range integral type conversion attempted"),
+        "{err}"
+    );
+    assert_eq!(server.lines(), Vec::<String>::new());
+}

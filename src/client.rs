@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::auth::{BasicAuth, StaticToken, TokenSource};
@@ -48,6 +48,7 @@ pub struct ClientBuilder<P> {
     base_url: Option<String>,
     auth: Option<Arc<dyn TokenSource>>,
     trace_id: Option<String>,
+    default_headers: Vec<(String, String)>,
     retry: RetryPolicy,
     timeouts: Timeouts,
     user_agent: Option<String>,
@@ -63,6 +64,10 @@ impl<P> fmt::Debug for ClientBuilder<P> {
             .field("base_url", &self.base_url.as_deref().map(redact))
             .field("auth", &self.auth)
             .field("trace_id", &self.trace_id)
+            .field(
+                "default_headers",
+                &self.default_headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -77,6 +82,7 @@ impl<P> Default for ClientBuilder<P> {
             base_url: None,
             auth: None,
             trace_id: None,
+            default_headers: Vec::new(),
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             user_agent: None,
@@ -121,6 +127,34 @@ impl<P: Provider> ClientBuilder<P> {
     /// An `x-trace-id` sent with every request (overridable per call).
     pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
         self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// A header sent with every request (every attempt) unless the call
+    /// sets it itself, e.g. through a generated builder's header parameter.
+    /// Setting a name again replaces its value. `Debug` shows the names
+    /// only. Credentials go through [`bearer_token`](Self::bearer_token),
+    /// [`basic_auth`](Self::basic_auth) or
+    /// [`token_source`](Self::token_source), so that their `https` rule
+    /// applies: an `Authorization` header here is refused.
+    ///
+    /// ```
+    /// # #[cfg(feature = "contabo")] {
+    /// use cloud_images::contabo::Client;
+    ///
+    /// let client = Client::builder().default_header("x-team", "images").build();
+    /// assert!(client.is_ok());
+    /// let err = Client::builder().default_header("bad name", "x").build().unwrap_err();
+    /// assert!(err.to_string().contains("`bad name` is not a valid HTTP header name"), "{err}");
+    /// let err = Client::builder().default_header("Authorization", "Bearer t").build().unwrap_err();
+    /// assert!(err.to_string().contains("bearer_token"), "{err}");
+    /// # }
+    /// ```
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.default_headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        self.default_headers.push((name, value.into()));
         self
     }
 
@@ -211,6 +245,7 @@ impl<P: Provider> ClientBuilder<P> {
                     .map_err(|_| Error::Config(format!("trace id `{t}` is not a valid HTTP header value")))
             })
             .transpose()?;
+        let default_headers = default_headers(&self.default_headers)?;
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -231,6 +266,7 @@ impl<P: Provider> ClientBuilder<P> {
         let transport = Transport::new(Settings {
             auth: self.auth,
             trace_id,
+            default_headers,
             retry: self.retry,
             timeouts: self.timeouts,
             provider: Hooks::of::<P>(),
@@ -254,6 +290,31 @@ impl<P> ClientBuilder<P> {
             url.scheme()
         )))
     }
+}
+
+/// Checks the default headers; a value is never shown in an error (it may be
+/// a key of some kind).
+fn default_headers(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let parsed = HeaderName::try_from(name.as_str())
+            .map_err(|_| Error::Config(format!("`{name}` is not a valid HTTP header name")))?;
+        if matches!(
+            parsed,
+            reqwest::header::AUTHORIZATION | reqwest::header::PROXY_AUTHORIZATION
+        ) {
+            return Err(Error::Config(format!(
+                "`{name}` is not a default header: use bearer_token, basic_auth or token_source"
+            )));
+        }
+        let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+            Error::Config(format!(
+                "the value of header `{name}` is not a valid HTTP header value"
+            ))
+        })?;
+        map.insert(parsed, value);
+    }
+    Ok(map)
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {

@@ -2,19 +2,20 @@
 //!
 //! The generated clients carry a [`Transport`] as their inner value and call it
 //! through progenitor's `ClientHooks`: `pre` refuses a request that left the
-//! base URL or carries a bad id and puts the bearer token on the request,
+//! base URL or carries a bad id and puts the credentials on the request,
 //! `exec` sends it: a fresh `x-request-id` per attempt (unless the caller
-//! chose one), the trace id, the per-attempt and whole-operation time limits,
-//! the response body read within the size limit, no answer from another
-//! origin, retries with back-off, one token refresh after a 401, and a
-//! tracing span. What it did is recorded for the running call (see
+//! chose one), the trace id, the client's default headers (where the call did
+//! not set them), the per-attempt and whole-operation time limits, the
+//! response body read within the size limit, no answer from another origin,
+//! retries with back-off, one token refresh after a 401, and a tracing span.
+//! What it did is recorded for the running call (see
 //! [`crate::request_id`]) so that responses and errors can report it.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -104,6 +105,8 @@ pub struct Transport(Arc<Settings>);
 pub(crate) struct Settings {
     pub auth: Option<Arc<dyn TokenSource>>,
     pub trace_id: Option<HeaderValue>,
+    /// Sent with every request that does not set them itself.
+    pub default_headers: HeaderMap,
     pub retry: RetryPolicy,
     pub timeouts: Timeouts,
     pub provider: Hooks,
@@ -119,6 +122,10 @@ impl fmt::Debug for Transport {
             .field("provider", &self.0.provider)
             .field("auth", &self.0.auth)
             .field("trace_id", &self.0.trace_id)
+            .field(
+                "default_headers",
+                &self.0.default_headers.keys().collect::<Vec<_>>(),
+            )
             .field("retry", &self.0.retry)
             .field("timeouts", &self.0.timeouts)
             .field("max_body_size", &self.0.max_body_size)
@@ -244,6 +251,11 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or_else(|| call.options.get_request_id().map(str::to_owned));
+        for (name, value) in &settings.default_headers {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
         if !request.headers().contains_key(settings.provider.trace_id_header) {
             let trace = match call.options.get_trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),

@@ -6,3 +6,4 @@
 pub mod contabo;
 pub mod digitalocean;
 pub mod harness;
+pub mod ionos;

@@ -1,0 +1,570 @@
+//! A fake of IONOS Cloud's images API (Cloud API v6).
+//!
+//! Stateful: `PUT`, `PATCH` and `DELETE` answer `202 Accepted` with a
+//! `Location` header pointing at `/requests/{id}/status`; each poll of that
+//! status moves the request along, `QUEUED` → `RUNNING` → `DONE`, and the
+//! change is applied when it is done (or the request ends `FAILED` with a
+//! message, see [`FakeIonos::fail_next_request`]). While a request runs, its
+//! image's `metadata.state` is `BUSY`, then `AVAILABLE` again. The list is one
+//! collection; at `depth=0` its items are references without `properties`.
+//! Authentication is HTTP Basic or `Authorization: Bearer <token>` (401
+//! otherwise); an expected contract number is enforced when configured (every
+//! request's `X-Contract-Number` is recorded by the harness). Every answer
+//! carries `X-RateLimit-Limit`, `-Remaining` and `-Burst`; errors are
+//! `{"httpStatus", "messages": [{"errorCode", "message"}]}`. Quirks of the real
+//! API are kept: licence types the published spec does not list
+//! (`WINDOWS2025`, `RHEL`), `null` for unset values.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use hyper::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::harness::{Api, Fake, Response, empty, reply};
+pub use super::harness::{Fault, Recorded};
+
+/// How the fake behaves.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Public images (IONOS's own) to seed.
+    pub public: usize,
+    /// The account's own images to seed.
+    pub private: usize,
+    /// The user name and password HTTP Basic accepts (`None`: none).
+    pub basic: Option<(String, String)>,
+    /// The bearer token the API accepts (`None`: none). With neither
+    /// credential configured, any request is accepted.
+    pub token: Option<String>,
+    /// When set, a request whose `X-Contract-Number` is another number is
+    /// refused with 403 (a request without one is served).
+    pub contract_number: Option<u32>,
+    /// Polls of a request's status until it is `DONE`: the first sees
+    /// `QUEUED`, the next ones `RUNNING`.
+    pub request_polls: usize,
+    /// Added to every request.
+    pub latency: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            public: 12,
+            private: 5,
+            basic: Some(("user@example.com".into(), "ionos-demo-password".into())),
+            token: Some("ionos-demo-token".into()),
+            contract_number: None,
+            request_polls: 3,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// What an accepted request does once it is done.
+#[derive(Clone, Debug)]
+enum Change {
+    /// Sets these properties.
+    Update(Map<String, Value>),
+    Delete,
+}
+
+#[derive(Clone, Debug)]
+struct Request {
+    image_id: String,
+    change: Change,
+    polls: usize,
+    status: &'static str,
+    /// Set when the request is to fail.
+    failure: Option<String>,
+}
+
+/// IONOS Cloud's routes and state.
+pub struct Ionos {
+    config: Config,
+    images: Mutex<Vec<Value>>,
+    requests: Mutex<HashMap<String, Request>>,
+    next_failure: Mutex<Option<String>>,
+    next_id: AtomicU64,
+    served: AtomicU64,
+}
+
+/// A running fake IONOS Cloud API; stops when dropped. Derefs to the harness
+/// (`base_url()`, `requests()`, `inject()`, ...).
+pub struct FakeIonos(Fake<Ionos>);
+
+impl Deref for FakeIonos {
+    type Target = Fake<Ionos>;
+    fn deref(&self) -> &Fake<Ionos> {
+        &self.0
+    }
+}
+
+impl FakeIonos {
+    /// Starts on 127.0.0.1 with an ephemeral port.
+    pub async fn start(config: Config) -> Self {
+        Self::start_on("127.0.0.1:0", config).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(addr: &str, config: Config) -> Self {
+        let latency = config.latency;
+        let api = Ionos {
+            images: Mutex::new(seed_images(&config)),
+            config,
+            requests: Mutex::default(),
+            next_failure: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            served: AtomicU64::new(0),
+        };
+        Self(Fake::start_on(addr, api, latency).await)
+    }
+
+    /// All images, as the API sends them at `depth=1`.
+    pub fn images(&self) -> Vec<Value> {
+        self.api().images.lock().unwrap().clone()
+    }
+
+    /// One image by id.
+    pub fn image(&self, id: &str) -> Option<Value> {
+        self.images().into_iter().find(|i| i["id"] == id)
+    }
+
+    /// The id of the n-th seeded image of the account (not public).
+    pub fn private_id(n: usize) -> String {
+        image_id(PRIVATE_BASE + n as u64)
+    }
+
+    /// The id of the n-th seeded public image.
+    pub fn public_id(n: usize) -> String {
+        image_id(PUBLIC_BASE + n as u64)
+    }
+
+    /// The next accepted change ends `FAILED` with this message (the image
+    /// is left as it was).
+    pub fn fail_next_request(&self, message: &str) {
+        *self.api().next_failure.lock().unwrap() = Some(message.to_owned());
+    }
+}
+
+/// The limit the fake's `X-RateLimit-Limit` header announces.
+pub const RATE_LIMIT: u64 = 120;
+/// The fake's `X-RateLimit-Burst`.
+pub const RATE_BURST: u64 = 50;
+
+impl Api for Ionos {
+    fn fault_body(&self, status: StatusCode) -> Value {
+        error_body(
+            status,
+            &status.as_u16().to_string(),
+            status.canonical_reason().unwrap_or("error"),
+        )
+    }
+
+    fn finish(&self, response: &mut Response) {
+        let served = self.served.fetch_add(1, Ordering::SeqCst) + 1;
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", RATE_LIMIT.into());
+        headers.insert("x-ratelimit-remaining", RATE_LIMIT.saturating_sub(served).into());
+        headers.insert("x-ratelimit-burst", RATE_BURST.into());
+    }
+
+    fn route(&self, req: &Recorded) -> Response {
+        if !self.authorized(req) {
+            return error(StatusCode::UNAUTHORIZED, "315", "Unauthorized");
+        }
+        if let Some(want) = self.config.contract_number
+            && let Some(got) = req.header("x-contract-number")
+            && got != want.to_string()
+        {
+            return error(
+                StatusCode::FORBIDDEN,
+                "317",
+                &format!("Access denied: contract {got} is not one of the user's contracts"),
+            );
+        }
+        let depth = match req.query_value("depth").map(str::parse::<u8>) {
+            None => 0,
+            Some(Ok(depth)) if depth <= 10 => depth,
+            Some(_) => {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    "[depth] must be a whole number from 0 to 10",
+                );
+            }
+        };
+        match (&req.method, req.segments().as_slice()) {
+            (&Method::GET, ["images"]) => self.list(req, depth),
+            (&Method::GET, ["images", id]) => self.get(id),
+            (&Method::PATCH, ["images", id]) => self.patch(id, req),
+            (&Method::PUT, ["images", id]) => self.put(id, req),
+            (&Method::DELETE, ["images", id]) => self.delete(id, req),
+            (&Method::GET, ["requests", id, "status"]) => self.request_status(id, req),
+            _ => not_found(),
+        }
+    }
+}
+
+/// Writable image properties (the rest are read-only).
+const WRITABLE: &[&str] = &[
+    "name",
+    "description",
+    "licenceType",
+    "cloudInit",
+    "cpuHotPlug",
+    "cpuHotUnplug",
+    "ramHotPlug",
+    "ramHotUnplug",
+    "nicHotPlug",
+    "nicHotUnplug",
+    "discVirtioHotPlug",
+    "discVirtioHotUnplug",
+    "discScsiHotPlug",
+    "discScsiHotUnplug",
+];
+
+/// The licence types the fake accepts: the spec's and newer ones.
+const LICENCE_TYPES: &[&str] = &[
+    "UNKNOWN",
+    "WINDOWS",
+    "WINDOWS2016",
+    "WINDOWS2019",
+    "WINDOWS2022",
+    "WINDOWS2025",
+    "RHEL",
+    "LINUX",
+    "OTHER",
+];
+
+impl Ionos {
+    fn authorized(&self, req: &Recorded) -> bool {
+        let (basic, token) = (&self.config.basic, &self.config.token);
+        if basic.is_none() && token.is_none() {
+            return true;
+        }
+        let sent = req.header("authorization").unwrap_or_default();
+        let by_token = token.as_ref().is_some_and(|t| sent == format!("Bearer {t}"));
+        let by_basic = basic.as_ref().is_some_and(|(user, password)| {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            sent == format!("Basic {encoded}")
+        });
+        by_token || by_basic
+    }
+
+    fn list(&self, req: &Recorded, depth: u8) -> Response {
+        let images = self.images.lock().unwrap();
+        let items: Vec<Value> = images
+            .iter()
+            .map(|image| {
+                if depth == 0 {
+                    json!({"id": image["id"], "type": "image", "href": image["href"]})
+                } else {
+                    image.clone()
+                }
+            })
+            .collect();
+        let href = format!("{}/images", base(req));
+        reply(
+            StatusCode::OK,
+            json!({"id": "images", "type": "collection", "href": href, "items": items}),
+        )
+    }
+
+    fn get(&self, id: &str) -> Response {
+        match self.images.lock().unwrap().iter().find(|i| i["id"] == id) {
+            Some(image) => reply(StatusCode::OK, image.clone()),
+            None => not_found(),
+        }
+    }
+
+    fn patch(&self, id: &str, req: &Recorded) -> Response {
+        let Some(Value::Object(properties)) = req.json() else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "100",
+                "The request body is not a JSON object",
+            );
+        };
+        self.change(id, req, properties)
+    }
+
+    fn put(&self, id: &str, req: &Recorded) -> Response {
+        let Some(body) = req.json() else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "100",
+                "The request body is not a JSON object",
+            );
+        };
+        let Some(Value::Object(properties)) = body.get("properties").cloned() else {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "100",
+                "[(root).properties] is required",
+            );
+        };
+        self.change(id, req, properties)
+    }
+
+    /// Validates a change of properties and accepts it as a request.
+    fn change(&self, id: &str, req: &Recorded, properties: Map<String, Value>) -> Response {
+        let mut images = self.images.lock().unwrap();
+        let Some(image) = images.iter_mut().find(|i| i["id"] == id) else {
+            return not_found();
+        };
+        if image["properties"]["public"] == true {
+            return error(
+                StatusCode::FORBIDDEN,
+                "317",
+                "Access denied: public images cannot be changed",
+            );
+        }
+        for (field, value) in &properties {
+            if !WRITABLE.contains(&field.as_str()) {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    &format!("[(root).properties.{field}] is read-only"),
+                );
+            }
+            if field == "licenceType" && !value.as_str().is_some_and(|v| LICENCE_TYPES.contains(&v)) {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    &format!("[(root).properties.licenceType] {value} is not a licence type"),
+                );
+            }
+            if field == "name" && value.as_str().is_none_or(|v| v.trim().is_empty()) {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    "[(root).properties.name] must not be empty",
+                );
+            }
+        }
+        // The answer shows the image as it will be; the change lands when
+        // the request is done.
+        let mut shown = image.clone();
+        for (field, value) in &properties {
+            shown["properties"][field] = value.clone();
+        }
+        image["metadata"]["state"] = json!("BUSY");
+        shown["metadata"]["state"] = json!("BUSY");
+        drop(images);
+        let location = self.accept(req, id, Change::Update(properties));
+        accepted(reply(StatusCode::ACCEPTED, shown), &location)
+    }
+
+    fn delete(&self, id: &str, req: &Recorded) -> Response {
+        let mut images = self.images.lock().unwrap();
+        let Some(image) = images.iter_mut().find(|i| i["id"] == id) else {
+            return not_found();
+        };
+        if image["properties"]["public"] == true {
+            return error(
+                StatusCode::FORBIDDEN,
+                "317",
+                "Access denied: public images cannot be deleted",
+            );
+        }
+        image["metadata"]["state"] = json!("BUSY");
+        drop(images);
+        let location = self.accept(req, id, Change::Delete);
+        accepted(empty(StatusCode::ACCEPTED), &location)
+    }
+
+    /// Queues a request; its `Location`.
+    fn accept(&self, req: &Recorded, image_id: &str, change: Change) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{n:08x}-7e57-4e00-9000-{n:012x}");
+        let failure = self.next_failure.lock().unwrap().take();
+        self.requests.lock().unwrap().insert(
+            id.clone(),
+            Request {
+                image_id: image_id.to_owned(),
+                change,
+                polls: 0,
+                status: "QUEUED",
+                failure,
+            },
+        );
+        format!("{}/requests/{id}/status", base(req))
+    }
+
+    fn request_status(&self, id: &str, req: &Recorded) -> Response {
+        let mut requests = self.requests.lock().unwrap();
+        let Some(request) = requests.get_mut(id) else {
+            return not_found();
+        };
+        let mut finished = None;
+        if matches!(request.status, "QUEUED" | "RUNNING") {
+            request.polls += 1;
+            if request.polls >= self.config.request_polls {
+                request.status = if request.failure.is_some() {
+                    "FAILED"
+                } else {
+                    "DONE"
+                };
+                finished = Some(request.clone());
+            } else if request.polls > 1 {
+                request.status = "RUNNING";
+            }
+        }
+        let body = json!({
+            "id": id, "type": "request-status", "href": format!("{}/requests/{id}/status", base(req)),
+            "metadata": {
+                "status": request.status,
+                "message": match (request.status, &request.failure) {
+                    ("FAILED", Some(message)) => json!(message),
+                    ("DONE", _) => json!("Request has been successfully executed"),
+                    _ => Value::Null,
+                },
+                "etag": format!("{:032x}", request.polls),
+                "targets": [{
+                    "target": {"id": request.image_id, "type": "image",
+                               "href": format!("{}/images/{}", base(req), request.image_id)},
+                    "status": request.status,
+                }],
+            },
+        });
+        drop(requests);
+        if let Some(request) = finished {
+            self.finish_request(&request);
+        }
+        reply(StatusCode::OK, body)
+    }
+
+    /// Applies a finished request to its image.
+    fn finish_request(&self, request: &Request) {
+        let mut images = self.images.lock().unwrap();
+        let Some(at) = images.iter().position(|i| i["id"] == request.image_id.as_str()) else {
+            return;
+        };
+        if request.failure.is_none() {
+            match &request.change {
+                Change::Delete => {
+                    images.remove(at);
+                    return;
+                }
+                Change::Update(properties) => {
+                    for (field, value) in properties {
+                        images[at]["properties"][field] = value.clone();
+                    }
+                    images[at]["metadata"]["lastModifiedDate"] = json!("2026-11-24T09:10:00Z");
+                }
+            }
+        }
+        let still_busy = self
+            .requests
+            .lock()
+            .unwrap()
+            .values()
+            .any(|r| r.image_id == request.image_id && matches!(r.status, "QUEUED" | "RUNNING"));
+        if !still_busy {
+            images[at]["metadata"]["state"] = json!("AVAILABLE");
+        }
+    }
+}
+
+/// `http://<host>` as the client addressed the fake (the real API's
+/// `https://api.ionos.com/cloudapi/v6`).
+fn base(req: &Recorded) -> String {
+    format!("http://{}", req.header("host").unwrap_or("127.0.0.1"))
+}
+
+fn accepted(mut resp: Response, location: &str) -> Response {
+    resp.headers_mut().insert("location", location.parse().unwrap());
+    resp
+}
+
+fn error_body(status: StatusCode, code: &str, message: &str) -> Value {
+    json!({"httpStatus": status.as_u16(), "messages": [{"errorCode": code, "message": message}]})
+}
+
+/// An error in IONOS's shape.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    reply(status, error_body(status, code, message))
+}
+
+fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "309", "Resource does not exist")
+}
+
+const PUBLIC_BASE: u64 = 0x1000;
+const PRIVATE_BASE: u64 = 0x2000;
+
+fn image_id(n: u64) -> String {
+    format!("{n:08x}-0000-4000-8000-{n:012x}")
+}
+
+const PUBLIC: &[(&str, &str, f64)] = &[
+    ("ubuntu-24.04-server-cloudimg-amd64", "LINUX", 3.5),
+    ("debian-12-genericcloud-amd64", "LINUX", 2.0),
+    ("rocky-9-GenericCloud-Base", "LINUX", 10.0),
+    ("windows-server-2022-datacenter", "WINDOWS2022", 30.0),
+    ("windows-server-2025-datacenter", "WINDOWS2025", 32.0),
+    ("rhel-9.4-x86_64", "RHEL", 10.0),
+];
+
+const LOCATIONS: &[&str] = &["de/fra", "de/txl", "gb/lhr", "us/las", "es/vit", "fr/par"];
+
+/// Deterministic, realistic images: IONOS's public ones, then the account's
+/// own. Some use licence types the published spec does not list, and unset
+/// values are `null`.
+fn seed_images(config: &Config) -> Vec<Value> {
+    let mut images = Vec::new();
+    let href = |id: &str| format!("https://api.ionos.com/cloudapi/v6/images/{id}");
+    for i in 0..config.public {
+        let (name, licence, size) = PUBLIC[i % PUBLIC.len()];
+        let id = image_id(PUBLIC_BASE + i as u64);
+        let location = LOCATIONS[(i / PUBLIC.len()) % LOCATIONS.len()];
+        images.push(json!({
+            "id": id, "type": "image", "href": href(&id),
+            "metadata": {
+                "etag": format!("{:032x}", i), "createdDate": "2026-01-05T10:00:00Z", "createdBy": "[UNKNOWN]",
+                "createdByUserId": "[UNKNOWN]", "lastModifiedDate": "2026-01-05T10:00:00Z",
+                "lastModifiedBy": "[UNKNOWN]", "lastModifiedByUserId": "[UNKNOWN]", "state": "AVAILABLE",
+            },
+            "properties": {
+                "name": format!("{name}-2026010{}", 1 + i % 9), "description": null, "location": location,
+                "size": size, "cpuHotPlug": true, "cpuHotUnplug": false, "ramHotPlug": true,
+                "ramHotUnplug": false, "nicHotPlug": true, "nicHotUnplug": true, "discVirtioHotPlug": true,
+                "discVirtioHotUnplug": true, "discScsiHotPlug": false, "discScsiHotUnplug": false,
+                "licenceType": licence, "imageType": "HDD", "public": true,
+                "imageAliases": if i % PUBLIC.len() == 0 { json!(["ubuntu:latest"]) } else { json!([]) },
+                "cloudInit": "V1",
+            },
+        }));
+    }
+    for i in 0..config.private {
+        let id = image_id(PRIVATE_BASE + i as u64);
+        let (licence, image_type) = match i % 3 {
+            0 => ("LINUX", "HDD"),
+            1 => ("WINDOWS2025", "HDD"),
+            _ => ("OTHER", "CDROM"),
+        };
+        images.push(json!({
+            "id": id, "type": "image", "href": href(&id),
+            "metadata": {
+                "etag": format!("{:032x}", 1000 + i), "createdDate": format!("2026-10-{:02}T08:30:00Z", 1 + i % 28),
+                "createdBy": "user@example.com", "createdByUserId": "63cef532-26fe-4a64-a4e0-de7c8a506c90",
+                "lastModifiedDate": null, "lastModifiedBy": null, "lastModifiedByUserId": null,
+                "state": "AVAILABLE",
+            },
+            "properties": {
+                "name": format!("golden-{i}.qcow2"),
+                "description": if i % 2 == 0 { json!("Uploaded over FTPS") } else { Value::Null },
+                "location": LOCATIONS[i % LOCATIONS.len()], "size": 2.5 + i as f64,
+                "cpuHotPlug": true, "cpuHotUnplug": null, "ramHotPlug": true, "ramHotUnplug": null,
+                "nicHotPlug": true, "nicHotUnplug": true, "discVirtioHotPlug": true, "discVirtioHotUnplug": true,
+                "discScsiHotPlug": null, "discScsiHotUnplug": null, "licenceType": licence,
+                "imageType": image_type, "public": false, "imageAliases": null, "cloudInit": null,
+            },
+        }));
+    }
+    images
+}

@@ -1,5 +1,5 @@
-//! A tour of the Contabo and DigitalOcean clients against in-process fakes of
-//! their APIs: no network, no account.
+//! A tour of the Contabo, DigitalOcean and IONOS Cloud clients against
+//! in-process fakes of their APIs: no network, no account.
 //!
 //! ```text
 //! cargo run --example demo
@@ -202,7 +202,9 @@ async fn main() -> Result<()> {
         println!("  {id}");
     }
     println!();
-    digitalocean_tour().await
+    digitalocean_tour().await?;
+    println!();
+    ionos_tour().await
 }
 
 /// The same pipeline on DigitalOcean: `page`/`per_page`, the server's request
@@ -356,4 +358,128 @@ fn print_images(images: &[Image]) {
         ]);
     }
     println!("{table}");
+}
+
+/// The same pipeline on IONOS Cloud: one collection at `depth=1`, HTTP Basic,
+/// a contract number on every request, changes accepted with `202` and
+/// carried out as requests (`QUEUED` → `RUNNING` → `DONE` or `FAILED`).
+async fn ionos_tour() -> Result<()> {
+    use cloud_images::ionos::{self, PendingRequest, types};
+
+    let server = support::ionos::FakeIonos::start(support::ionos::Config {
+        contract_number: Some(31_415_926),
+        ..Default::default()
+    })
+    .await;
+    let client = ionos::Client::builder()
+        .base_url(server.base_url())
+        .basic_auth("user@example.com", "ionos-demo-password")
+        .contract_number(31_415_926)
+        .build()?;
+    println!("Fake IONOS Cloud API at {}\n", server.base_url());
+
+    heading("16. IONOS Cloud: every image with its properties, in one request (depth=1)");
+    let images = client.list_images().await?;
+    let mut table = new_table(&["id", "name", "location", "licence", "type", "public", "state"]);
+    for i in images.iter() {
+        let p = i.properties.clone().unwrap_or_default();
+        table.add_row(vec![
+            i.id.clone(),
+            show(&p.name),
+            show(&p.location),
+            show(&p.licence_type),
+            show(&p.image_type),
+            show(&p.public),
+            show(&i.metadata.as_ref().and_then(|m| m.state.clone())),
+        ]);
+    }
+    println!("{table}");
+    let limit = images.rate_limit().copied().unwrap_or_default();
+    println!(
+        "{} images; rate limit {} of {} a minute left, burst {}\n",
+        images.len(),
+        show(&limit.remaining),
+        show(&limit.limit),
+        show(&limit.burst)
+    );
+
+    heading("17. Rename an image: 202 Accepted, the image BUSY, the request QUEUED -> RUNNING -> DONE");
+    let id = support::ionos::FakeIonos::private_id(0);
+    let accepted = client
+        .images_patch()
+        .image_id(&id)
+        .body(types::ImageProperties {
+            name: Some("debian-13-golden".into()),
+            ..Default::default()
+        })
+        .execute()
+        .await?;
+    let request = PendingRequest::from_response(&accepted)?;
+    println!(
+        "HTTP {}: image {} is {}; Location names {request}",
+        accepted.status(),
+        id,
+        show(&accepted.metadata.as_ref().and_then(|m| m.state.clone())),
+    );
+    let options = WaitOptions::default()
+        .interval(Duration::from_millis(50))
+        .max_interval(Duration::from_millis(100));
+    let done = client
+        .wait_for_request(&request, options, |p| {
+            println!("  {}", p.status.as_deref().unwrap_or("-"))
+        })
+        .await?;
+    let image = client.images_find_by_id().image_id(&id).execute().await?;
+    println!(
+        "request {} {}; the image is {:?} and {}\n",
+        done.id,
+        show(&done.metadata.and_then(|m| m.status)),
+        image
+            .properties
+            .as_ref()
+            .and_then(|p| p.name.as_deref())
+            .unwrap_or("-"),
+        show(&image.metadata.as_ref().and_then(|m| m.state.clone())),
+    );
+
+    heading("18. A request that FAILS ends the wait with IONOS's message");
+    server.fail_next_request("Image is in use by volume 3f2a8c1e and cannot be changed");
+    let err = client
+        .update_image(
+            &id,
+            types::ImageProperties {
+                licence_type: Some("WINDOWS2025".into()),
+                ..Default::default()
+            },
+            options,
+        )
+        .await
+        .unwrap_err();
+    println!("error: {err}\n");
+
+    heading("19. Delete it and wait; errors show IONOS's messages (`309: Resource does not exist`)");
+    client.delete_image(&id, options).await?;
+    let err = client
+        .images_find_by_id()
+        .image_id(&id)
+        .execute()
+        .await
+        .unwrap_err();
+    println!("error: {err}");
+    let err = client
+        .delete_image(&support::ionos::FakeIonos::public_id(0), options)
+        .await
+        .unwrap_err();
+    println!("error: {err}");
+    let contracts: std::collections::BTreeSet<String> = server
+        .api_requests()
+        .iter()
+        .filter_map(|r| r.header("x-contract-number").map(str::to_owned))
+        .collect();
+    println!(
+        "{} requests, status polls included, all with X-Contract-Number {:?}",
+        server.api_requests().len(),
+        contracts
+    );
+    Ok(())
 }

@@ -72,3 +72,8 @@ pub use provider::{Provider, RateLimit};
 pub use request_id::{CallOptions, new_request_id};
 pub use retry::RetryPolicy;
 pub use transport::{Timeouts, Transport};
+
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

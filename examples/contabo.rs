@@ -15,15 +15,16 @@
 //! Text from the server is shown with control characters escaped
 //! (`cloud_images::text`), so it cannot forge lines or drive the terminal.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use cli::{Result, WaitDisplay, new_table, print_fields, print_json, print_stream, safe, show};
 use cloud_images::contabo::{Client, Contabo, ImageDetails, types};
-use cloud_images::wait::{Progress, WaitOptions};
+use cloud_images::wait::WaitOptions;
 use cloud_images::{ClientBuilder, Execute, Paginate, PaginationOptions};
-use comfy_table::{Table, presets::NOTHING};
-use futures::{Stream, StreamExt};
-use serde::Serialize;
 
 #[derive(Parser)]
 #[command(name = "contabo", about = "Manage Contabo VM images", version)]
@@ -148,30 +149,11 @@ fn parse_order(s: &str) -> Result<String, String> {
     }
 }
 
-type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.verbose > 0 {
-        let level = if cli.verbose > 1 {
-            "cloud_images=debug"
-        } else {
-            "cloud_images=info"
-        };
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-            .with_writer(std::io::stderr)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-            .init();
-    }
-    match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::init_logging(cli.verbose);
+    cli::exit_code(run(cli).await)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -240,9 +222,8 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 return print_json(&image);
             }
-            let mut table = new_table(&["FIELD", "VALUE"]);
-            for (field, value) in [
-                ("imageId", safe(&image.image_id)),
+            print_fields(&[
+                ("imageId", image.image_id.clone()),
                 ("name", show(&image.name)),
                 ("description", show(&image.description)),
                 ("kind", kind(image.standard_image)),
@@ -256,10 +237,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ("url", show(&image.url)),
                 ("creationDate", show(&image.creation_date)),
                 ("lastModifiedDate", show(&image.last_modified_date)),
-            ] {
-                table.add_row(vec![field.to_owned(), value]);
-            }
-            println!("{table}");
+            ]);
             Ok(())
         }
         Command::Create {
@@ -380,34 +358,9 @@ async fn run(cli: Cli) -> Result<()> {
 /// Waits for an image with a progress bar on a terminal, plain progress lines
 /// otherwise.
 async fn wait_for(client: &Client, id: &str, options: WaitOptions) -> Result<ImageDetails> {
-    use std::io::IsTerminal;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg:12} [{bar:30}] {pos}/{len} MB ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    });
-    let on_progress = |p: &Progress| {
-        let status = p.status.as_deref().map_or_else(|| "pending".into(), safe);
-        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.unwrap_or(0.0) as u64);
-        match &bar {
-            Some(bar) => {
-                bar.set_length(total);
-                bar.set_position(done);
-                bar.set_message(status);
-            }
-            None => eprintln!("{status}: {done} of {total} MB"),
-        }
-    };
-    let result = client.wait_for_image(id, options, on_progress).await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let display = WaitDisplay::new("MB");
+    let result = client.wait_for_image(id, options, |p| display.update(p)).await;
+    display.finish();
     Ok(result?)
 }
 
@@ -424,68 +377,11 @@ fn report_ready(image: &ImageDetails, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Prints a stream as JSON lines (as the items come) or as one aligned table.
-/// An error mid-stream is returned after what came before it was printed.
-async fn print_stream<T: Serialize>(
-    mut items: impl Stream<Item = Result<T, cloud_images::Error>> + Unpin,
-    json: bool,
-    header: &[&str],
-    row: impl Fn(&T) -> Vec<String>,
-) -> Result<()> {
-    let mut table = new_table(header);
-    let mut count = 0;
-    while let Some(item) = items.next().await {
-        let item = match item {
-            Ok(item) => item,
-            Err(e) => {
-                if !json && count > 0 {
-                    println!("{table}");
-                }
-                return Err(e.into());
-            }
-        };
-        count += 1;
-        if json {
-            println!("{}", serde_json::to_string(&item)?);
-        } else {
-            table.add_row(row(&item));
-        }
-    }
-    if !json {
-        println!("{table}");
-        eprintln!("{count} item(s)");
-    }
-    Ok(())
-}
-
 /// The first element of an answer's `data` (Contabo wraps every result in a list).
 fn first<T>(data: Vec<T>, what: &str) -> Result<T> {
     data.into_iter()
         .next()
         .ok_or_else(|| format!("the API answered with no {what}").into())
-}
-
-fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-fn new_table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(NOTHING).set_header(header.to_vec());
-    table
-}
-
-/// A value for a table or a line of output, control characters escaped.
-fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
-    value
-        .as_ref()
-        .map_or_else(|| "-".to_owned(), |v| safe(&v.to_string()))
-}
-
-/// Server text with control characters escaped, as the library's errors show it.
-fn safe(text: &str) -> String {
-    cloud_images::text::escape_controls(text).into_owned()
 }
 
 fn kind(standard: Option<bool>) -> String {

@@ -1,4 +1,6 @@
 //! What the CLI examples share: tables, JSON lines, progress while waiting.
+//! Text from a server is shown with control characters escaped
+//! (`cloud_images::text`), so it cannot forge lines or drive the terminal.
 #![allow(dead_code)]
 
 use cloud_images::wait::Progress;
@@ -60,7 +62,7 @@ pub async fn print_stream<T: Serialize>(
         if json {
             println!("{}", serde_json::to_string(&item)?);
         } else {
-            table.add_row(row(&item));
+            table.add_row(row(&item).iter().map(|cell| safe(cell)).collect::<Vec<_>>());
         }
     }
     if !json {
@@ -80,7 +82,7 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
 pub fn print_fields(rows: &[(&str, String)]) {
     let mut table = new_table(&["FIELD", "VALUE"]);
     for (field, value) in rows {
-        table.add_row(vec![(*field).to_owned(), value.clone()]);
+        table.add_row(vec![(*field).to_owned(), safe(value)]);
     }
     println!("{table}");
 }
@@ -91,9 +93,16 @@ pub fn new_table(header: &[&str]) -> Table {
     table
 }
 
-/// A value for a table cell; `-` for none.
+/// A value for a table cell or a line; `-` for none.
 pub fn show<T: std::fmt::Display>(value: &Option<T>) -> String {
-    value.as_ref().map_or_else(|| "-".to_owned(), T::to_string)
+    value
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |v| safe(&v.to_string()))
+}
+
+/// Server text with its control characters escaped.
+pub fn safe(text: &str) -> String {
+    cloud_images::text::escape_controls(text).into_owned()
 }
 
 /// Shows waiting: a progress bar on a terminal, plain lines otherwise.
@@ -121,7 +130,7 @@ impl WaitDisplay {
     }
 
     pub fn update(&self, p: &Progress) {
-        let status = p.status.clone().unwrap_or_else(|| "pending".into());
+        let status = p.status.as_deref().map_or_else(|| "pending".into(), safe);
         let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.unwrap_or(0.0) as u64);
         match &self.bar {
             Some(bar) => {

@@ -49,9 +49,9 @@ pub trait Provider {
 
     /// The header that carries the request id the client makes for every
     /// attempt (a fresh UUID v4, unless the call chose one).
-    const REQUEST_ID_HEADER: &'static str = "x-request-id";
+    const REQUEST_ID_HEADER: &'static str = crate::request_id::REQUEST_ID_HEADER;
     /// The header that carries the client's trace id.
-    const TRACE_ID_HEADER: &'static str = "x-trace-id";
+    const TRACE_ID_HEADER: &'static str = crate::request_id::TRACE_ID_HEADER;
 
     /// The request id the provider's support can look up, when the server
     /// sends its own: from the answer's headers, or from an error body. When

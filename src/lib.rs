@@ -25,7 +25,7 @@
 //! use futures::TryStreamExt;
 //!
 //! # async fn demo() -> Result<(), cloud_images::Error> {
-//! let client = Client::builder().bearer_token(std::env::var("CNTB_ACCESS_TOKEN").unwrap()).build()?;
+//! let client = Client::from_env()?; // CNTB_API, CNTB_ACCESS_TOKEN or CNTB_OAUTH2_*
 //! let mut images = client.retrieve_image_list().stream();
 //! while let Some(image) = images.try_next().await? {
 //!     println!("{} {}", image.image_id, image.name.as_deref().unwrap_or("-"));

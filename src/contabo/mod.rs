@@ -96,6 +96,13 @@ impl Client {
         ClientBuilder::new()
     }
 
+    /// A client configured from the environment (see
+    /// [`ClientBuilder::<Contabo>::from_env`](ClientBuilder::from_env)):
+    /// `CNTB_API`, and `CNTB_ACCESS_TOKEN` or the `CNTB_OAUTH2_*` variables.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::<Contabo>::from_env()?.build()
+    }
+
     /// The client's request pipeline (retry policy, time limits).
     pub fn transport(&self) -> &Transport {
         &self.inner

@@ -29,15 +29,8 @@ use cloud_images::{ClientBuilder, Execute, Paginate, PaginationOptions};
 #[derive(Parser)]
 #[command(name = "contabo", about = "Manage Contabo VM images", version)]
 struct Cli {
-    /// API base URL (default: $CNTB_API, else https://api.contabo.com).
-    #[arg(long, global = true)]
-    api: Option<String>,
-    /// An x-trace-id for every request (default: $CNTB_TRACE_ID).
-    #[arg(long, global = true)]
-    trace_id: Option<String>,
-    /// Log each request (operation, status, request id, attempt) to stderr; -vv for more.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    verbose: u8,
+    #[command(flatten)]
+    global: cli::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -152,19 +145,12 @@ fn parse_order(s: &str) -> Result<String, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::init_logging(cli.verbose);
+    cli::init_logging(cli.global.verbose);
     cli::exit_code(run(cli).await)
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let mut builder = ClientBuilder::<Contabo>::from_env()?;
-    if let Some(api) = &cli.api {
-        builder = builder.base_url(api);
-    }
-    if let Some(trace) = &cli.trace_id {
-        builder = builder.trace_id(trace);
-    }
-    let client = builder.build()?;
+    let client = cli.global.apply(ClientBuilder::<Contabo>::from_env()?).build()?;
 
     match cli.command {
         Command::List {

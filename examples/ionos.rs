@@ -30,18 +30,11 @@ use cloud_images::{ClientBuilder, Execute};
 #[derive(Parser)]
 #[command(name = "ionos", about = "Manage IONOS Cloud images", version)]
 struct Cli {
-    /// API base URL (default: $IONOS_API_URL, else https://api.ionos.com/cloudapi/v6).
-    #[arg(long, global = true)]
-    api: Option<String>,
+    #[command(flatten)]
+    global: cli::Global,
     /// The contract to act for (default: $IONOS_CONTRACT_NUMBER), for users with several.
     #[arg(long, global = true)]
     contract_number: Option<u32>,
-    /// An x-trace-id for every request.
-    #[arg(long, global = true)]
-    trace_id: Option<String>,
-    /// Log each request (operation, status, request id, attempt) to stderr; -vv for more.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -87,20 +80,14 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::init_logging(cli.verbose);
+    cli::init_logging(cli.global.verbose);
     cli::exit_code(run(cli).await)
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let mut builder = ClientBuilder::<Ionos>::from_env()?;
-    if let Some(api) = &cli.api {
-        builder = builder.base_url(api);
-    }
+    let mut builder = cli.global.apply(ClientBuilder::<Ionos>::from_env()?);
     if let Some(number) = cli.contract_number {
         builder = builder.contract_number(number);
-    }
-    if let Some(trace) = &cli.trace_id {
-        builder = builder.trace_id(trace);
     }
     let client = builder.build()?;
 

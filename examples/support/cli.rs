@@ -10,6 +10,36 @@ use serde::Serialize;
 
 pub type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
+/// The options every CLI example takes.
+#[derive(clap::Args)]
+pub struct Global {
+    /// API base URL (default: the provider's environment variable, else its public API).
+    #[arg(long, global = true)]
+    pub api: Option<String>,
+    /// An x-trace-id for every request.
+    #[arg(long, global = true)]
+    pub trace_id: Option<String>,
+    /// Log each request (operation, status, request id, attempt) to stderr; -vv for more.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+impl Global {
+    /// The builder from the environment, with these options on top.
+    pub fn apply<P: cloud_images::Provider>(
+        &self,
+        mut builder: cloud_images::ClientBuilder<P>,
+    ) -> cloud_images::ClientBuilder<P> {
+        if let Some(api) = &self.api {
+            builder = builder.base_url(api);
+        }
+        if let Some(trace) = &self.trace_id {
+            builder = builder.trace_id(trace);
+        }
+        builder
+    }
+}
+
 /// Logs each request to stderr: `-v` at info, `-vv` at debug.
 pub fn init_logging(verbose: u8) {
     if verbose == 0 {

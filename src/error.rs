@@ -123,9 +123,15 @@ pub enum Error {
     #[error("invalid configuration: {}", for_display(.0))]
     Config(String),
 
-    /// Waiting for a resource ended without it becoming ready.
-    #[error("{}", for_display(.0))]
-    Wait(String),
+    /// Waiting for a resource ended without it becoming ready: the provider
+    /// reported it failed, or its answer gave nothing to wait on.
+    #[error("{0}")]
+    Wait(Box<WaitError>),
+
+    /// The provider cannot do this; [`Unsupported::alternative`] says what
+    /// to do instead. Nothing was sent.
+    #[error("{0}")]
+    Unsupported(Box<Unsupported>),
 
     /// The server redirected the request to another origin (scheme, host,
     /// port); the redirect was not followed and its answer not used.
@@ -204,6 +210,129 @@ impl fmt::Display for ApiError {
     }
 }
 
+/// Why a wait ended without the resource becoming ready
+/// ([`Error::Wait`]).
+///
+/// ```
+/// use cloud_images::error::WaitError;
+///
+/// let e = WaitError::new("image 1a2b failed", "the URL answered 404")
+///     .id("1a2b")
+///     .status("error")
+///     .request_id(Some("0b8a7e9c".into()));
+/// assert_eq!(e.to_string(), "image 1a2b failed: the URL answered 404 (request id 0b8a7e9c)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitError {
+    /// What ended, e.g. `image 1a2b failed` or `deletion of image 1a2b (request 9f3c) failed`.
+    pub subject: String,
+    /// The id of the resource waited for (an image id), when known.
+    pub id: Option<String>,
+    /// The provider's message (its `errorMessage`, `error_message` or
+    /// request-status message), as it sent it; `Display` escapes and cuts it.
+    pub message: String,
+    /// The provider's last status word, e.g. `error` or `FAILED`, when it sent one.
+    pub status: Option<String>,
+    /// The request id of the poll that saw the failure: the one to quote to support.
+    pub request_id: Option<String>,
+}
+
+impl WaitError {
+    /// A wait that ended: what ended and why.
+    pub fn new(subject: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            id: None,
+            message: message.into(),
+            status: None,
+            request_id: None,
+        }
+    }
+    /// Sets the id of the resource waited for.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+    /// Sets the provider's last status word.
+    pub fn status(mut self, status: impl Into<String>) -> Self {
+        self.status = Some(status.into());
+        self
+    }
+    /// Sets the request id of the poll that saw the failure.
+    pub fn request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            for_display(&self.subject),
+            for_display(&self.message)
+        )?;
+        f.write_str(&suffix(self.request_id.as_deref(), 1))
+    }
+}
+
+impl From<WaitError> for Error {
+    fn from(e: WaitError) -> Self {
+        Error::Wait(Box::new(e))
+    }
+}
+
+/// An operation a provider does not offer ([`Error::Unsupported`]).
+///
+/// ```
+/// use cloud_images::error::Unsupported;
+///
+/// let e = Unsupported::new("ionos", "import_from_url", "upload the image to the location's FTP server");
+/// assert_eq!(
+///     e.to_string(),
+///     "ionos does not support import_from_url: upload the image to the location's FTP server"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unsupported {
+    /// The provider, e.g. `ionos`.
+    pub provider: &'static str,
+    /// The operation, e.g. `import_from_url`.
+    pub operation: &'static str,
+    /// What to do instead.
+    pub alternative: String,
+}
+
+impl Unsupported {
+    /// `provider` cannot do `operation`; do `alternative` instead.
+    pub fn new(provider: &'static str, operation: &'static str, alternative: impl Into<String>) -> Self {
+        Self {
+            provider,
+            operation,
+            alternative: alternative.into(),
+        }
+    }
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} does not support {}: {}",
+            self.provider, self.operation, self.alternative
+        )
+    }
+}
+
+impl From<Unsupported> for Error {
+    fn from(e: Unsupported) -> Self {
+        Error::Unsupported(Box::new(e))
+    }
+}
+
 /// Which time limit fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -249,6 +378,7 @@ impl Error {
             | Error::BodyTooLarge { request_id, .. }
             | Error::Decode { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
+            Error::Wait(wait) => wait.request_id.as_deref(),
             _ => None,
         }
     }
@@ -271,6 +401,36 @@ impl Error {
             | Error::BodyTooLarge { attempts, .. } => *attempts,
             Error::Decode { .. } | Error::Pagination { .. } => 1,
             _ => 0,
+        }
+    }
+
+    /// Whether the server answered 404 Not Found (the image, or whatever
+    /// the request named, does not exist).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether a time limit fired ([`Error::Timeout`]).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// Whether the provider does not offer the operation ([`Error::Unsupported`]).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported(_))
+    }
+
+    /// Whether the request was refused before anything was sent
+    /// ([`Error::InvalidRequest`]).
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, Error::InvalidRequest(_))
+    }
+
+    /// Why a wait ended, for [`Error::Wait`].
+    pub fn wait(&self) -> Option<&WaitError> {
+        match self {
+            Error::Wait(wait) => Some(wait),
+            _ => None,
         }
     }
 

@@ -74,6 +74,19 @@ impl<T> Response<T> {
             rate_limit: self.rate_limit,
         }
     }
+    /// Applies a fallible `f` to the body, keeping the metadata on success;
+    /// `f` sees the request id (for its error).
+    pub fn try_map<U, E>(self, f: impl FnOnce(T, Option<&str>) -> Result<U, E>) -> Result<Response<U>, E> {
+        let inner = f(self.inner, self.request_id.as_deref())?;
+        Ok(Response {
+            inner,
+            status: self.status,
+            headers: self.headers,
+            request_id: self.request_id,
+            attempts: self.attempts,
+            rate_limit: self.rate_limit,
+        })
+    }
 }
 
 impl<T> Deref for Response<T> {

@@ -15,6 +15,7 @@
 //! | bearer tokens, Basic auth, OAuth2 | [`auth`] |
 //! | retries with back-off, `Retry-After` | [`retry`] |
 //! | time limits, the request pipeline | [`transport`] |
+//! | one images API over every provider | [`images`] |
 //! | sending a generated builder | [`Execute`] |
 //! | waiting until a resource is ready | [`wait`] |
 //! | showing server text in errors and terminals | [`text`] |
@@ -44,6 +45,7 @@ pub mod client;
 mod endpoint;
 pub mod error;
 mod execute;
+pub mod images;
 pub mod pagination;
 mod path;
 pub mod provider;
@@ -63,7 +65,7 @@ pub mod ionos;
 
 pub use body::DEFAULT_MAX_BODY_SIZE;
 pub use client::ClientBuilder;
-pub use error::{ApiError, Error, StatusCode, TimeoutKind};
+pub use error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, WaitError};
 pub use execute::{Execute, Response};
 pub use pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
 /// `baseurl()` and the inner transport of a generated client.

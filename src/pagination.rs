@@ -143,6 +143,10 @@ impl PaginationOptions {
     pub fn get_limit(&self) -> Option<u64> {
         self.limit
     }
+    /// The most pages a list may have.
+    pub fn get_max_pages(&self) -> u64 {
+        self.max_pages
+    }
 }
 
 /// A list operation that can fetch page `n`: what a provider adapter implements.

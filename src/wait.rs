@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::Error;
-use crate::error::TimeoutKind;
+use crate::error::{TimeoutKind, WaitError};
+use crate::{Error, Response};
 
 /// How to poll while waiting.
 ///
@@ -37,6 +37,15 @@ impl Default for WaitOptions {
 }
 
 impl WaitOptions {
+    /// Polls after `interval`, the interval growing by half each time up to
+    /// `max_interval`, giving up after `timeout`.
+    pub const fn new(interval: Duration, max_interval: Duration, timeout: Duration) -> Self {
+        Self {
+            interval,
+            max_interval,
+            timeout,
+        }
+    }
     /// The first wait between polls.
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
@@ -65,8 +74,23 @@ pub enum State<T> {
     Pending(Progress),
     /// Usable.
     Ready(T),
-    /// Will not become usable; the provider's reason.
-    Failed(String),
+    /// Will not become usable.
+    Failed {
+        /// The provider's reason (or, when it gave none, what was seen).
+        message: String,
+        /// The provider's status word, e.g. `error`.
+        status: Option<String>,
+    },
+}
+
+impl<T> State<T> {
+    /// A failure with the provider's `message` and `status` word.
+    pub fn failed(message: impl Into<String>, status: Option<String>) -> Self {
+        State::Failed {
+            message: message.into(),
+            status,
+        }
+    }
 }
 
 /// How far along a resource is.
@@ -89,24 +113,53 @@ impl Progress {
 }
 
 /// Polls `check` until it reports ready or failed, calling `on_progress` with
-/// each pending report. `what` names the resource in errors.
+/// each pending report. `what` names the resource in errors (`image 1a2b`),
+/// `id` is its id. A failure is [`Error::Wait`] with the provider's message
+/// and the request id of the poll that saw it; running out of time is
+/// [`Error::Timeout`].
+///
+/// ```no_run
+/// # async fn demo(client: &cloud_images::digitalocean::Client) -> Result<(), cloud_images::Error> {
+/// use cloud_images::Execute;
+/// use cloud_images::wait::{self, Progress, State, WaitOptions};
+///
+/// let id = "190000001";
+/// let image = wait::until(&format!("image {id}"), id, WaitOptions::default(), || async {
+///     let found = client.images_get().image_id(id).execute().await?;
+///     Ok(found.map(|f| match f.image.status.as_deref() {
+///         Some("available") => State::Ready(f.image),
+///         Some("deleted") => State::failed("the image was deleted", f.image.status.clone()),
+///         _ => State::Pending(Progress::default()),
+///     }))
+/// }, |_| {}).await?;
+/// # Ok(()) }
+/// ```
 pub async fn until<T, F, Fut>(
     what: &str,
+    id: &str,
     options: WaitOptions,
     mut check: F,
     mut on_progress: impl FnMut(&Progress),
 ) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<State<T>, Error>>,
+    Fut: Future<Output = Result<Response<State<T>>, Error>>,
 {
     // A timeout too far away to be an instant is no limit.
     let deadline = Instant::now().checked_add(options.timeout);
     let mut interval = options.interval;
     loop {
-        match check().await? {
+        let polled = check().await?;
+        let request_id = polled.request_id().map(str::to_owned);
+        match polled.into_inner() {
             State::Ready(value) => return Ok(value),
-            State::Failed(reason) => return Err(Error::Wait(format!("{what} failed: {reason}"))),
+            State::Failed { message, status } => {
+                let mut failure = WaitError::new(format!("{what} failed"), message)
+                    .id(id)
+                    .request_id(request_id);
+                failure.status = status;
+                return Err(failure.into());
+            }
             State::Pending(progress) => on_progress(&progress),
         }
         let now = Instant::now();

@@ -132,29 +132,33 @@ impl Client {
         options: WaitOptions,
         on_progress: impl FnMut(&Progress),
     ) -> Result<ImageDetails, Error> {
-        let what = format!("image {image_id}");
         wait::until(
-            &what,
+            &format!("image {image_id}"),
+            image_id,
             options,
             || async {
-                let found = self
-                    .retrieve_image()
-                    .image_id(image_id)
-                    .execute()
-                    .await?
-                    .into_inner();
-                let image = found.data.into_iter().next().ok_or_else(|| Error::Decode {
-                    operation: "retrieve_image".into(),
-                    path: "data".into(),
-                    message: "the API answered with no image".into(),
-                    request_id: None,
-                })?;
-                Ok(image_state(image))
+                let found = self.retrieve_image().image_id(image_id).execute().await?;
+                Ok(first_image(found)?.map(image_state))
             },
             on_progress,
         )
         .await
     }
+}
+
+/// The one image of a `retrieve_image` answer (Contabo wraps it in `data`);
+/// an empty `data` is a decode error.
+pub(crate) fn first_image(
+    found: Response<types::FindImageResponse>,
+) -> Result<Response<ImageDetails>, Error> {
+    found.try_map(|found, request_id| {
+        found.data.into_iter().next().ok_or_else(|| Error::Decode {
+            operation: "retrieve_image".into(),
+            path: "data".into(),
+            message: "the API answered with no image".into(),
+            request_id: request_id.map(str::to_owned),
+        })
+    })
 }
 
 /// Contabo's image statuses: `downloaded` (custom) and `available`
@@ -164,11 +168,12 @@ fn image_state(image: ImageDetails) -> State<ImageDetails> {
     let status = image.status.as_deref().unwrap_or("").to_ascii_lowercase();
     match status.as_str() {
         "downloaded" | "available" | "ready" => State::Ready(image),
-        "error" | "failed" => State::Failed(
+        "error" | "failed" => State::failed(
             image
                 .error_message
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| format!("status `{status}` without an error message")),
+            image.status,
         ),
         _ => State::Pending(Progress::new(image.status, image.uploaded_size_mb, image.size_mb)),
     }

@@ -181,19 +181,13 @@ impl Client {
         options: WaitOptions,
         on_progress: impl FnMut(&Progress),
     ) -> Result<Image, Error> {
-        let what = format!("image {image_id}");
         wait::until(
-            &what,
+            &format!("image {image_id}"),
+            image_id,
             options,
             || async {
-                let image = self
-                    .images_get()
-                    .image_id(image_id)
-                    .execute()
-                    .await?
-                    .into_inner()
-                    .image;
-                Ok(image_state(image))
+                let found = self.images_get().image_id(image_id).execute().await?;
+                Ok(found.map(|found| image_state(found.image)))
             },
             on_progress,
         )
@@ -233,17 +227,16 @@ impl Client {
         };
         wait::until(
             &what,
+            &action_id.to_string(),
             options,
             || async {
-                let action = self
+                let found = self
                     .image_actions_get()
                     .image_id(image_id)
                     .action_id(id)
                     .execute()
-                    .await?
-                    .into_inner()
-                    .action;
-                Ok(action_state(action))
+                    .await?;
+                Ok(found.map(|found| action_state(found.action)))
             },
             |_| {},
         )
@@ -258,9 +251,9 @@ fn image_state(image: Image) -> State<Image> {
     let status = image.status.clone().unwrap_or_default();
     let error = image.error_message.clone().filter(|m| !m.trim().is_empty());
     match (status.as_str(), error) {
-        (_, Some(message)) => State::Failed(message),
+        (_, Some(message)) => State::failed(message, image.status),
         ("available", None) => State::Ready(image),
-        ("deleted" | "retired", None) => State::Failed(format!("the image is {status}")),
+        ("deleted" | "retired", None) => State::failed(format!("the image is {status}"), image.status),
         _ => State::Pending(Progress::new(image.status, None, None)),
     }
 }
@@ -269,10 +262,13 @@ fn image_state(image: Image) -> State<Image> {
 fn action_state(action: Action) -> State<Action> {
     match action.status.as_deref() {
         Some("completed") => State::Ready(action),
-        Some("errored") => State::Failed(format!(
-            "the {} action errored",
-            action.type_.as_deref().unwrap_or("image")
-        )),
+        Some("errored") => State::failed(
+            format!(
+                "the {} action errored",
+                action.type_.as_deref().unwrap_or("image")
+            ),
+            action.status,
+        ),
         _ => State::Pending(Progress::new(action.status, None, None)),
     }
 }
@@ -482,11 +478,11 @@ mod tests {
         ));
         assert_eq!(
             image_state(image("pending", Some("the URL answered 404"))),
-            State::Failed("the URL answered 404".into())
+            State::failed("the URL answered 404", Some("pending".into()))
         );
         assert_eq!(
             image_state(image("retired", None)),
-            State::Failed("the image is retired".into())
+            State::failed("the image is retired", Some("retired".into()))
         );
     }
 }

@@ -93,6 +93,7 @@ use reqwest::header::{HeaderMap, LOCATION};
 use serde_json::Value;
 
 use crate::client::ClientBuilder;
+use crate::error::WaitError;
 use crate::execute::impl_execute;
 use crate::provider::{Provider, RateLimit, text_field};
 use crate::transport::{Transport, impl_client_hooks};
@@ -192,11 +193,14 @@ impl PendingRequest {
         request_id_from_location(location)
             .map(|id| Self { id: id.to_owned() })
             .ok_or_else(|| {
-                Error::Wait(format!(
-                    "cannot wait for the request: Location `{}` does not point at \
-                     .../requests/{{id}}/status with a plain id",
-                    location.escape_debug()
-                ))
+                WaitError::new(
+                    "cannot wait for the request",
+                    format!(
+                        "Location `{}` does not point at .../requests/{{id}}/status with a plain id",
+                        location.escape_debug()
+                    ),
+                )
+                .into()
             })
     }
 
@@ -214,16 +218,25 @@ impl PendingRequest {
     /// # Ok(()) }
     /// ```
     pub fn from_response<T>(response: &Response<T>) -> Result<Self, Error> {
+        let request_id = response.request_id().map(str::to_owned);
+        let cannot = |message: String| -> Error {
+            WaitError::new("cannot wait for the request", message)
+                .request_id(request_id.clone())
+                .into()
+        };
         let location = response.headers().get(LOCATION).ok_or_else(|| {
-            Error::Wait(format!(
-                "cannot wait for the request: the HTTP {} answer has no Location header",
+            cannot(format!(
+                "the HTTP {} answer has no Location header",
                 response.status()
             ))
         })?;
-        let location = location.to_str().map_err(|_| {
-            Error::Wait("cannot wait for the request: the Location header is not text".into())
-        })?;
-        Self::from_location(location)
+        let location = location
+            .to_str()
+            .map_err(|_| cannot("the Location header is not text".into()))?;
+        Self::from_location(location).map_err(|e| match e {
+            Error::Wait(w) => cannot(w.message),
+            other => other,
+        })
     }
 
     /// A request by its id (letters, digits and `-`), e.g. one a user quotes.
@@ -272,17 +285,35 @@ fn is_plain_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// An image's `metadata.state`: `AVAILABLE` (or `ACTIVE`) is usable, a
+/// `FAILED...` state or `DESTROYING`/`TERMINATED` final; `BUSY`,
+/// `DEPLOYING`, `UPDATING` and anything else are on their way.
+fn image_state(image: Image) -> State<Image> {
+    let state = image.metadata.as_ref().and_then(|m| m.state.clone());
+    match state.as_deref() {
+        Some("AVAILABLE" | "ACTIVE") => State::Ready(image),
+        Some(failed) if failed.starts_with("FAILED") => {
+            State::failed(format!("the image is {failed}"), state.clone())
+        }
+        Some(gone @ ("DESTROYING" | "TERMINATED")) => {
+            State::failed(format!("the image is {gone}"), state.clone())
+        }
+        _ => State::Pending(Progress::new(state, None, None)),
+    }
+}
+
 /// A request status: `DONE` is done, `FAILED` final (with the API's message);
 /// `QUEUED`, `RUNNING` and anything else are on their way.
 fn request_state(status: RequestStatus) -> State<RequestStatus> {
     let metadata = status.metadata.clone().unwrap_or_default();
     match metadata.status.as_deref() {
         Some("DONE") => State::Ready(status),
-        Some("FAILED") => State::Failed(
+        Some("FAILED") => State::failed(
             metadata
                 .message
                 .filter(|m| !m.trim().is_empty())
                 .unwrap_or_else(|| "the request FAILED without a message".into()),
+            metadata.status,
         ),
         _ => State::Pending(Progress::new(metadata.status, None, None)),
     }
@@ -374,28 +405,60 @@ impl Client {
         options: WaitOptions,
         on_progress: impl FnMut(&Progress),
     ) -> Result<RequestStatus, Error> {
-        self.wait_as(&request.to_string(), request, options, on_progress)
+        self.wait_as(&request.to_string(), request.id(), request, options, on_progress)
             .await
     }
 
     async fn wait_as(
         &self,
         what: &str,
+        id: &str,
         request: &PendingRequest,
         options: WaitOptions,
         on_progress: impl FnMut(&Progress),
     ) -> Result<RequestStatus, Error> {
         wait::until(
             what,
+            id,
             options,
             || async {
                 let status = self
                     .requests_status_get()
                     .request_id(request.id())
                     .execute()
-                    .await?
-                    .into_inner();
-                Ok(request_state(status))
+                    .await?;
+                Ok(status.map(request_state))
+            },
+            on_progress,
+        )
+        .await
+    }
+
+    /// Waits until an image is `AVAILABLE` (after a change it is `BUSY` for a
+    /// while), polling with growing intervals; `on_progress` sees each
+    /// pending state. A `FAILED` state, or an image being destroyed, ends the
+    /// wait with [`Error::Wait`]; the options' timeout with [`Error::Timeout`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: &cloud_images::ionos::Client) -> Result<(), cloud_images::Error> {
+    /// use cloud_images::wait::WaitOptions;
+    ///
+    /// let image = client.wait_for_image("7df81087-5835-41c6-a10b-3e098593bba4", WaitOptions::default(), |_| {}).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_image(
+        &self,
+        image_id: &str,
+        options: WaitOptions,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<Image, Error> {
+        wait::until(
+            &format!("image {image_id}"),
+            image_id,
+            options,
+            || async {
+                let found = self.images_find_by_id().image_id(image_id).execute().await?;
+                Ok(found.map(image_state))
             },
             on_progress,
         )
@@ -431,7 +494,7 @@ impl Client {
             .await?;
         let request = PendingRequest::from_response(&accepted)?;
         let what = format!("update of image {image_id} ({request})");
-        self.wait_as(&what, &request, options, |_| {}).await?;
+        self.wait_as(&what, image_id, &request, options, |_| {}).await?;
         Ok(self
             .images_find_by_id()
             .image_id(image_id)
@@ -456,7 +519,7 @@ impl Client {
         let accepted = self.images_delete().image_id(image_id).execute().await?;
         let request = PendingRequest::from_response(&accepted)?;
         let what = format!("deletion of image {image_id} ({request})");
-        self.wait_as(&what, &request, options, |_| {}).await
+        self.wait_as(&what, image_id, &request, options, |_| {}).await
     }
 }
 
@@ -652,11 +715,11 @@ mod tests {
         assert!(matches!(request_state(status("PAUSED", None)), State::Pending(_)));
         assert_eq!(
             request_state(status("FAILED", Some("Image 'x' is in use"))),
-            State::Failed("Image 'x' is in use".into())
+            State::failed("Image 'x' is in use", Some("FAILED".into()))
         );
         assert_eq!(
             request_state(status("FAILED", Some(" "))),
-            State::Failed("the request FAILED without a message".into())
+            State::failed("the request FAILED without a message", Some("FAILED".into()))
         );
         let bare: RequestStatus = serde_json::from_value(json!({"id": "r"})).unwrap();
         assert!(matches!(request_state(bare), State::Pending(_)));

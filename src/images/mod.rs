@@ -1,0 +1,223 @@
+//! One images API over every provider: [`Images`].
+//!
+//! Each provider's client implements [`Images`], so code written against
+//! `&dyn Images` (or `Arc<dyn Images>`) runs on Contabo, DigitalOcean and
+//! IONOS Cloud alike; the provider's own client stays reachable for what only
+//! it can do. [`from_env`] picks the provider at run time.
+//!
+//! ```no_run
+//! use cloud_images::images::{self, ImageUpdate, ImportRequest, ListFilter};
+//! use cloud_images::wait::WaitOptions;
+//! use futures::TryStreamExt;
+//!
+//! # async fn demo() -> Result<(), cloud_images::Error> {
+//! // CLOUD_IMAGES_PROVIDER=contabo|digitalocean|ionos, and that provider's own variables.
+//! let images = images::from_env(None)?;
+//! let mut own = images.list(ListFilter::default().custom(true), Default::default());
+//! while let Some(image) = own.try_next().await? {
+//!     println!("{} {} {}", image.id, image.name, image.status);
+//! }
+//! let request = ImportRequest::new("debian-13", "https://example.com/debian-13.qcow2")
+//!     .os("linux").version("13").region("fra1");
+//! let image = images.import_from_url(request).await?;
+//! let image = images.wait_until_ready(&image.id, WaitOptions::default(), &mut |p| println!("{p:?}")).await?;
+//! images.update(&image.id, ImageUpdate::default().name("debian-13-golden")).await?;
+//! images.delete(&image.id).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! What a provider cannot do is [`Error::Unsupported`](crate::Error::Unsupported)
+//! (IONOS has no import from a URL); what a provider needs and a request
+//! lacks is [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the
+//! field; both before anything is sent.
+
+use std::fmt;
+use std::future::ready;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+
+use crate::wait::{Progress, WaitOptions};
+use crate::{Error, PaginationOptions};
+
+#[cfg(feature = "contabo")]
+mod contabo;
+#[cfg(feature = "digitalocean")]
+mod digitalocean;
+mod env;
+#[cfg(feature = "ionos")]
+mod ionos;
+mod model;
+
+pub use env::{from_env, from_lookup};
+pub use model::{
+    Capabilities, Cloud, Image, ImageStatus, ImageUpdate, ImportRequest, ListFilter, ProviderImage,
+};
+
+/// A stream of images, as [`Images::list`] returns it.
+pub type ImageStream<'a> = BoxStream<'a, Result<Image, Error>>;
+
+/// What [`Images::wait_until_ready`] calls with each pending report.
+pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
+
+/// The images of one account on one provider.
+///
+/// Object safe: use it as `&dyn Images` or `Arc<dyn Images>`. Implemented
+/// by [`contabo::Client`](crate::contabo::Client),
+/// [`digitalocean::Client`](crate::digitalocean::Client) and
+/// [`ionos::Client`](crate::ionos::Client); every call goes through the
+/// client's layer (retries, time limits, request ids).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use cloud_images::images::{Images, ListFilter};
+/// use futures::TryStreamExt;
+///
+/// # async fn demo() -> Result<(), cloud_images::Error> {
+/// let images: Arc<dyn Images> = Arc::new(cloud_images::digitalocean::Client::from_env()?);
+/// let names: Vec<String> = images
+///     .list(ListFilter::default().name("ubuntu"), Default::default())
+///     .map_ok(|image| image.name)
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub trait Images: Send + Sync + fmt::Debug {
+    /// The provider.
+    fn cloud(&self) -> Cloud;
+
+    /// What the provider can do.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::of(self.cloud())
+    }
+
+    /// Every image passing `filter`, over all pages (`pagination`: page
+    /// size, pages in flight, an item limit counted after the filter).
+    fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_>;
+
+    /// One image by id. A missing one is an error whose
+    /// [`is_not_found`](Error::is_not_found) is true.
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>>;
+
+    /// Starts importing a custom image from a URL and returns it as the
+    /// provider reports it then (usually pending); see
+    /// [`wait_until_ready`](Images::wait_until_ready).
+    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>>;
+
+    /// Changes an image's name or description and returns it as it is then.
+    fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>>;
+
+    /// Deletes one of the account's images.
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Polls an image until it is ready ([`Error::Wait`] with the provider's
+    /// message when it failed, [`Error::Timeout`] when `options` run out),
+    /// calling `progress` with each pending report.
+    fn wait_until_ready<'a>(
+        &'a self,
+        id: &'a str,
+        options: WaitOptions,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>>;
+}
+
+impl<T: Images + ?Sized> Images for Arc<T> {
+    fn cloud(&self) -> Cloud {
+        (**self).cloud()
+    }
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+    fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
+        (**self).list(filter, pagination)
+    }
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
+        (**self).get(id)
+    }
+    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>> {
+        (**self).import_from_url(request)
+    }
+    fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>> {
+        (**self).update(id, changes)
+    }
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+        (**self).delete(id)
+    }
+    fn wait_until_ready<'a>(
+        &'a self,
+        id: &'a str,
+        options: WaitOptions,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        (**self).wait_until_ready(id, options, progress)
+    }
+}
+
+/// How a provider's list is asked for: which options go to the server, and
+/// whether the server's answer already is exactly the filtered list.
+#[derive(Debug, Clone, Copy)]
+struct ListPlan {
+    /// The options for the provider's paged list (the item limit only when
+    /// the server applies the whole filter).
+    server: PaginationOptions,
+    /// The limit to apply after filtering here.
+    limit: Option<u64>,
+}
+
+impl ListPlan {
+    /// With `server_filters` true, every item the server sends passes the
+    /// filter, so the limit can stop paging early; otherwise items are
+    /// filtered here and the limit counts what passes.
+    fn new(options: PaginationOptions, server_filters: bool) -> Self {
+        if server_filters {
+            return Self {
+                server: options,
+                limit: None,
+            };
+        }
+        let server = PaginationOptions::default()
+            .page_size(options.get_page_size())
+            .concurrency(options.get_concurrency())
+            .max_pages(options.get_max_pages());
+        Self {
+            server,
+            limit: options.get_limit(),
+        }
+    }
+}
+
+/// Converts a provider's items, keeps those passing `filter`, stops at `limit`.
+fn neutral_stream<'a, T: Send + 'a>(
+    items: BoxStream<'a, Result<T, Error>>,
+    convert: fn(T) -> Image,
+    filter: ListFilter,
+    limit: Option<u64>,
+) -> ImageStream<'a> {
+    let images = items
+        .map_ok(convert)
+        .try_filter(move |image| ready(filter.matches(image)));
+    match limit {
+        Some(limit) => images.take(usize::try_from(limit).unwrap_or(usize::MAX)).boxed(),
+        None => images.boxed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_goes_to_the_server_only_when_the_server_filters() {
+        let options = PaginationOptions::default().page_size(50).concurrency(2).limit(7);
+        let plan = ListPlan::new(options, true);
+        assert_eq!(plan.server, options);
+        assert_eq!(plan.limit, None);
+
+        let plan = ListPlan::new(options, false);
+        assert_eq!(plan.server.get_limit(), None);
+        assert_eq!(plan.server.get_page_size(), 50);
+        assert_eq!(plan.server.get_concurrency(), 2);
+        assert_eq!(plan.limit, Some(7));
+    }
+}

@@ -1,0 +1,415 @@
+//! One suite for the provider-neutral [`Images`] API, run against the fake of
+//! every provider: each case is a plain async function over `&dyn Images`
+//! (and what the fake was seeded with), so a behaviour differs between
+//! providers only where [`Capabilities`] says it does.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cloud_images::Error;
+use cloud_images::PaginationOptions;
+use cloud_images::images::{
+    Capabilities, Cloud, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter,
+};
+use cloud_images::wait::{Progress, WaitOptions};
+use futures::TryStreamExt;
+
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+/// What a fake was seeded with, and a window on what it received.
+struct Subject {
+    images: Arc<dyn Images>,
+    /// Images in the account's view, and how many of them are its own.
+    total: usize,
+    custom: usize,
+    /// An own image that failed to import, where the fake has one.
+    failed: Option<String>,
+    /// API requests the fake received so far.
+    sent: Box<dyn Fn() -> usize + Send + Sync>,
+    _fake: Box<dyn std::any::Any + Send + Sync>,
+}
+
+fn quick() -> WaitOptions {
+    WaitOptions::new(
+        Duration::from_millis(1),
+        Duration::from_millis(5),
+        Duration::from_secs(20),
+    )
+}
+
+/// A complete import request: every field any provider needs.
+fn full_request(name: &str) -> ImportRequest {
+    ImportRequest::new(name, "https://images.example.com/conformance.qcow2")
+        .os("linux")
+        .version("13")
+        .region("fra1")
+        .description("made by the conformance suite")
+}
+
+async fn all(images: &dyn Images, filter: ListFilter) -> Vec<cloud_images::images::Image> {
+    images
+        .list(filter, PaginationOptions::default().page_size(4).concurrency(3))
+        .try_collect()
+        .await
+        .expect("the list")
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn lists_every_image_once(s: &Subject) {
+        let images = all(&*s.images, ListFilter::default()).await;
+        assert_eq!(images.len(), s.total);
+        let ids: HashSet<_> = images.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids.len(), s.total, "every image once");
+        for image in &images {
+            assert_eq!(image.provider, s.images.cloud());
+            assert!(!image.id.is_empty() && !image.name.is_empty(), "{image:?}");
+            assert!(!image.status.as_str().is_empty());
+        }
+        assert!(images.iter().any(|i| i.status.is_ready()));
+    }
+
+    pub async fn filters_own_and_public_images(s: &Subject) {
+        let own = all(&*s.images, ListFilter::default().custom(true)).await;
+        assert_eq!(own.len(), s.custom);
+        assert!(own.iter().all(|i| i.custom));
+        let public = all(&*s.images, ListFilter::default().custom(false)).await;
+        assert_eq!(public.len(), s.total - s.custom);
+        assert!(public.iter().all(|i| !i.custom));
+    }
+
+    pub async fn filters_by_name_in_any_case(s: &Subject) {
+        let every = all(&*s.images, ListFilter::default()).await;
+        let name = &every[every.len() / 2].name;
+        let part: String = name.chars().take(4).collect::<String>().to_uppercase();
+        let found = all(&*s.images, ListFilter::default().name(&part)).await;
+        let expected = every
+            .iter()
+            .filter(|i| i.name.to_lowercase().contains(&part.to_lowercase()))
+            .count();
+        assert_eq!(found.len(), expected, "images named like {part}");
+        assert!(found.iter().any(|i| &i.name == name));
+    }
+
+    pub async fn the_limit_counts_what_passes_the_filter(s: &Subject) {
+        let options = PaginationOptions::default().page_size(3).limit(2);
+        let own: Vec<_> = s
+            .images
+            .list(ListFilter::default().custom(true), options)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(own.len(), 2);
+        assert!(own.iter().all(|i| i.custom));
+        let named: Vec<_> = s
+            .images
+            .list(ListFilter::default().name("e"), options)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(named.len(), 2);
+    }
+
+    pub async fn get_agrees_with_list(s: &Subject) {
+        for image in all(&*s.images, ListFilter::default().custom(true))
+            .await
+            .iter()
+            .take(3)
+        {
+            let got = s.images.get(&image.id).await.unwrap();
+            assert_eq!(
+                (&got.id, &got.name, got.custom, got.status.as_str()),
+                (&image.id, &image.name, image.custom, image.status.as_str())
+            );
+            assert_eq!(got.description, image.description);
+        }
+    }
+
+    pub async fn a_missing_image_is_not_found_with_a_request_id(s: &Subject) {
+        let err = s
+            .images
+            .get("00000000-dead-4bad-8bad-000000000000")
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err:?}");
+        assert!(err.request_id().is_some(), "{err:?}");
+        assert!(err.to_string().contains("404"), "{err}");
+    }
+
+    pub async fn import_wait_rename_delete(s: &Subject) {
+        let caps = s.images.capabilities();
+        let before = (s.sent)();
+        if !caps.import_from_url {
+            let err = s.images.import_from_url(full_request("never")).await.unwrap_err();
+            let Error::Unsupported(unsupported) = &err else {
+                panic!("{err:?}")
+            };
+            assert_eq!(unsupported.provider, s.images.cloud().as_str());
+            assert_eq!(unsupported.operation, "import_from_url");
+            assert!(!unsupported.alternative.is_empty());
+            assert_eq!((s.sent)(), before, "nothing is sent");
+            return;
+        }
+        let imported = s
+            .images
+            .import_from_url(full_request("conformance-import"))
+            .await
+            .unwrap();
+        assert_eq!(imported.name, "conformance-import");
+        assert!(imported.custom);
+        assert!(imported.status.is_pending(), "{:?}", imported.status);
+
+        let mut reports: Vec<Progress> = Vec::new();
+        let ready = s
+            .images
+            .wait_until_ready(&imported.id, quick(), &mut |p| reports.push(p.clone()))
+            .await
+            .unwrap();
+        assert_eq!(ready.status, ImageStatus::Ready);
+        assert!(!reports.is_empty(), "pending states are reported");
+        if caps.progress {
+            assert!(reports.iter().any(|p| p.total.is_some()), "{reports:?}");
+        }
+
+        let renamed = s
+            .images
+            .update(
+                &imported.id,
+                ImageUpdate::default()
+                    .name("conformance-renamed")
+                    .description("renamed"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (renamed.name.as_str(), renamed.description.as_deref()),
+            ("conformance-renamed", Some("renamed"))
+        );
+        let listed = all(&*s.images, ListFilter::default().name("conformance-renamed")).await;
+        assert_eq!(listed.len(), 1);
+
+        s.images.delete(&imported.id).await.unwrap();
+        assert!(s.images.get(&imported.id).await.unwrap_err().is_not_found());
+        assert_eq!(
+            all(&*s.images, ListFilter::default().custom(true)).await.len(),
+            s.custom
+        );
+    }
+
+    pub async fn rename_and_delete_an_own_image(s: &Subject) {
+        let own = all(&*s.images, ListFilter::default().custom(true)).await;
+        let target = own
+            .iter()
+            .find(|i| i.status.is_ready())
+            .expect("a ready own image");
+        let renamed = s
+            .images
+            .update(&target.id, ImageUpdate::default().description("described"))
+            .await
+            .unwrap();
+        assert_eq!(renamed.name, target.name, "an unset name is left alone");
+        assert_eq!(renamed.description.as_deref(), Some("described"));
+        assert_eq!(
+            s.images.get(&target.id).await.unwrap().description.as_deref(),
+            Some("described")
+        );
+
+        s.images.delete(&target.id).await.unwrap();
+        assert!(s.images.get(&target.id).await.unwrap_err().is_not_found());
+        assert_eq!(all(&*s.images, ListFilter::default()).await.len(), s.total - 1);
+    }
+
+    pub async fn what_a_provider_needs_is_named_before_sending(s: &Subject) {
+        let before = (s.sent)();
+        let caps: Capabilities = s.images.capabilities();
+        for field in caps.import_requires {
+            let mut request = full_request("incomplete");
+            match *field {
+                "os" => request.os = None,
+                "version" => request.version = None,
+                "region" => request.region = None,
+                other => panic!("a field the suite does not know: {other}"),
+            }
+            let err = s.images.import_from_url(request).await.unwrap_err();
+            assert!(err.is_invalid_request(), "{err:?}");
+            assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
+        }
+        let err = s.images.update("any", ImageUpdate::default()).await.unwrap_err();
+        assert!(
+            err.is_invalid_request() && err.to_string().contains("nothing to change"),
+            "{err}"
+        );
+        let err = s
+            .images
+            .import_from_url(ImportRequest::new("x", "file:///etc/passwd"))
+            .await
+            .unwrap_err();
+        assert!(err.is_invalid_request() || err.is_unsupported(), "{err}");
+        assert_eq!((s.sent)(), before, "nothing is sent");
+    }
+
+    pub async fn a_failed_import_ends_the_wait_with_the_providers_message(s: &Subject) {
+        let Some(failed) = &s.failed else { return };
+        let image = s.images.get(failed).await.unwrap();
+        let ImageStatus::Failed { message } = &image.status else {
+            panic!("{image:?}")
+        };
+        let err = s
+            .images
+            .wait_until_ready(failed, quick(), &mut |_| {})
+            .await
+            .unwrap_err();
+        let wait = err.wait().unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(wait.id.as_deref(), Some(failed.as_str()));
+        assert_eq!(&wait.message, message);
+        assert!(wait.request_id.is_some(), "{wait:?}");
+        assert!(
+            err.to_string()
+                .contains(&format!("image {failed} failed: {message}")),
+            "{err}"
+        );
+    }
+
+    pub async fn json_has_the_neutral_fields(s: &Subject) {
+        let image = &all(&*s.images, ListFilter::default()).await[0];
+        let json = serde_json::to_value(image).unwrap();
+        for key in [
+            "provider",
+            "id",
+            "name",
+            "status",
+            "custom",
+            "os",
+            "size_gb",
+            "created_at",
+        ] {
+            assert!(json.get(key).is_some(), "{key} in {json}");
+        }
+        assert_eq!(json["provider"], s.images.cloud().as_str());
+        assert_eq!(json["status"], image.status.as_str());
+    }
+}
+
+mod setup {
+    use super::*;
+    use support::{contabo, digitalocean, ionos};
+
+    pub async fn contabo() -> Subject {
+        let config = contabo::Config {
+            download_polls: 3,
+            ..contabo::Config::default()
+        };
+        let (total, custom) = (config.standard + config.custom, config.custom);
+        let fake = Arc::new(contabo::FakeContabo::start(config).await);
+        let client = cloud_images::contabo::Client::builder()
+            .base_url(fake.base_url())
+            .bearer_token("demo-token")
+            .build()
+            .unwrap();
+        // The seed's ninth own image failed to download.
+        let failed = contabo::seed_images(0, 9)[8]["imageId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let seen = Arc::clone(&fake);
+        Subject {
+            images: Arc::new(client),
+            total,
+            custom,
+            failed: Some(failed),
+            sent: Box::new(move || seen.api_requests().len()),
+            _fake: Box::new(fake),
+        }
+    }
+
+    pub async fn digitalocean() -> Subject {
+        let config = digitalocean::Config {
+            import_polls: 2,
+            ..digitalocean::Config::default()
+        };
+        let (total, custom) = (
+            config.distributions + config.applications + config.private,
+            config.private,
+        );
+        let fake = Arc::new(digitalocean::FakeDigitalOcean::start(config).await);
+        let client = cloud_images::digitalocean::Client::builder()
+            .base_url(fake.base_url())
+            .bearer_token("do-demo-token")
+            .build()
+            .unwrap();
+        let own = fake.images().into_iter().find(|i| i["public"] == false).unwrap();
+        let id = own["id"].as_u64().unwrap();
+        fake.set_status(id, "pending", "The URL answered 404 Not Found");
+        let seen = Arc::clone(&fake);
+        Subject {
+            images: Arc::new(client),
+            total,
+            custom,
+            failed: Some(id.to_string()),
+            sent: Box::new(move || seen.api_requests().len()),
+            _fake: Box::new(fake),
+        }
+    }
+
+    pub async fn ionos() -> Subject {
+        let config = ionos::Config {
+            request_polls: 1,
+            ..ionos::Config::default()
+        };
+        let (total, custom) = (config.public + config.private, config.private);
+        let fake = Arc::new(ionos::FakeIonos::start(config).await);
+        let client = cloud_images::ionos::Client::builder()
+            .base_url(fake.base_url())
+            .bearer_token("ionos-demo-token")
+            .build()
+            .unwrap();
+        let seen = Arc::clone(&fake);
+        Subject {
+            images: Arc::new(client),
+            total,
+            custom,
+            failed: None,
+            sent: Box::new(move || seen.api_requests().len()),
+            _fake: Box::new(fake),
+        }
+    }
+}
+
+/// Every case, for every provider named.
+macro_rules! conformance {
+    ($($provider:ident),* $(,)?) => {$(
+        mod $provider {
+            use super::*;
+            conformance!(@cases $provider:
+                lists_every_image_once,
+                filters_own_and_public_images,
+                filters_by_name_in_any_case,
+                the_limit_counts_what_passes_the_filter,
+                get_agrees_with_list,
+                a_missing_image_is_not_found_with_a_request_id,
+                import_wait_rename_delete,
+                rename_and_delete_an_own_image,
+                what_a_provider_needs_is_named_before_sending,
+                a_failed_import_ends_the_wait_with_the_providers_message,
+                json_has_the_neutral_fields,
+            );
+        }
+    )*};
+    (@cases $provider:ident: $($case:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $case() {
+            let subject = setup::$provider().await;
+            cases::$case(&subject).await;
+        }
+    )*};
+}
+
+conformance!(contabo, digitalocean, ionos);
+
+#[test]
+fn the_suite_covers_every_cloud() {
+    assert_eq!(Cloud::ALL.len(), 3, "add the new cloud to conformance!(...)");
+}

@@ -296,14 +296,23 @@ async fn a_failed_request_ends_the_wait_with_the_apis_message() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Wait(_)), "{err:?}");
+    let wait = err.wait().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(wait.id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        wait.message,
+        "Image is in use by volume 3f2a and cannot be renamed"
+    );
+    assert_eq!(wait.status.as_deref(), Some("FAILED"));
+    let poll_id = wait.request_id.clone().expect("the failing poll's request id");
     let shown = err.to_string();
     assert!(
         shown.starts_with(&format!("update of image {id} (request ")),
         "{shown}"
     );
     assert!(
-        shown.ends_with("failed: Image is in use by volume 3f2a and cannot be renamed"),
+        shown.ends_with(&format!(
+            "failed: Image is in use by volume 3f2a and cannot be renamed (request id {poll_id})"
+        )),
         "{shown}"
     );
     let image = server.image(&id).unwrap();
@@ -635,10 +644,12 @@ async fn a_failed_request_status_carries_the_apis_message() {
         .wait_for_request(&request, quick_wait(), |_| {})
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Wait(_)), "{err:?}");
+    let wait = err.wait().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(wait.id.as_deref(), Some("req-3"));
+    let poll_id = wait.request_id.as_deref().expect("the failing poll's request id");
     assert_eq!(
         err.to_string(),
-        "request req-3 failed: Cannot delete image: it is used by 2 volumes"
+        format!("request req-3 failed: Cannot delete image: it is used by 2 volumes (request id {poll_id})")
     );
     assert_eq!(status.calls_async().await, 1, "FAILED is final");
 }

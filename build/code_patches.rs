@@ -32,10 +32,34 @@ pub enum CodePatch {
     /// with `... failed: doesn't match pattern ...`. Fails when a setter of
     /// that shape is left unpatched, or none is found.
     SetterErrorCauses,
+    /// An optional field's setter on a body type's builder takes the value
+    /// itself, `Some`/`None`, or a `&str` for text: each `where T:
+    /// ::std::convert::TryInto<::std::option::Option<X>>` becomes `where T:
+    /// crate::OptionalValue<X>` and its `value.try_into()` becomes
+    /// `crate::OptionalValue::into_option(value)`. So
+    /// `.description("golden")` works where it needed
+    /// `Some("golden".to_string())`. Fails when a setter of that shape is
+    /// left unpatched, or none is found.
+    OptionalSetters,
+    /// The generated docs show the layer's way to send: every operation's
+    /// example ends in `.execute().await?` (the [`Execute`] trait) instead of
+    /// `.send().await`, each builder's own `send()` is `#[doc(hidden)]`
+    /// (still callable, for raw progenitor access), and the `Client`'s doc is
+    /// a short pointer to the provider module instead of the spec's whole
+    /// introduction. Fails when the counts of examples, `send`s and `Client`
+    /// docs do not match the operations.
+    ///
+    /// [`Execute`]: https://docs.rs/cloud-images/latest/cloud_images/trait.Execute.html
+    DocsUseExecute,
 }
 
 /// The code patches, in the order they are applied to every provider.
-pub const CODE_PATCHES: &[CodePatch] = &[CodePatch::PathSegments, CodePatch::SetterErrorCauses];
+pub const CODE_PATCHES: &[CodePatch] = &[
+    CodePatch::PathSegments,
+    CodePatch::SetterErrorCauses,
+    CodePatch::OptionalSetters,
+    CodePatch::DocsUseExecute,
+];
 
 impl CodePatch {
     /// The patch's name, for build errors.
@@ -43,6 +67,8 @@ impl CodePatch {
         match self {
             CodePatch::PathSegments => "PathSegments",
             CodePatch::SetterErrorCauses => "SetterErrorCauses",
+            CodePatch::OptionalSetters => "OptionalSetters",
+            CodePatch::DocsUseExecute => "DocsUseExecute",
         }
     }
 
@@ -72,6 +98,35 @@ impl CodePatch {
                         "code patch {}: found {expected} setter conversion error(s) without a cause, \
                          patched {patched}; progenitor's output changed, update the patch",
                         self.name()
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::OptionalSetters => {
+                let expected = count_optional_bounds(code.clone());
+                let mut patched = 0;
+                let code = optional_setters(code, &mut patched)?;
+                if expected == 0 || patched != expected {
+                    return Err(format!(
+                        "code patch {}: found {expected} setter bound(s) `TryInto<Option<_>>`, patched \
+                         {patched}; progenitor's output changed, update the patch",
+                        self.name()
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::DocsUseExecute => {
+                let mut counts = DocCounts::default();
+                let code = docs_use_execute(code, &mut counts)?;
+                if counts.sends == 0 || counts.examples != counts.sends || counts.client_docs != 1 {
+                    return Err(format!(
+                        "code patch {}: {} operation(s) with `send`, {} example(s) ending in \
+                         `.send().await`, {} `Client` doc(s) (expected one); progenitor's output \
+                         changed, update the patch",
+                        self.name(),
+                        counts.sends,
+                        counts.examples,
+                        counts.client_docs
                     ));
                 }
                 Ok(code)
@@ -309,6 +364,245 @@ fn setter_errors(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
         }
         match &tokens[i] {
             TokenTree::Group(group) => out.push(regroup(group, setter_errors(group.stream(), patched)?)),
+            token => out.push(token.clone()),
+        }
+        i += 1;
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The path `::std::convert::TryInto` and the inner `X` of
+/// `T: ::std::convert::TryInto<::std::option::Option<X>>` at the start of a
+/// where clause: `(T, X, tokens consumed)`.
+fn optional_bound(clause: &[TokenTree]) -> Option<(String, TokenStream, usize)> {
+    let (TokenTree::Ident(param), rest) = clause.split_first()? else {
+        return None;
+    };
+    let text: Vec<String> = rest.iter().map(ToString::to_string).collect();
+    const HEAD: &str = ":::std::convert::TryInto<::std::option::Option<";
+    let mut joined = String::new();
+    let mut inner_start = None;
+    for (i, t) in text.iter().enumerate() {
+        joined.push_str(t);
+        if joined == HEAD {
+            inner_start = Some(i + 1);
+            break;
+        }
+        if !HEAD.starts_with(&joined) {
+            return None;
+        }
+    }
+    let start = inner_start?;
+    // The inner type ends where the `<` of `Option<` closes.
+    let mut depth = 1;
+    for (i, token) in rest.iter().enumerate().skip(start) {
+        if is_punct(token, '<') {
+            depth += 1;
+        } else if is_punct(token, '>') {
+            depth -= 1;
+            if depth == 0 {
+                // `>` of Option, then `>` of TryInto.
+                if !rest.get(i + 1).is_some_and(|t| is_punct(t, '>')) {
+                    return None;
+                }
+                let inner = rest[start..i].iter().cloned().collect();
+                return Some((param.to_string(), inner, 1 + i + 2));
+            }
+        }
+    }
+    None
+}
+
+/// `TryInto<Option<_>>` setter bounds anywhere in `code`.
+fn count_optional_bounds(code: TokenStream) -> usize {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut count = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(group) => count += count_optional_bounds(group.stream()),
+            _ if is_ident(token, "where") && optional_bound(&tokens[i + 1..]).is_some() => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Replaces `value.try_into()` in a setter body; how many it replaced.
+fn into_option_calls(body: TokenStream, replaced: &mut usize) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let call = tokens.get(i..i + 4).is_some_and(|w| {
+            is_ident(&w[0], "value")
+                && is_punct(&w[1], '.')
+                && is_ident(&w[2], "try_into")
+                && matches!(&w[3], TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty())
+        });
+        if call {
+            out.extend(parse("crate::OptionalValue::into_option(value)")?);
+            *replaced += 1;
+            i += 4;
+            continue;
+        }
+        match &tokens[i] {
+            TokenTree::Group(group) => out.push(regroup(group, into_option_calls(group.stream(), replaced)?)),
+            token => out.push(token.clone()),
+        }
+        i += 1;
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Patches every setter `where T: ::std::convert::TryInto<::std::option::Option<X>>, ... { ... value.try_into() ... }`.
+fn optional_setters(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if is_ident(&tokens[i], "where")
+            && let Some((param, inner, used)) = optional_bound(&tokens[i + 1..])
+        {
+            let rest = &tokens[i + 1 + used..];
+            let body_at = rest
+                .iter()
+                .position(|t| matches!(t, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace))
+                .ok_or("a setter bound without a body")?;
+            let TokenTree::Group(body) = &rest[body_at] else {
+                unreachable!("matched a group above")
+            };
+            let mut replaced = 0;
+            let new_body = into_option_calls(body.stream(), &mut replaced)?;
+            if replaced != 1 {
+                return Err(format!(
+                    "a setter with `{param}: TryInto<Option<{inner}>>` has {replaced} `value.try_into()` calls, not one"
+                ));
+            }
+            out.push(tokens[i].clone());
+            out.extend(parse(&format!("{param}: crate::OptionalValue<{inner}>"))?);
+            out.extend(rest[..body_at].iter().cloned());
+            out.push(regroup(body, new_body));
+            *patched += 1;
+            i += 1 + used + body_at + 1;
+            continue;
+        }
+        match &tokens[i] {
+            TokenTree::Group(group) => out.push(regroup(group, optional_setters(group.stream(), patched)?)),
+            token => out.push(token.clone()),
+        }
+        i += 1;
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// What [`docs_use_execute`] found.
+#[derive(Default)]
+struct DocCounts {
+    sends: usize,
+    examples: usize,
+    client_docs: usize,
+}
+
+/// The text of a `doc = "..."` attribute body, if it is one.
+fn doc_text(attribute: &TokenStream) -> Option<String> {
+    let tokens: Vec<TokenTree> = attribute.clone().into_iter().collect();
+    match tokens.as_slice() {
+        [name, eq, TokenTree::Literal(literal)] if is_ident(name, "doc") && is_punct(eq, '=') => {
+            syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into())
+                .ok()
+                .map(|l| l.value())
+        }
+        _ => None,
+    }
+}
+
+fn doc_attribute(text: &str) -> TokenStream {
+    let literal = proc_macro2::Literal::string(text);
+    let mut stream: TokenStream = "doc =".parse().expect("doc = parses");
+    stream.extend([TokenTree::Literal(literal)]);
+    stream
+}
+
+const SEND_EXAMPLE: &str = "    .send()\n    .await;";
+const EXECUTE_EXAMPLE: &str = "    .execute()\n    .await?;";
+const CLIENT_DOC: &str = "A client of the provider's API, generated at build time from its spec in \
+`openapi/`. The [provider module](super) says what it covers and how to build one \
+(`Client::builder()`, `Client::from_env()`).\n\n\
+Send an operation's builder with [`execute()`](crate::Execute::execute) \
+(`use cloud_images::Execute;`): it adds the request id, the retries and time limits, and \
+errors that carry the API's message and the request id to quote to support. Lists stream \
+over all pages with [`Paginate::stream`](crate::Paginate::stream). For the common image \
+tasks on every provider, see [`cloud_images::images`](crate::images).";
+
+/// Rewrites the examples, hides `send`, replaces the `Client` doc.
+fn docs_use_execute(code: TokenStream, counts: &mut DocCounts) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        // `pub async fn send`: hidden from the docs.
+        let send = tokens.get(i..i + 4).is_some_and(|w| {
+            is_ident(&w[0], "pub")
+                && is_ident(&w[1], "async")
+                && is_ident(&w[2], "fn")
+                && is_ident(&w[3], "send")
+        });
+        if send {
+            out.extend(parse("#[doc(hidden)]")?);
+            counts.sends += 1;
+        }
+        // `struct Client`: drop the doc attributes gathered before it, use ours.
+        let client = tokens
+            .get(i..i + 2)
+            .is_some_and(|w| is_ident(&w[0], "struct") && is_ident(&w[1], "Client"));
+        if client {
+            let visibility = out.pop_if(|t| is_ident(t, "pub"));
+            let mut attributes = Vec::new();
+            while out.len() >= 2 && is_punct(&out[out.len() - 2], '#') {
+                let Some(TokenTree::Group(group)) = out.last() else {
+                    break;
+                };
+                if group.delimiter() != Delimiter::Bracket {
+                    break;
+                }
+                let group = group.clone();
+                out.truncate(out.len() - 2);
+                attributes.push(group);
+            }
+            attributes.reverse();
+            let mut kept = Vec::new();
+            let mut replaced = false;
+            for group in attributes {
+                if doc_text(&group.stream()).is_some() {
+                    if !replaced {
+                        kept.push(Group::new(Delimiter::Bracket, doc_attribute(CLIENT_DOC)));
+                        replaced = true;
+                    }
+                } else {
+                    kept.push(group);
+                }
+            }
+            if replaced {
+                counts.client_docs += 1;
+            }
+            for group in kept {
+                out.extend(parse("#")?);
+                out.push(TokenTree::Group(group));
+            }
+            out.extend(visibility);
+        }
+        match &tokens[i] {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => {
+                match doc_text(&group.stream()) {
+                    Some(text) if text.contains(SEND_EXAMPLE) => {
+                        let text = text.replace(SEND_EXAMPLE, EXECUTE_EXAMPLE);
+                        out.push(regroup(group, doc_attribute(&text)));
+                        counts.examples += 1;
+                    }
+                    _ => out.push(regroup(group, docs_use_execute(group.stream(), counts)?)),
+                }
+            }
+            TokenTree::Group(group) => out.push(regroup(group, docs_use_execute(group.stream(), counts)?)),
             token => out.push(token.clone()),
         }
         i += 1;

@@ -46,6 +46,7 @@ mod endpoint;
 pub mod error;
 mod execute;
 pub mod images;
+mod optional;
 pub mod pagination;
 mod path;
 pub mod provider;
@@ -67,6 +68,7 @@ pub use body::DEFAULT_MAX_BODY_SIZE;
 pub use client::ClientBuilder;
 pub use error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, WaitError};
 pub use execute::{Execute, Response};
+pub use optional::OptionalValue;
 pub use pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
 /// `baseurl()` and the inner transport of a generated client.
 pub use progenitor_client::ClientInfo;

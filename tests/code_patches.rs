@@ -121,3 +121,115 @@ fn path_parameters_count_once_per_operation() {
     assert_eq!(code_patches::path_parameters(&doc), 5);
     assert_eq!(code_patches::path_parameters(&json!({})), 0);
 }
+
+const OPTIONAL_SETTER: &str = r#"
+    impl UpdateCustomImageRequest {
+        pub fn name<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|e| format!("error converting supplied value for name: {e}"));
+            self
+        }
+        pub fn image_id<T>(mut self, value: T) -> Self
+        where
+            T: ::std::convert::TryInto<::std::string::String>,
+            T::Error: ::std::fmt::Display,
+        {
+            self.image_id = value.try_into().map_err(|e| format!("{e}"));
+            self
+        }
+    }
+"#;
+
+#[test]
+fn optional_setters_take_a_value_some_none_or_text() {
+    let patched = CodePatch::OptionalSetters
+        .apply(tokens(OPTIONAL_SETTER), 0)
+        .unwrap();
+    let want = OPTIONAL_SETTER
+        .replacen(
+            "T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>",
+            "T: crate::OptionalValue<::std::string::String>",
+            1,
+        )
+        .replacen(
+            "self.name = value\n                .try_into()",
+            "self.name = crate::OptionalValue::into_option(value)",
+            1,
+        );
+    assert!(same(&patched, &want), "{patched}");
+    // A required field's setter keeps its conversion.
+    assert!(
+        same(&patched, &want) && want.contains("value.try_into().map_err"),
+        "{patched}"
+    );
+}
+
+#[test]
+fn a_stale_optional_setter_patch_fails_the_build() {
+    let required_only = OPTIONAL_SETTER.split("pub fn image_id").nth(1).unwrap();
+    let code = format!("impl X {{ pub fn image_id{required_only}");
+    let err = CodePatch::OptionalSetters.apply(tokens(&code), 0).unwrap_err();
+    assert!(
+        err.contains("OptionalSetters") && err.contains("found 0"),
+        "{err}"
+    );
+    let two_calls = OPTIONAL_SETTER.replace(
+        "self\n        }\n        pub fn image_id",
+        "let _ = value.try_into(); self\n        }\n        pub fn image_id",
+    );
+    let err = CodePatch::OptionalSetters
+        .apply(tokens(&two_calls), 0)
+        .unwrap_err();
+    assert!(err.contains("2 `value.try_into()` calls"), "{err}");
+}
+
+const CLIENT: &str = r#"
+    #[derive(Clone, Debug)]
+    #[doc = "Contabo API\n\n150 lines of the provider's introduction"]
+    pub struct Client { pub(crate) baseurl: String }
+    impl Client {
+        #[doc = "Get an image\n\n```ignore\nlet response = client.retrieve_image()\n    .image_id(image_id)\n    .send()\n    .await;\n```"]
+        pub fn retrieve_image(&self) -> builder::RetrieveImage<'_> { builder::RetrieveImage::new(self) }
+    }
+    pub mod builder {
+        impl<'a> RetrieveImage<'a> {
+            #[doc = "Sends a `GET` request to `/v1/compute/images/{imageId}`"]
+            pub async fn send(self) -> Result<(), ()> { Ok(()) }
+        }
+    }
+"#;
+
+#[test]
+fn the_docs_show_execute_and_a_short_client_page() {
+    let patched = CodePatch::DocsUseExecute.apply(tokens(CLIENT), 0).unwrap();
+    let text = patched.to_string();
+    assert!(text.contains(r"\n    .execute()\n    .await?;"), "{text}");
+    assert!(!text.contains(".send()"), "{text}");
+    assert!(!text.contains("150 lines"), "{text}");
+    assert!(text.contains("crate::Execute::execute"), "{text}");
+    let hidden = text.find("doc (hidden)").expect("send is hidden");
+    assert!(hidden < text.find("async fn send").unwrap());
+    assert!(
+        text.contains("derive (Clone , Debug)") && text.contains("pub struct Client"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_stale_docs_patch_fails_the_build() {
+    let no_example = CLIENT.replace(".send()", ".go()");
+    let err = CodePatch::DocsUseExecute
+        .apply(tokens(&no_example), 0)
+        .unwrap_err();
+    assert!(err.contains("1 operation(s) with `send`, 0 example(s)"), "{err}");
+    let no_client = CLIENT.replace("struct Client", "struct Other");
+    let err = CodePatch::DocsUseExecute
+        .apply(tokens(&no_client), 0)
+        .unwrap_err();
+    assert!(err.contains("0 `Client` doc(s)"), "{err}");
+}

@@ -428,9 +428,27 @@ async fn waiting_on_a_failed_image_reports_its_error_message() {
         .wait_for_image(failed, quick_wait(), |_| {})
         .await
         .unwrap_err();
+    let wait = err.wait().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(wait.id.as_deref(), Some(failed));
+    assert_eq!(wait.status.as_deref(), Some("error"));
+    let poll = wait
+        .request_id
+        .as_deref()
+        .expect("the request id of the poll that saw it");
+    let sent = server
+        .api_requests()
+        .last()
+        .unwrap()
+        .header("x-request-id")
+        .unwrap()
+        .to_owned();
+    assert_eq!(poll, sent, "the id is the one the failing poll sent");
     assert_eq!(
         err.to_string(),
-        format!("image {failed} failed: Error downloading image from provided URL: 404 Not Found")
+        format!(
+            "image {failed} failed: Error downloading image from provided URL: 404 Not Found \
+             (request id {poll})"
+        )
     );
 }
 

@@ -59,7 +59,7 @@ impl Images for Client {
         async move { Err(unsupported.into()) }.boxed()
     }
 
-    /// Waits until IONOS has applied the change ([`CHANGE_WAIT`]).
+    /// Waits until IONOS has applied the change (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
     fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>> {
         async move {
             changes.check()?;
@@ -73,7 +73,7 @@ impl Images for Client {
         .boxed()
     }
 
-    /// Waits until IONOS has deleted the image ([`CHANGE_WAIT`]).
+    /// Waits until IONOS has deleted the image (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
         async move {
             self.delete_image(id, CHANGE_WAIT).await?;

@@ -26,9 +26,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What a provider cannot do is [`Error::Unsupported`](crate::Error::Unsupported)
+//! What a provider cannot do is [`Error::Unsupported`]
 //! (IONOS has no import from a URL); what a provider needs and a request
-//! lacks is [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the
+//! lacks is [`Error::InvalidRequest`] naming the
 //! field; both before anything is sent.
 
 use std::fmt;

@@ -1,5 +1,7 @@
 //! A tour of the Contabo, DigitalOcean and IONOS Cloud clients against
-//! in-process fakes of their APIs: no network, no account.
+//! in-process fakes of their APIs: no network, no account. First the same
+//! code over all three (`cloud_images::images`), then each provider's own
+//! client.
 //!
 //! ```text
 //! cargo run --example demo
@@ -19,6 +21,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    neutral_tour().await?;
+    println!();
     let server = fake::FakeContabo::start(fake::Config::default()).await;
     let client = Client::builder()
         .base_url(server.base_url())
@@ -27,7 +31,7 @@ async fn main() -> Result<()> {
         .build()?;
     println!("Fake Contabo API at {}\n", server.base_url());
 
-    heading("1. Every image, streamed over all pages (10 a page, pages prefetched concurrently)");
+    heading("Every image, streamed over all pages (10 a page, pages prefetched concurrently)");
     let all: Vec<Image> = client
         .retrieve_image_list()
         .stream_with(PaginationOptions::default().page_size(10))
@@ -45,7 +49,7 @@ async fn main() -> Result<()> {
         requests[0].header("x-trace-id").unwrap_or("-")
     );
 
-    heading("2. Custom images only, newest first");
+    heading("Custom images only, newest first");
     let custom: Vec<Image> = client
         .retrieve_image_list()
         .standard_image(false)
@@ -55,7 +59,7 @@ async fn main() -> Result<()> {
         .await?;
     print_images(&custom);
 
-    heading("3. Search `ubuntu`, first 2 only");
+    heading("Search `ubuntu`, first 2 only");
     let ubuntu: Vec<Image> = client
         .retrieve_image_list()
         .search("ubuntu")
@@ -64,7 +68,7 @@ async fn main() -> Result<()> {
         .await?;
     print_images(&ubuntu);
 
-    heading("4. One image");
+    heading("One image");
     let found = client
         .retrieve_image()
         .image_id(&custom[0].image_id)
@@ -86,7 +90,7 @@ async fn main() -> Result<()> {
     }
     println!("{table}\nrequest id: {}\n", found.request_id().unwrap_or("-"));
 
-    heading("5. Import a custom image from a URL and wait until it is downloaded");
+    heading("Import a custom image from a URL and wait until it is downloaded");
     let created = client
         .create_custom_image()
         .body_map(|b| {
@@ -123,7 +127,7 @@ async fn main() -> Result<()> {
     );
     println!();
 
-    heading("6. Rename it");
+    heading("Rename it");
     client
         .update_image()
         .image_id(&id)
@@ -136,7 +140,7 @@ async fn main() -> Result<()> {
     let renamed = client.retrieve_image().image_id(&id).execute().await?;
     println!("now named {}\n", show(&renamed.data[0].name));
 
-    heading("7. Custom image storage");
+    heading("Custom image storage");
     let stats = client.retrieve_custom_images_stats().execute().await?;
     let mut table = new_table(&["images", "used MB", "free MB", "total MB"]);
     for s in &stats.data {
@@ -149,7 +153,7 @@ async fn main() -> Result<()> {
     }
     println!("{table}\n");
 
-    heading("8. Audit log of the new image");
+    heading("Audit log of the new image");
     let audits: Vec<_> = client
         .retrieve_image_audits_list()
         .image_id(&id)
@@ -168,13 +172,13 @@ async fn main() -> Result<()> {
     }
     println!("{table}\n");
 
-    heading("9. Delete it; getting it again fails with the request id to quote");
+    heading("Delete it; getting it again fails with the request id to quote");
     let deleted = client.delete_image().image_id(&id).execute().await?;
     println!("deleted (HTTP {})", deleted.status());
     let err = client.retrieve_image().image_id(&id).execute().await.unwrap_err();
     println!("error: {err}\n");
 
-    heading("10. A URL that is not .iso or .qcow2 is refused (the typed 415)");
+    heading("A URL that is not .iso or .qcow2 is refused (the typed 415)");
     let err = client
         .create_custom_image()
         .body_map(|b| {
@@ -188,7 +192,7 @@ async fn main() -> Result<()> {
         .unwrap_err();
     println!("error: {err}\n");
 
-    heading("11. A flaky server: the next two requests get 503; the call retries with fresh request ids");
+    heading("A flaky server: the next two requests get 503; the call retries with fresh request ids");
     server.fail_next("/stats", 503, 2, None);
     server.clear_requests();
     let stats = client.retrieve_custom_images_stats().execute().await?;
@@ -207,6 +211,125 @@ async fn main() -> Result<()> {
     ionos_tour().await
 }
 
+/// One piece of code over all three clouds: `&dyn Images`.
+async fn neutral_tour() -> Result<()> {
+    use cloud_images::images::{ImageUpdate, Images, ImportRequest, ListFilter};
+    use std::sync::Arc;
+
+    let contabo = support::contabo::FakeContabo::start(fake::Config::default()).await;
+    let digitalocean =
+        support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config::default()).await;
+    let ionos = support::ionos::FakeIonos::start(support::ionos::Config {
+        request_polls: 2,
+        ..Default::default()
+    })
+    .await;
+    let clouds: Vec<Arc<dyn Images>> = vec![
+        Arc::new(
+            Client::builder()
+                .base_url(contabo.base_url())
+                .bearer_token("demo-token")
+                .build()?,
+        ),
+        Arc::new(
+            cloud_images::digitalocean::Client::builder()
+                .base_url(digitalocean.base_url())
+                .bearer_token("do-demo-token")
+                .build()?,
+        ),
+        Arc::new(
+            cloud_images::ionos::Client::builder()
+                .base_url(ionos.base_url())
+                .bearer_token("ionos-demo-token")
+                .build()?,
+        ),
+    ];
+
+    heading("One API over three clouds: the account's own images (`list`, custom only)");
+    let mut table = new_table(&["provider", "id", "name", "status", "os", "size GB", "regions"]);
+    for images in &clouds {
+        let own: Vec<_> = images
+            .list(
+                ListFilter::default().custom(true),
+                PaginationOptions::default().limit(3),
+            )
+            .try_collect()
+            .await?;
+        for image in own {
+            table.add_row(vec![
+                image.provider.to_string(),
+                image.id.clone(),
+                image.name.clone(),
+                image.status.to_string(),
+                show(&image.os),
+                image.size_gb.map_or_else(|| "-".into(), |gb| format!("{gb:.1}")),
+                image.regions.join(","),
+            ]);
+        }
+    }
+    println!("{table}");
+
+    heading("Import from a URL, wait until ready, rename, delete: the same code for each cloud");
+    for images in &clouds {
+        let cloud = images.cloud();
+        let request = ImportRequest::new("debian-13-demo", "https://images.example.com/debian-13.qcow2")
+            .os("linux")
+            .version("13")
+            .region("fra1");
+        let image = match images.import_from_url(request).await {
+            Ok(image) => image,
+            Err(e) if e.is_unsupported() => {
+                println!("{cloud}: {e}");
+                // Rename and delete one of the account's own images instead.
+                let mut own = images.list(ListFilter::default().custom(true), PaginationOptions::default());
+                let Some(image) = own.try_next().await? else {
+                    continue;
+                };
+                let renamed = images
+                    .update(&image.id, ImageUpdate::default().name("golden-renamed"))
+                    .await?;
+                println!(
+                    "{cloud}:   renamed {} to {} (the call waited for IONOS's request)",
+                    image.name, renamed.name
+                );
+                images.delete(&renamed.id).await?;
+                println!("{cloud}:   deleted {}", renamed.id);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        println!(
+            "{cloud}: imported {} ({}), {}",
+            image.name, image.id, image.status
+        );
+        let quick = WaitOptions::default().interval(Duration::from_millis(50));
+        let ready = images
+            .wait_until_ready(&image.id, quick, &mut |p| match (p.done, p.total) {
+                (Some(done), Some(total)) => println!("{cloud}:   {} {done} of {total} MB", show(&p.status)),
+                _ => println!("{cloud}:   {}", show(&p.status)),
+            })
+            .await?;
+        println!("{cloud}:   {} is {}", ready.id, ready.status);
+        let renamed = images
+            .update(&ready.id, ImageUpdate::default().name("debian-13-golden"))
+            .await?;
+        println!("{cloud}:   renamed to {}", renamed.name);
+        images.delete(&renamed.id).await?;
+        let gone = images.get(&renamed.id).await.unwrap_err();
+        println!("{cloud}:   deleted; get now fails: {gone}");
+    }
+
+    heading("What a provider needs is named before anything is sent");
+    for images in &clouds {
+        let bare = ImportRequest::new("no-details", "https://images.example.com/x.qcow2");
+        match images.import_from_url(bare).await {
+            Ok(image) => println!("{}: imported {}", images.cloud(), image.id),
+            Err(e) => println!("{}: {e}", images.cloud()),
+        }
+    }
+    Ok(())
+}
+
 /// The same pipeline on DigitalOcean: `page`/`per_page`, the server's request
 /// ids, rate limits, `NEW` → `available`, a transfer.
 async fn digitalocean_tour() -> Result<()> {
@@ -220,7 +343,7 @@ async fn digitalocean_tour() -> Result<()> {
         .build()?;
     println!("Fake DigitalOcean API at {}\n", server.base_url());
 
-    heading("12. DigitalOcean: the account's own images, 4 a page (pages prefetched)");
+    heading("DigitalOcean: the account's own images, 4 a page (pages prefetched)");
     let private: Vec<digitalocean::Image> = client
         .images_list()
         .private(true)
@@ -254,7 +377,7 @@ async fn digitalocean_tour() -> Result<()> {
         server.api_requests().len()
     );
 
-    heading("13. Import from a URL and wait: NEW -> pending -> available");
+    heading("Import from a URL and wait: NEW -> pending -> available");
     let created = client
         .images_create_custom()
         .body(types::ImageNewCustom {
@@ -287,7 +410,7 @@ async fn digitalocean_tour() -> Result<()> {
         .await?;
     println!("image {id} is {}\n", show(&image.status));
 
-    heading("14. Transfer it to fra1 and wait for the action");
+    heading("Transfer it to fra1 and wait for the action");
     let action = client
         .image_actions_post()
         .image_id(&id)
@@ -308,7 +431,7 @@ async fn digitalocean_tour() -> Result<()> {
         image.image.regions.as_deref().unwrap_or_default().join(",")
     );
 
-    heading("15. Errors show DigitalOcean's message and its request id");
+    heading("Errors show DigitalOcean's message and its request id");
     client.images_delete().image_id(&id).execute().await?;
     let err = client.images_get().image_id(&id).execute().await.unwrap_err();
     println!("error: {err}");
@@ -322,8 +445,11 @@ async fn digitalocean_tour() -> Result<()> {
     Ok(())
 }
 
+/// Prints a numbered section heading.
 fn heading(text: &str) {
-    println!("== {text}");
+    static SECTION: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SECTION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    println!("== {n}. {text}");
 }
 
 fn new_table(header: &[&str]) -> Table {
@@ -378,7 +504,7 @@ async fn ionos_tour() -> Result<()> {
         .build()?;
     println!("Fake IONOS Cloud API at {}\n", server.base_url());
 
-    heading("16. IONOS Cloud: every image with its properties, in one request (depth=1)");
+    heading("IONOS Cloud: every image with its properties, in one request (depth=1)");
     let images = client.list_images().await?;
     let mut table = new_table(&["id", "name", "location", "licence", "type", "public", "state"]);
     for i in images.iter() {
@@ -403,7 +529,7 @@ async fn ionos_tour() -> Result<()> {
         show(&limit.burst)
     );
 
-    heading("17. Rename an image: 202 Accepted, the image BUSY, the request QUEUED -> RUNNING -> DONE");
+    heading("Rename an image: 202 Accepted, the image BUSY, the request QUEUED -> RUNNING -> DONE");
     let id = support::ionos::FakeIonos::private_id(0);
     let accepted = client
         .images_patch()
@@ -442,7 +568,7 @@ async fn ionos_tour() -> Result<()> {
         show(&image.metadata.as_ref().and_then(|m| m.state.clone())),
     );
 
-    heading("18. A request that FAILS ends the wait with IONOS's message");
+    heading("A request that FAILS ends the wait with IONOS's message");
     server.fail_next_request("Image is in use by volume 3f2a8c1e and cannot be changed");
     let err = client
         .update_image(
@@ -457,7 +583,7 @@ async fn ionos_tour() -> Result<()> {
         .unwrap_err();
     println!("error: {err}\n");
 
-    heading("19. Delete it and wait; errors show IONOS's messages (`309: Resource does not exist`)");
+    heading("Delete it and wait; errors show IONOS's messages (`309: Resource does not exist`)");
     client.delete_image(&id, options).await?;
     let err = client
         .images_find_by_id()

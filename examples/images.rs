@@ -1,0 +1,532 @@
+//! One CLI for images on Contabo, DigitalOcean and IONOS Cloud, through the
+//! provider-neutral API (`cloud_images::images`).
+//!
+//! ```text
+//! export CLOUD_IMAGES_PROVIDER=digitalocean DIGITALOCEAN_TOKEN=...   # or --provider
+//! cargo run --example images -- list --custom --name debian --limit 10
+//! cargo run --example images -- import --name debian-13 --url https://example.com/d.qcow2 --os Debian --region fra1 --wait
+//! cargo run --example images -- --provider contabo import --name debian-13 --url https://example.com/d.qcow2 --os linux --version 13 --wait
+//! cargo run --example images -- update 190000001 --name debian-13-golden
+//! cargo run --example images -- delete 190000001
+//! ```
+//!
+//! The provider is `--provider contabo|digitalocean|ionos`, else
+//! `CLOUD_IMAGES_PROVIDER`; its own variables configure the client:
+//! `CNTB_ACCESS_TOKEN` (or `CNTB_OAUTH2_*`) and `CNTB_API` for Contabo,
+//! `DIGITALOCEAN_TOKEN` and `DIGITALOCEAN_API_URL` for DigitalOcean,
+//! `IONOS_TOKEN` (or `IONOS_USERNAME` and `IONOS_PASSWORD`) and
+//! `IONOS_API_URL` for IONOS. `--api` and `--trace-id` override them.
+//!
+//! What `import` needs differs: Contabo `--os linux|windows` and `--version`,
+//! DigitalOcean `--region` (and takes a distribution such as `Debian` as
+//! `--os`); IONOS cannot import from a URL. With `--json` a command prints
+//! the neutral view of each image as one JSON object per line (`provider`,
+//! `id`, `name`, `description`, `status`, `custom`, `os`, `size_gb`,
+//! `created_at`, `regions`; `status` is `pending`, `ready`, `failed`,
+//! `deleting` or the provider's own word); tables otherwise, with server text
+//! escaped. Waiting shows a progress bar on a terminal and plain lines
+//! otherwise. Errors go to stderr with the status and the request id; the
+//! exit code is then 1. A closed stdout (`| head`) ends a command quietly.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{ArgGroup, Parser, Subcommand};
+use cli::{Result, new_table, safe, show};
+use cloud_images::contabo::Contabo;
+use cloud_images::digitalocean::DigitalOcean;
+use cloud_images::images::{Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter};
+use cloud_images::ionos::Ionos;
+use cloud_images::wait::{Progress, WaitOptions};
+use cloud_images::{ClientBuilder, PaginationOptions};
+use futures::TryStreamExt;
+
+/// The variable naming the provider when `--provider` is not given.
+const PROVIDER_VARIABLE: &str = "CLOUD_IMAGES_PROVIDER";
+
+#[derive(Parser)]
+#[command(
+    name = "images",
+    about = "Manage VM images on Contabo, DigitalOcean or IONOS Cloud",
+    version
+)]
+pub struct Cli {
+    /// contabo, digitalocean or ionos (default: $CLOUD_IMAGES_PROVIDER).
+    #[arg(long, global = true)]
+    pub provider: Option<String>,
+    #[command(flatten)]
+    pub global: cli::Global,
+    /// Milliseconds between polls while waiting, instead of 2 s growing to 30 s.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub poll_ms: Option<u64>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the provider's public images and the account's own.
+    List {
+        /// Only the account's own images (imported, snapshots).
+        #[arg(long)]
+        custom: bool,
+        /// Only images whose name contains TEXT, in any case.
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// Stop after N images.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one image.
+    Get {
+        id: String,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a custom image from a URL (Contabo, DigitalOcean).
+    Import {
+        /// The image's name.
+        #[arg(long)]
+        name: String,
+        /// Where the provider downloads it from (http or https).
+        #[arg(long)]
+        url: String,
+        /// linux or windows (Contabo needs it); DigitalOcean also takes a distribution, e.g. Debian.
+        #[arg(long)]
+        os: Option<String>,
+        /// The OS version (Contabo needs it).
+        #[arg(long)]
+        version: Option<String>,
+        /// The region to import into (DigitalOcean needs it), e.g. fra1.
+        #[arg(long)]
+        region: Option<String>,
+        /// A description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Wait until the image is ready (or failed).
+        #[arg(long)]
+        wait: bool,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an image or change its description.
+    #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["name", "description"])))]
+    Update {
+        id: String,
+        /// The new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The new description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete one of the account's images.
+    Delete { id: String },
+    /// Wait until an image is ready (or failed).
+    Wait {
+        id: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+        timeout: u64,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where [`run`] reads its environment and writes its output.
+pub struct Io<'a> {
+    /// The environment variables (the process's own when run as a program).
+    pub vars: &'a dyn Fn(&str) -> Option<String>,
+    /// Results: tables, or JSON objects one per line.
+    pub out: &'a mut (dyn Write + Send),
+    /// Errors, counts and progress lines.
+    pub err: &'a mut (dyn Write + Send),
+    /// While waiting, draw a progress bar on the process's stderr instead of
+    /// writing progress lines to `err`.
+    pub progress_bar: bool,
+}
+
+#[allow(dead_code)] // The tests call `run`.
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(cli.global.verbose);
+    let vars = |name: &str| std::env::var(name).ok();
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    let io = Io {
+        vars: &vars,
+        out: &mut out,
+        err: &mut err,
+        progress_bar: io::stderr().is_terminal(),
+    };
+    run(cli, io).await
+}
+
+/// Runs one command: 0 when it succeeded, else 1 with `error: ...` on `err`.
+/// A closed `out` (`| head`) ends the command quietly.
+pub async fn run(cli: Cli, io: Io<'_>) -> ExitCode {
+    let Io {
+        vars,
+        out,
+        err,
+        progress_bar,
+    } = io;
+    let result = match execute(cli, vars, &mut *out, &mut *err, progress_bar).await {
+        Ok(()) => out.flush().map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&*e) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Nowhere left to report a failure to write the error itself.
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The chosen provider's client: its environment variables, then `--api`
+/// and `--trace-id` on top.
+fn connect(cli: &Cli, vars: &dyn Fn(&str) -> Option<String>) -> Result<Arc<dyn Images>> {
+    let name = match &cli.provider {
+        Some(name) => name.clone(),
+        None => vars(PROVIDER_VARIABLE)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                cloud_images::Error::Config(format!(
+                    "no provider given: use --provider or set {PROVIDER_VARIABLE} \
+                     (contabo, digitalocean or ionos)"
+                ))
+            })?,
+    };
+    let lookup = |name: &str| vars(name);
+    let images: Arc<dyn Images> = match name.parse::<Cloud>()? {
+        Cloud::Contabo => {
+            let builder = ClientBuilder::<Contabo>::from_lookup(lookup)?;
+            Arc::new(cli.global.apply(builder).build()?)
+        }
+        Cloud::DigitalOcean => {
+            let builder = ClientBuilder::<DigitalOcean>::from_lookup(lookup)?;
+            Arc::new(cli.global.apply(builder).build()?)
+        }
+        Cloud::Ionos => {
+            let builder = ClientBuilder::<Ionos>::from_lookup(lookup)?;
+            Arc::new(cli.global.apply(builder).build()?)
+        }
+        other => return Err(format!("this example does not know {other} yet").into()),
+    };
+    Ok(images)
+}
+
+async fn execute(
+    cli: Cli,
+    vars: &dyn Fn(&str) -> Option<String>,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
+    progress_bar: bool,
+) -> Result<()> {
+    let images = connect(&cli, vars)?;
+    let mut waiting = WaitOptions::default();
+    if let Some(ms) = cli.poll_ms {
+        let interval = Duration::from_millis(ms);
+        waiting = waiting.interval(interval).max_interval(interval);
+    }
+
+    match cli.command {
+        Command::List {
+            custom,
+            name,
+            limit,
+            json,
+        } => {
+            let mut filter = ListFilter::default();
+            if custom {
+                filter = filter.custom(true);
+            }
+            if let Some(name) = name {
+                filter = filter.name(name);
+            }
+            let mut options = PaginationOptions::default();
+            if let Some(limit) = limit {
+                options = options.limit(limit);
+            }
+            let mut listed = images.list(filter, options);
+            let mut table = new_table(&["ID", "NAME", "STATUS", "KIND", "OS", "SIZE GB", "CREATED"]);
+            let mut count = 0_u64;
+            loop {
+                let image = match listed.try_next().await {
+                    Ok(Some(image)) => image,
+                    Ok(None) => break,
+                    Err(e) => {
+                        // Show what came before the error, then the error.
+                        if !json && count > 0 {
+                            writeln!(out, "{table}")?;
+                        }
+                        return Err(e.into());
+                    }
+                };
+                count += 1;
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(&image)?)?;
+                } else {
+                    table.add_row(vec![
+                        safe(&image.id),
+                        safe(&image.name),
+                        safe(image.status.as_str()),
+                        kind(&image).to_owned(),
+                        show(&image.os),
+                        size(&image),
+                        created(&image),
+                    ]);
+                }
+            }
+            if !json {
+                writeln!(out, "{table}")?;
+                writeln!(err, "{count} image(s)")?;
+            }
+            Ok(())
+        }
+        Command::Get { id, json } => {
+            let image = images.get(&id).await?;
+            if json {
+                return print_image(out, &image);
+            }
+            print_details(out, &image)
+        }
+        Command::Import {
+            name,
+            url,
+            os,
+            version,
+            region,
+            description,
+            wait,
+            json,
+        } => {
+            let mut request = ImportRequest::new(name, url);
+            request.os = os;
+            request.version = version;
+            request.region = region;
+            request.description = description;
+            let image = images.import_from_url(request).await?;
+            if !wait {
+                if json {
+                    return print_image(out, &image);
+                }
+                writeln!(out, "{}", summary("importing image", &image))?;
+                return Ok(());
+            }
+            writeln!(err, "{}", summary("importing image", &image))?;
+            let image = wait_for(&*images, &image.id, waiting, err, progress_bar).await?;
+            report(out, &image, json)
+        }
+        Command::Update {
+            id,
+            name,
+            description,
+            json,
+        } => {
+            let mut changes = ImageUpdate::default();
+            if let Some(name) = name {
+                changes = changes.name(name);
+            }
+            if let Some(description) = description {
+                changes = changes.description(description);
+            }
+            let image = images.update(&id, changes).await?;
+            if json {
+                return print_image(out, &image);
+            }
+            writeln!(out, "{}", summary("updated image", &image))?;
+            Ok(())
+        }
+        Command::Delete { id } => {
+            images.delete(&id).await?;
+            writeln!(out, "deleted image {}", safe(&id))?;
+            Ok(())
+        }
+        Command::Wait { id, timeout, json } => {
+            let options = waiting.timeout(Duration::from_secs(timeout));
+            let image = wait_for(&*images, &id, options, err, progress_bar).await?;
+            report(out, &image, json)
+        }
+    }
+}
+
+/// Waits for an image, showing how far along it is on `err` (or as a bar).
+async fn wait_for(
+    images: &dyn Images,
+    id: &str,
+    options: WaitOptions,
+    err: &mut (dyn Write + Send),
+    progress_bar: bool,
+) -> Result<Image> {
+    // Contabo reports MB downloaded of the total; the others no amounts.
+    let unit = if images.cloud() == Cloud::Contabo {
+        "MB"
+    } else {
+        ""
+    };
+    let mut display = WaitDisplay::new(unit, err, progress_bar);
+    let result = images
+        .wait_until_ready(id, options, &mut |p| display.update(p))
+        .await;
+    display.finish();
+    Ok(result?)
+}
+
+/// Progress while waiting: a bar on the process's stderr, or one line on
+/// `err` for each change.
+struct WaitDisplay<'w> {
+    bar: Option<indicatif::ProgressBar>,
+    err: &'w mut (dyn Write + Send),
+    unit: &'static str,
+    last: Option<String>,
+}
+
+impl<'w> WaitDisplay<'w> {
+    fn new(unit: &'static str, err: &'w mut (dyn Write + Send), progress_bar: bool) -> Self {
+        let bar = progress_bar.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self {
+            bar,
+            err,
+            unit,
+            last: None,
+        }
+    }
+
+    fn update(&mut self, p: &Progress) {
+        let status = p.status.as_deref().map_or_else(|| "pending".to_owned(), safe);
+        // Amounts are whole units; the fractions are noise on a display.
+        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.map(|t| t as u64));
+        if let Some(bar) = &self.bar {
+            match total {
+                Some(total) => {
+                    let template = format!(
+                        "{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {} ({{elapsed}})",
+                        self.unit
+                    );
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                    bar.set_length(total);
+                    bar.set_position(done);
+                }
+                None => bar.set_style(indicatif::ProgressStyle::default_spinner()),
+            }
+            bar.set_message(status);
+            return;
+        }
+        let line = match total {
+            Some(total) => format!("{status}: {done} of {total} {}", self.unit),
+            None => status,
+        };
+        if self.last.as_ref() != Some(&line) {
+            // Progress is a courtesy: a stderr that cannot be written to does not stop the wait.
+            let _ = writeln!(self.err, "{}", line.trim_end());
+            self.last = Some(line);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The neutral view as one JSON line.
+fn print_image(out: &mut (dyn Write + Send), image: &Image) -> Result<()> {
+    writeln!(out, "{}", serde_json::to_string(image)?)?;
+    Ok(())
+}
+
+/// The image after a wait: JSON, or one line.
+fn report(out: &mut (dyn Write + Send), image: &Image, json: bool) -> Result<()> {
+    if json {
+        return print_image(out, image);
+    }
+    writeln!(out, "{}", summary("image", image))?;
+    Ok(())
+}
+
+/// `WHAT ID (NAME): STATUS`, with server text escaped.
+fn summary(what: &str, image: &Image) -> String {
+    format!(
+        "{what} {} ({}): {}",
+        safe(&image.id),
+        safe(&image.name),
+        safe(image.status.as_str())
+    )
+}
+
+/// `FIELD VALUE` rows of the neutral view.
+fn print_details(out: &mut (dyn Write + Send), image: &Image) -> Result<()> {
+    let mut rows = vec![
+        ("provider", image.provider.to_string()),
+        ("id", safe(&image.id)),
+        ("name", safe(&image.name)),
+        ("description", show(&image.description)),
+        ("status", safe(image.status.as_str())),
+    ];
+    match &image.status {
+        ImageStatus::Failed { message } => rows.push(("message", safe(message))),
+        ImageStatus::Pending(p) if p.done.is_some() || p.total.is_some() => {
+            rows.push(("progress", format!("{} of {}", show(&p.done), show(&p.total))));
+        }
+        _ => {}
+    }
+    rows.extend([
+        ("kind", kind(image).to_owned()),
+        ("os", show(&image.os)),
+        ("size_gb", size(image)),
+        ("created_at", created(image)),
+        ("regions", safe(&image.regions.join(", "))),
+    ]);
+    let mut table = new_table(&["FIELD", "VALUE"]);
+    for (field, value) in rows {
+        table.add_row(vec![field.to_owned(), value]);
+    }
+    writeln!(out, "{table}")?;
+    Ok(())
+}
+
+fn kind(image: &Image) -> &'static str {
+    if image.custom { "custom" } else { "public" }
+}
+
+fn size(image: &Image) -> String {
+    image
+        .size_gb
+        .map_or_else(|| "-".to_owned(), |gb| format!("{gb:.2}"))
+}
+
+fn created(image: &Image) -> String {
+    image
+        .created_at
+        .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}

@@ -40,14 +40,12 @@ use clap::{ArgGroup, Parser, Subcommand};
 use cli::{Result, new_table, safe, show};
 use cloud_images::contabo::Contabo;
 use cloud_images::digitalocean::DigitalOcean;
+use cloud_images::images::PROVIDER_VARIABLE;
 use cloud_images::images::{Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter};
 use cloud_images::ionos::Ionos;
 use cloud_images::wait::{Progress, WaitOptions};
 use cloud_images::{ClientBuilder, PaginationOptions};
 use futures::TryStreamExt;
-
-/// The variable naming the provider when `--provider` is not given.
-const PROVIDER_VARIABLE: &str = "CLOUD_IMAGES_PROVIDER";
 
 #[derive(Parser)]
 #[command(

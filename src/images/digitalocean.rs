@@ -113,7 +113,9 @@ fn from_image(image: crate::digitalocean::Image) -> Image {
         status: status(&image),
         custom: image.public == Some(false),
         os: image.distribution.clone(),
-        size_gb: image.size_gigabytes.map(f64::from),
+        // The spec's `float` is an f32: widen its shortest decimal form, so
+        // 2.36 stays 2.36 rather than 2.359999895095825.
+        size_gb: image.size_gigabytes.and_then(|gb| gb.to_string().parse().ok()),
         created_at: image.created_at,
         regions: image.regions.clone().unwrap_or_default(),
         raw: ProviderImage::DigitalOcean(Box::new(image)),
@@ -169,6 +171,10 @@ mod tests {
         );
         assert_eq!(failed.id, "190000001");
         assert_eq!(failed.regions, ["fra1"]);
+        assert_eq!(failed.size_gb, Some(2.5));
+        let odd: crate::digitalocean::Image =
+            serde_json::from_value(serde_json::json!({"id": 1, "size_gigabytes": 2.36})).unwrap();
+        assert_eq!(from_image(odd).size_gb, Some(2.36));
         assert!(failed.custom);
     }
 

@@ -50,7 +50,7 @@ mod env;
 mod ionos;
 mod model;
 
-pub use env::{from_env, from_lookup};
+pub use env::{PROVIDER_VARIABLE, from_env, from_lookup};
 pub use model::{
     Capabilities, Cloud, Image, ImageStatus, ImageUpdate, ImportRequest, ListFilter, ProviderImage,
 };

@@ -5,8 +5,7 @@
 //! cargo run --example demo
 //! ```
 
-mod support;
-use support::contabo as fake;
+use cloud_images::testing::contabo as fake;
 
 use cloud_images::contabo::{Client, Image, types};
 use cloud_images::wait::WaitOptions;
@@ -19,7 +18,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     let client = Client::builder()
         .base_url(server.base_url())
         .bearer_token("demo-token")
@@ -212,8 +211,7 @@ async fn main() -> Result<()> {
 async fn digitalocean_tour() -> Result<()> {
     use cloud_images::digitalocean::{self, types};
 
-    let server =
-        support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config::default()).await;
+    let server = cloud_images::testing::digitalocean::FakeDigitalOcean::start().await;
     let client = digitalocean::Client::builder()
         .base_url(server.base_url())
         .bearer_token("do-demo-token")
@@ -366,10 +364,9 @@ fn print_images(images: &[Image]) {
 async fn ionos_tour() -> Result<()> {
     use cloud_images::ionos::{self, PendingRequest, types};
 
-    let server = support::ionos::FakeIonos::start(support::ionos::Config {
-        contract_number: Some(31_415_926),
-        ..Default::default()
-    })
+    let server = cloud_images::testing::ionos::FakeIonos::start_with(
+        cloud_images::testing::ionos::Config::default().with_contract_number(Some(31_415_926)),
+    )
     .await;
     let client = ionos::Client::builder()
         .base_url(server.base_url())
@@ -404,7 +401,7 @@ async fn ionos_tour() -> Result<()> {
     );
 
     heading("17. Rename an image: 202 Accepted, the image BUSY, the request QUEUED -> RUNNING -> DONE");
-    let id = support::ionos::FakeIonos::private_id(0);
+    let id = cloud_images::testing::ionos::FakeIonos::private_id(0);
     let accepted = client
         .images_patch()
         .image_id(&id)
@@ -467,7 +464,7 @@ async fn ionos_tour() -> Result<()> {
         .unwrap_err();
     println!("error: {err}");
     let err = client
-        .delete_image(&support::ionos::FakeIonos::public_id(0), options)
+        .delete_image(&cloud_images::testing::ionos::FakeIonos::public_id(0), options)
         .await
         .unwrap_err();
     println!("error: {err}");

@@ -64,7 +64,7 @@ pub mod contabo;
 pub mod digitalocean;
 #[cfg(feature = "ionos")]
 pub mod ionos;
-#[cfg(feature = "testing")]
+#[cfg(any(feature = "testing", feature = "httpmock"))]
 pub mod testing;
 
 pub use body::DEFAULT_MAX_BODY_SIZE;

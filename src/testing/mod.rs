@@ -59,7 +59,8 @@
 //!
 //! With the `httpmock` feature, `cloud_images::testing::httpmock` has typed
 //! helpers for [httpmock](https://docs.rs/httpmock)'s `MockServer`, generated
-//! from each provider's spec, for tests that script single answers.
+//! from each provider's spec, for tests that script single answers
+//! (`server.retrieve_image(|when, then| ...)`).
 
 #[cfg(feature = "testing")]
 mod harness;
@@ -81,3 +82,6 @@ pub use digitalocean::FakeDigitalOcean;
 pub mod ionos;
 #[cfg(all(feature = "testing", feature = "ionos"))]
 pub use ionos::FakeIonos;
+
+#[cfg(feature = "httpmock")]
+pub mod httpmock;

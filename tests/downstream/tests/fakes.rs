@@ -75,3 +75,12 @@ async fn ionos() {
     assert_eq!(sent[0].method, "DELETE");
     assert!(sent[1..].iter().all(|r| r.path.ends_with("/status")));
 }
+
+#[test]
+fn the_readme_shows_the_readme_test() {
+    let readme = include_str!("../../../README.md");
+    assert!(
+        readme.contains(include_str!("readme.rs")),
+        "README.md's \"Testing your code\" example is tests/downstream/tests/readme.rs, word for word"
+    );
+}

@@ -3,6 +3,9 @@
 //! For each enabled provider: read `openapi/<provider>.yaml`, apply the
 //! provider's patches (below), run progenitor with the builder interface, and
 //! write `$OUT_DIR/<provider>.rs`, which `src/<provider>/mod.rs` includes.
+//! With the `httpmock` feature, also write the typed httpmock helpers for the
+//! same patched spec to `$OUT_DIR/<provider>_httpmock.rs`, which
+//! `src/testing/httpmock.rs` includes.
 //! Nothing generated is committed.
 //!
 //! The checked-in specs are faithful subsets of upstream (see
@@ -305,6 +308,7 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
         apply(&mut doc, patch)?;
     }
     let path_parameters = code_patches::path_parameters(&doc);
+    let list_query_parameters = list_query_parameters(&doc);
     let api: openapiv3::OpenAPI =
         serde_json::from_value(doc).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
@@ -317,33 +321,124 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
         .with_derive("PartialEq");
     let mut generator = progenitor::Generator::new(&settings);
 
-    // progenitor panics on some specs it does not support (e.g. several
-    // success bodies of different types); report that as a build error.
+    let mut tokens = without_panics(|| generator.generate_tokens(&api))?;
+    for patch in code_patches::CODE_PATCHES {
+        tokens = patch.apply(tokens, path_parameters)?;
+    }
+    write_rust(tokens, &out_dir.join(format!("{}.rs", provider.name)))?;
+
+    // The typed httpmock helpers, from the same patched spec so that their
+    // parameter and body types are the client's (`crate::<provider>::types`).
+    if std::env::var_os("CARGO_FEATURE_HTTPMOCK").is_some() {
+        let mut generator = progenitor::Generator::new(&settings);
+        let crate_path = format!("crate::{}", provider.name);
+        let tokens = without_panics(|| generator.httpmock(&api, &crate_path))?;
+        let tokens = mock_list_query_parameters(tokens, &list_query_parameters)?;
+        write_rust(tokens, &out_dir.join(format!("{}_httpmock.rs", provider.name)))?;
+    }
+    Ok(())
+}
+
+/// The names of the query parameters whose schema is a list (inline or
+/// through `#/components/parameters`).
+fn list_query_parameters(doc: &Value) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return names;
+    };
+    let params = paths
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.iter())
+        .filter(|(key, _)| METHODS.contains(&key.as_str()) || key.as_str() == "parameters")
+        .flat_map(|(key, value)| match key.as_str() {
+            "parameters" => value.as_array().into_iter().flatten().collect::<Vec<_>>(),
+            _ => value
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect(),
+        });
+    for param in params {
+        let param = match param.get("$ref").and_then(Value::as_str) {
+            Some(r) => match doc.pointer(r.trim_start_matches('#')) {
+                Some(target) => target,
+                None => continue,
+            },
+            None => param,
+        };
+        let is_list = param.pointer("/schema/type").and_then(Value::as_str) == Some("array");
+        if param.get("in").and_then(Value::as_str) == Some("query")
+            && is_list
+            && let Some(name) = param.get("name").and_then(Value::as_str)
+        {
+            names.insert(name.to_owned());
+        }
+    }
+    names
+}
+
+/// progenitor 0.15's httpmock generator matches a query parameter with one
+/// `query_param(name, value.to_string())`, which does not compile for a list
+/// (`orderBy=name:asc&orderBy=size:desc`): match each of its values instead.
+/// A list parameter whose matcher is not found fails the build.
+fn mock_list_query_parameters(
+    tokens: proc_macro2::TokenStream,
+    names: &BTreeSet<String>,
+) -> Result<proc_macro2::TokenStream, String> {
+    // Compared as proc_macro2 prints them, so spacing does not matter.
+    let printed = |code: String| code.parse::<proc_macro2::TokenStream>().map(|t| t.to_string());
+    let mut code = tokens.to_string();
+    for name in names {
+        // progenitor writes the arguments with a trailing comma.
+        let one = printed(format!("self.0.query_param({name:?}, value.to_string(),)"))
+            .map_err(|e| e.to_string())?;
+        let each = printed(format!(
+            "value.iter().fold(self.0, |when, value| when.query_param({name:?}, value.to_string()))"
+        ))
+        .map_err(|e| e.to_string())?;
+        if !code.contains(&one) {
+            return Err(format!(
+                "httpmock helpers: no matcher for the list query parameter `{name}` to fix; \
+                 progenitor's generator changed, check the generated helpers"
+            ));
+        }
+        code = code.replace(&one, &each);
+    }
+    code.parse()
+        .map_err(|e| format!("httpmock helpers: the fixed code does not parse: {e}"))
+}
+
+/// Runs progenitor. It panics on some specs it does not support (e.g.
+/// several success bodies of different types); that is a build error too.
+fn without_panics(
+    generate: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<proc_macro2::TokenStream, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| generator.generate_tokens(&api)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));
     std::panic::set_hook(hook);
-    let tokens = match result {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("progenitor rejected the spec: {e}")),
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(format!("progenitor rejected the spec: {e}")),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()
                 .map(String::as_str)
                 .or_else(|| panic.downcast_ref::<&str>().copied())
                 .unwrap_or("unknown panic");
-            return Err(format!("progenitor does not support this spec: {what}"));
+            Err(format!("progenitor does not support this spec: {what}"))
         }
-    };
-    let mut tokens = tokens;
-    for patch in code_patches::CODE_PATCHES {
-        tokens = patch.apply(tokens, path_parameters)?;
     }
+}
+
+/// Formats generated code and writes it to `out`.
+fn write_rust(tokens: proc_macro2::TokenStream, out: &Path) -> Result<(), String> {
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("progenitor produced invalid Rust: {e}"))?;
     let code = prettyplease::unparse(&file);
-    let out = out_dir.join(format!("{}.rs", provider.name));
-    std::fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    std::fs::write(out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
 fn quote_path(path: &str) -> Result<proc_macro2::TokenStream, String> {

@@ -9,9 +9,6 @@
 //! Target: with the default settings, 40 pages at 50 ms a page take at most
 //! 0.25 of the sequential time.
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
 use cloud_images::{Error, Paginate, PaginationOptions};
@@ -36,12 +33,12 @@ async fn main() {
     );
     let mut missed = false;
 
-    let contabo = support::contabo::FakeContabo::start(support::contabo::Config {
-        standard: IMAGES,
-        custom: 0,
-        latency: LATENCY,
-        ..Default::default()
-    })
+    let contabo = cloud_images::testing::FakeContabo::start_with(
+        cloud_images::testing::contabo::Config::default()
+            .with_standard(IMAGES)
+            .with_custom(0)
+            .with_latency(LATENCY),
+    )
     .await;
     let client = cloud_images::contabo::Client::builder()
         .base_url(contabo.base_url())
@@ -50,13 +47,13 @@ async fn main() {
         .unwrap();
     missed |= !measure("Contabo", runs, |o| client.retrieve_image_list().stream_with(o)).await;
 
-    let digitalocean = support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config {
-        distributions: IMAGES,
-        applications: 0,
-        private: 0,
-        latency: LATENCY,
-        ..Default::default()
-    })
+    let digitalocean = cloud_images::testing::FakeDigitalOcean::start_with(
+        cloud_images::testing::digitalocean::Config::default()
+            .with_distributions(IMAGES)
+            .with_applications(0)
+            .with_private(0)
+            .with_latency(LATENCY),
+    )
     .await;
     let client = cloud_images::digitalocean::Client::builder()
         .base_url(digitalocean.base_url())

@@ -7,8 +7,7 @@
 //! cargo run --example demo
 //! ```
 
-mod support;
-use support::contabo as fake;
+use cloud_images::testing::contabo as fake;
 
 use cloud_images::contabo::{Client, Image, types};
 use cloud_images::wait::WaitOptions;
@@ -23,7 +22,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 async fn main() -> Result<()> {
     neutral_tour().await?;
     println!();
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     let client = Client::builder()
         .base_url(server.base_url())
         .bearer_token("demo-token")
@@ -216,14 +215,11 @@ async fn neutral_tour() -> Result<()> {
     use cloud_images::images::{ImageUpdate, Images, ImportRequest, ListFilter};
     use std::sync::Arc;
 
-    let contabo = support::contabo::FakeContabo::start(fake::Config::default()).await;
-    let digitalocean =
-        support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config::default()).await;
-    let ionos = support::ionos::FakeIonos::start(support::ionos::Config {
-        request_polls: 2,
-        ..Default::default()
-    })
-    .await;
+    use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeIonos, ionos};
+
+    let contabo = FakeContabo::start().await;
+    let digitalocean = FakeDigitalOcean::start().await;
+    let ionos = FakeIonos::start_with(ionos::Config::default().with_request_polls(2)).await;
     let clouds: Vec<Arc<dyn Images>> = vec![
         Arc::new(
             Client::builder()
@@ -335,8 +331,7 @@ async fn neutral_tour() -> Result<()> {
 async fn digitalocean_tour() -> Result<()> {
     use cloud_images::digitalocean::{self, types};
 
-    let server =
-        support::digitalocean::FakeDigitalOcean::start(support::digitalocean::Config::default()).await;
+    let server = cloud_images::testing::digitalocean::FakeDigitalOcean::start().await;
     let client = digitalocean::Client::builder()
         .base_url(server.base_url())
         .bearer_token("do-demo-token")
@@ -492,10 +487,9 @@ fn print_images(images: &[Image]) {
 async fn ionos_tour() -> Result<()> {
     use cloud_images::ionos::{self, PendingRequest, types};
 
-    let server = support::ionos::FakeIonos::start(support::ionos::Config {
-        contract_number: Some(31_415_926),
-        ..Default::default()
-    })
+    let server = cloud_images::testing::ionos::FakeIonos::start_with(
+        cloud_images::testing::ionos::Config::default().with_contract_number(Some(31_415_926)),
+    )
     .await;
     let client = ionos::Client::builder()
         .base_url(server.base_url())
@@ -530,7 +524,7 @@ async fn ionos_tour() -> Result<()> {
     );
 
     heading("Rename an image: 202 Accepted, the image BUSY, the request QUEUED -> RUNNING -> DONE");
-    let id = support::ionos::FakeIonos::private_id(0);
+    let id = cloud_images::testing::FakeIonos::private_id(0);
     let accepted = client
         .images_patch()
         .image_id(&id)
@@ -593,7 +587,7 @@ async fn ionos_tour() -> Result<()> {
         .unwrap_err();
     println!("error: {err}");
     let err = client
-        .delete_image(&support::ionos::FakeIonos::public_id(0), options)
+        .delete_image(&cloud_images::testing::ionos::FakeIonos::public_id(0), options)
         .await
         .unwrap_err();
     println!("error: {err}");

@@ -20,6 +20,10 @@
 //! | waiting until a resource is ready | [`wait`] |
 //! | showing server text in errors and terminals | [`text`] |
 //!
+//! For your own tests, the `testing` feature adds in-process fakes of each
+//! provider's API, and the `httpmock` feature typed httpmock helpers
+//! generated from each spec: see `cloud_images::testing`.
+//!
 //! ```no_run
 //! use cloud_images::contabo::Client;
 //! use cloud_images::{Execute, Paginate};
@@ -63,6 +67,8 @@ pub mod contabo;
 pub mod digitalocean;
 #[cfg(feature = "ionos")]
 pub mod ionos;
+#[cfg(any(feature = "testing", feature = "httpmock"))]
+pub mod testing;
 
 pub use body::DEFAULT_MAX_BODY_SIZE;
 pub use client::ClientBuilder;

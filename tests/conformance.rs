@@ -15,9 +15,6 @@ use cloud_images::images::{
 use cloud_images::wait::{Progress, WaitOptions};
 use futures::TryStreamExt;
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-
 /// What a fake was seeded with, and a window on what it received.
 struct Subject {
     images: Arc<dyn Images>,
@@ -295,20 +292,12 @@ mod cases {
 
 mod setup {
     use super::*;
-    use support::{contabo, digitalocean, ionos};
+    use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeIonos, contabo, digitalocean, ionos};
 
     pub async fn contabo() -> Subject {
-        let config = contabo::Config {
-            download_polls: 3,
-            ..contabo::Config::default()
-        };
+        let config = contabo::Config::default().with_download_polls(3);
         let (total, custom) = (config.standard + config.custom, config.custom);
-        let fake = Arc::new(contabo::FakeContabo::start(config).await);
-        let client = cloud_images::contabo::Client::builder()
-            .base_url(fake.base_url())
-            .bearer_token("demo-token")
-            .build()
-            .unwrap();
+        let fake = Arc::new(FakeContabo::start_with(config).await);
         // The seed's ninth own image failed to download.
         let failed = contabo::seed_images(0, 9)[8]["imageId"]
             .as_str()
@@ -316,7 +305,7 @@ mod setup {
             .to_owned();
         let seen = Arc::clone(&fake);
         Subject {
-            images: Arc::new(client),
+            images: Arc::new(fake.client()),
             total,
             custom,
             failed: Some(failed),
@@ -326,26 +315,18 @@ mod setup {
     }
 
     pub async fn digitalocean() -> Subject {
-        let config = digitalocean::Config {
-            import_polls: 2,
-            ..digitalocean::Config::default()
-        };
+        let config = digitalocean::Config::default().with_import_polls(2);
         let (total, custom) = (
             config.distributions + config.applications + config.private,
             config.private,
         );
-        let fake = Arc::new(digitalocean::FakeDigitalOcean::start(config).await);
-        let client = cloud_images::digitalocean::Client::builder()
-            .base_url(fake.base_url())
-            .bearer_token("do-demo-token")
-            .build()
-            .unwrap();
+        let fake = Arc::new(FakeDigitalOcean::start_with(config).await);
         let own = fake.images().into_iter().find(|i| i["public"] == false).unwrap();
         let id = own["id"].as_u64().unwrap();
         fake.set_status(id, "pending", "The URL answered 404 Not Found");
         let seen = Arc::clone(&fake);
         Subject {
-            images: Arc::new(client),
+            images: Arc::new(fake.client()),
             total,
             custom,
             failed: Some(id.to_string()),
@@ -355,20 +336,12 @@ mod setup {
     }
 
     pub async fn ionos() -> Subject {
-        let config = ionos::Config {
-            request_polls: 1,
-            ..ionos::Config::default()
-        };
+        let config = ionos::Config::default().with_request_polls(1);
         let (total, custom) = (config.public + config.private, config.private);
-        let fake = Arc::new(ionos::FakeIonos::start(config).await);
-        let client = cloud_images::ionos::Client::builder()
-            .base_url(fake.base_url())
-            .bearer_token("ionos-demo-token")
-            .build()
-            .unwrap();
+        let fake = Arc::new(FakeIonos::start_with(config).await);
         let seen = Arc::clone(&fake);
         Subject {
-            images: Arc::new(client),
+            images: Arc::new(fake.client()),
             total,
             custom,
             failed: None,

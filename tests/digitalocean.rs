@@ -2,19 +2,16 @@
 //! paginated) or httpmock (exact requests, hostile answers): paths, queries,
 //! bodies, pagination, the server's request ids, rate limits, waiting.
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use cloud_images::digitalocean::{Client, DigitalOcean, Image, types};
+use cloud_images::testing::digitalocean::{self as fake, FakeDigitalOcean};
 use cloud_images::wait::WaitOptions;
 use cloud_images::{ClientBuilder, Error, Execute, Paginate, PaginationOptions, RetryPolicy, StatusCode};
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use serde_json::json;
-use support::digitalocean::{self as fake, FakeDigitalOcean};
 
 fn client(base_url: &str, token: &str) -> Client {
     Client::builder()
@@ -30,7 +27,7 @@ fn client(base_url: &str, token: &str) -> Client {
 }
 
 async fn fake() -> (FakeDigitalOcean, Client) {
-    let server = FakeDigitalOcean::start(fake::Config::default()).await;
+    let server = FakeDigitalOcean::start().await;
     let client = client(&server.base_url(), "do-demo-token");
     (server, client)
 }
@@ -44,12 +41,12 @@ fn quick_wait() -> WaitOptions {
 
 #[tokio::test]
 async fn listing_walks_every_page_once_with_page_and_per_page() {
-    let server = FakeDigitalOcean::start(fake::Config {
-        distributions: 130,
-        applications: 20,
-        private: 47,
-        ..Default::default()
-    })
+    let server = FakeDigitalOcean::start_with(
+        fake::Config::default()
+            .with_distributions(130)
+            .with_applications(20)
+            .with_private(47),
+    )
     .await;
     let client = client(&server.base_url(), "do-demo-token");
     let images: Vec<Image> = client

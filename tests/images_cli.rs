@@ -14,16 +14,15 @@ use serde_json::Value;
 mod images_cli;
 
 // The fakes, with the credentials their default configs accept.
-#[path = "../examples/support/mod.rs"]
-mod support;
-use support::contabo::{Config as ContaboConfig, FakeContabo};
-use support::digitalocean::{Config as DigitalOceanConfig, FakeDigitalOcean};
-use support::ionos::{Config as IonosConfig, FakeIonos};
+use cloud_images::testing::contabo::Config as ContaboConfig;
+use cloud_images::testing::digitalocean::Config as DigitalOceanConfig;
+use cloud_images::testing::ionos::Config as IonosConfig;
+use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeIonos};
 
 type Vars = Vec<(&'static str, String)>;
 
 async fn contabo(config: ContaboConfig) -> (FakeContabo, Vars) {
-    let fake = FakeContabo::start(config).await;
+    let fake = FakeContabo::start_with(config).await;
     let vars = vec![
         ("CNTB_API", fake.base_url()),
         ("CNTB_ACCESS_TOKEN", "demo-token".to_owned()),
@@ -32,7 +31,7 @@ async fn contabo(config: ContaboConfig) -> (FakeContabo, Vars) {
 }
 
 async fn digitalocean(config: DigitalOceanConfig) -> (FakeDigitalOcean, Vars) {
-    let fake = FakeDigitalOcean::start(config).await;
+    let fake = FakeDigitalOcean::start_with(config).await;
     let vars = vec![
         ("DIGITALOCEAN_API_URL", fake.base_url()),
         ("DIGITALOCEAN_TOKEN", "do-demo-token".to_owned()),
@@ -41,7 +40,7 @@ async fn digitalocean(config: DigitalOceanConfig) -> (FakeDigitalOcean, Vars) {
 }
 
 async fn ionos(config: IonosConfig) -> (FakeIonos, Vars) {
-    let fake = FakeIonos::start(config).await;
+    let fake = FakeIonos::start_with(config).await;
     let vars = vec![
         ("IONOS_API_URL", fake.base_url()),
         ("IONOS_TOKEN", "ionos-demo-token".to_owned()),
@@ -52,22 +51,13 @@ async fn ionos(config: IonosConfig) -> (FakeIonos, Vars) {
 /// Quick fakes: few polls until an import or a change is done (Contabo's
 /// import reads the image once; the wait then sees two pending downloads).
 fn quick_contabo() -> ContaboConfig {
-    ContaboConfig {
-        download_polls: 4,
-        ..ContaboConfig::default()
-    }
+    ContaboConfig::default().with_download_polls(4)
 }
 fn quick_digitalocean() -> DigitalOceanConfig {
-    DigitalOceanConfig {
-        import_polls: 2,
-        ..DigitalOceanConfig::default()
-    }
+    DigitalOceanConfig::default().with_import_polls(2)
 }
 fn quick_ionos() -> IonosConfig {
-    IonosConfig {
-        request_polls: 1,
-        ..IonosConfig::default()
-    }
+    IonosConfig::default().with_request_polls(1)
 }
 
 /// What one run of the CLI left.

@@ -3,19 +3,16 @@
 //! bodies, auth, the contract number, waiting for requests, errors, rate
 //! limits.
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use cloud_images::ionos::{Client, Image, Ionos, PendingRequest, types};
+use cloud_images::testing::ionos::{self as fake, FakeIonos};
 use cloud_images::wait::WaitOptions;
 use cloud_images::{
     CallOptions, ClientBuilder, ClientInfo, Error, Execute, RetryPolicy, StatusCode, TimeoutKind,
 };
 use httpmock::prelude::*;
 use serde_json::json;
-use support::ionos::{self as fake, FakeIonos};
 
 const USER: &str = "user@example.com";
 const PASSWORD: &str = "ionos-demo-password";
@@ -46,7 +43,7 @@ fn token_client(base_url: &str, token: &str) -> Client {
 }
 
 async fn fake() -> (FakeIonos, Client) {
-    let server = FakeIonos::start(fake::Config::default()).await;
+    let server = FakeIonos::start().await;
     let client = basic_client(&server.base_url());
     (server, client)
 }
@@ -343,11 +340,7 @@ async fn a_read_only_property_or_an_empty_name_is_the_apis_422() {
 
 #[tokio::test]
 async fn a_wait_gives_up_at_its_timeout() {
-    let server = FakeIonos::start(fake::Config {
-        request_polls: 1000,
-        ..Default::default()
-    })
-    .await;
+    let server = FakeIonos::start_with(fake::Config::default().with_request_polls(1000)).await;
     let client = basic_client(&server.base_url());
     let err = client
         .delete_image(
@@ -399,11 +392,7 @@ async fn a_token_is_sent_as_bearer_and_wrong_credentials_are_a_401() {
 
 #[tokio::test]
 async fn the_contract_number_goes_with_every_request_and_a_calls_own_wins() {
-    let server = FakeIonos::start(fake::Config {
-        contract_number: Some(31_415_926),
-        ..Default::default()
-    })
-    .await;
+    let server = FakeIonos::start_with(fake::Config::default().with_contract_number(Some(31_415_926))).await;
     let client = Client::builder()
         .base_url(server.base_url())
         .basic_auth(USER, PASSWORD)

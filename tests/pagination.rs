@@ -1,9 +1,7 @@
 //! Streams over all pages: every page once, in order, bounded prefetch, early
 //! stop, lying servers, errors mid-stream.
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-use support::contabo as fake;
+use cloud_images::testing::contabo as fake;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -45,12 +43,8 @@ async fn within<T>(fut: impl Future<Output = T>) -> T {
 
 #[tokio::test]
 async fn every_page_is_fetched_once_and_items_come_in_order_with_fresh_request_ids() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 200,
-        custom: 35,
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_standard(200).with_custom(35)).await;
     let client = client(server.base_url());
     let images: Vec<Image> = within(
         client
@@ -96,12 +90,12 @@ async fn every_page_is_fetched_once_and_items_come_in_order_with_fresh_request_i
 
 #[tokio::test]
 async fn sequential_and_concurrent_walks_give_the_same_items_and_respect_the_bound() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 90,
-        custom: 30,
-        latency: Duration::from_millis(15),
-        ..Default::default()
-    })
+    let server = fake::FakeContabo::start_with(
+        fake::Config::default()
+            .with_standard(90)
+            .with_custom(30)
+            .with_latency(Duration::from_millis(15)),
+    )
     .await;
     let client = client(server.base_url());
     let walk = |concurrency| {
@@ -134,12 +128,12 @@ async fn sequential_and_concurrent_walks_give_the_same_items_and_respect_the_bou
 
 #[tokio::test]
 async fn stopping_early_fetches_no_page_beyond_the_prefetch_window() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 200,
-        custom: 0,
-        latency: Duration::from_millis(5),
-        ..Default::default()
-    })
+    let server = fake::FakeContabo::start_with(
+        fake::Config::default()
+            .with_standard(200)
+            .with_custom(0)
+            .with_latency(Duration::from_millis(5)),
+    )
     .await;
     let client = client(server.base_url());
 
@@ -178,12 +172,8 @@ async fn stopping_early_fetches_no_page_beyond_the_prefetch_window() {
 
 #[tokio::test]
 async fn an_error_on_a_page_comes_after_the_items_before_it_and_ends_the_stream() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 60,
-        custom: 0,
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_standard(60).with_custom(0)).await;
     server.fail_next("page=3&", 500, 1, None);
     let client = client(server.base_url());
     let results: Vec<Result<Image, Error>> = within(
@@ -206,12 +196,8 @@ async fn an_error_on_a_page_comes_after_the_items_before_it_and_ends_the_stream(
 
 #[tokio::test]
 async fn pages_carry_totals_and_their_request_id() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 25,
-        custom: 0,
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_standard(25).with_custom(0)).await;
     let client = client(server.base_url());
     let pages: Vec<_> = within(
         client
@@ -241,12 +227,8 @@ async fn pages_carry_totals_and_their_request_id() {
 
 #[tokio::test]
 async fn audits_stream_over_pages_with_their_filters() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 0,
-        custom: 23,
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_standard(0).with_custom(23)).await;
     let client = client(server.base_url());
     let audits: Vec<_> = within(
         client

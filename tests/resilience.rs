@@ -1,8 +1,6 @@
 //! OAuth2 tokens, retries, time limits and waiting, against the fake API on loopback.
 
-#[path = "../examples/support/mod.rs"]
-mod support;
-use support::contabo as fake;
+use cloud_images::testing::contabo as fake;
 
 use std::time::Duration;
 
@@ -15,18 +13,11 @@ use cloud_images::{
 use futures::TryStreamExt;
 
 fn oauth(expires_in: u64, refresh_tokens: bool) -> fake::Config {
-    fake::Config {
-        token: None,
-        oauth: Some(fake::OAuthConfig {
-            client_id: "cid".into(),
-            client_secret: "csecret".into(),
-            username: "api-user".into(),
-            password: "api-pass".into(),
-            expires_in,
-            refresh_tokens,
-        }),
-        ..Default::default()
-    }
+    fake::Config::default().with_token(None).with_oauth(
+        fake::OAuthConfig::new("cid", "csecret", "api-user", "api-pass")
+            .with_expires_in(expires_in)
+            .with_refresh_tokens(refresh_tokens),
+    )
 }
 
 fn grant(server: &fake::FakeContabo, password: &str) -> PasswordGrant {
@@ -65,7 +56,7 @@ fn token_grants(server: &fake::FakeContabo) -> Vec<String> {
 
 #[tokio::test]
 async fn many_concurrent_calls_cause_one_token_request() {
-    let server = fake::FakeContabo::start(oauth(3600, true)).await;
+    let server = fake::FakeContabo::start_with(oauth(3600, true)).await;
     let client = oauth_client(&server, grant(&server, "api-pass"));
     let calls = (0..20).map(|_| client.retrieve_custom_images_stats().execute());
     for r in futures::future::join_all(calls).await {
@@ -80,7 +71,7 @@ async fn many_concurrent_calls_cause_one_token_request() {
 #[tokio::test]
 async fn an_expiring_token_is_renewed_with_the_refresh_token_or_a_new_grant() {
     // expires_in within the refresh margin: every call renews.
-    let server = fake::FakeContabo::start(oauth(10, true)).await;
+    let server = fake::FakeContabo::start_with(oauth(10, true)).await;
     let client = oauth_client(&server, grant(&server, "api-pass"));
     for _ in 0..3 {
         client.retrieve_custom_images_stats().execute().await.unwrap();
@@ -90,7 +81,7 @@ async fn an_expiring_token_is_renewed_with_the_refresh_token_or_a_new_grant() {
         ["password", "refresh_token", "refresh_token"]
     );
 
-    let no_refresh = fake::FakeContabo::start(oauth(10, false)).await;
+    let no_refresh = fake::FakeContabo::start_with(oauth(10, false)).await;
     let client = oauth_client(&no_refresh, grant(&no_refresh, "api-pass"));
     for _ in 0..2 {
         client.retrieve_custom_images_stats().execute().await.unwrap();
@@ -100,7 +91,7 @@ async fn an_expiring_token_is_renewed_with_the_refresh_token_or_a_new_grant() {
 
 #[tokio::test]
 async fn a_401_forces_one_refresh_and_one_retry() {
-    let server = fake::FakeContabo::start(oauth(3600, true)).await;
+    let server = fake::FakeContabo::start_with(oauth(3600, true)).await;
     let client = oauth_client(&server, grant(&server, "api-pass"));
     client.retrieve_custom_images_stats().execute().await.unwrap();
     server.revoke_tokens();
@@ -124,7 +115,7 @@ async fn a_401_forces_one_refresh_and_one_retry() {
 
 #[tokio::test]
 async fn rejected_credentials_give_a_clear_error_without_secrets() {
-    let server = fake::FakeContabo::start(oauth(3600, true)).await;
+    let server = fake::FakeContabo::start_with(oauth(3600, true)).await;
     let client = oauth_client(&server, grant(&server, "wrong-pass"));
     let err = client.retrieve_custom_images_stats().execute().await.unwrap_err();
     assert!(matches!(err, Error::Auth(_)), "{err:?}");
@@ -157,7 +148,7 @@ async fn rejected_credentials_give_a_clear_error_without_secrets() {
 
 #[tokio::test]
 async fn from_env_builds_an_oauth_client_and_names_missing_variables() {
-    let server = fake::FakeContabo::start(oauth(3600, true)).await;
+    let server = fake::FakeContabo::start_with(oauth(3600, true)).await;
     let vars = [
         ("CNTB_API", server.base_url()),
         ("CNTB_OAUTH2_TOKEN_URL", server.token_url()),
@@ -214,7 +205,7 @@ fn token_client(server: &fake::FakeContabo, retry: RetryPolicy) -> Client {
 
 #[tokio::test]
 async fn a_429_with_retry_after_is_retried_with_a_fresh_request_id() {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     server.fail_next("/stats", 429, 1, Some("1"));
     let client = token_client(&server, fast_retries());
     let started = std::time::Instant::now();
@@ -232,7 +223,7 @@ async fn a_429_with_retry_after_is_retried_with_a_fresh_request_id() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_cap_ends_the_retries() {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     server.fail_next("/stats", 429, 1, Some("3600"));
     let err = token_client(&server, fast_retries())
         .retrieve_custom_images_stats()
@@ -245,7 +236,7 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries() {
 
 #[tokio::test]
 async fn a_503_until_the_attempts_run_out_says_so() {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     server.fail_next("/stats", 503, 10, None);
     let err = token_client(&server, fast_retries())
         .retrieve_custom_images_stats()
@@ -268,7 +259,7 @@ async fn a_503_until_the_attempts_run_out_says_so() {
 
 #[tokio::test]
 async fn a_post_that_got_an_answer_is_not_retried() {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     server.fail_next("/v1/compute/images?", 503, 1, None);
     let client = token_client(&server, fast_retries());
     let err = create(&client, "https://example.com/x.qcow2").await.unwrap_err();
@@ -296,12 +287,8 @@ async fn a_post_whose_connection_failed_is_retried() {
 
 #[tokio::test]
 async fn a_429_in_the_middle_of_a_listing_is_retried() {
-    let server = fake::FakeContabo::start(fake::Config {
-        standard: 100,
-        custom: 0,
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_standard(100).with_custom(0)).await;
     server.fail_next("page=7&", 429, 1, Some("0"));
     let images: Vec<_> = token_client(&server, fast_retries())
         .retrieve_image_list()
@@ -320,11 +307,8 @@ async fn a_429_in_the_middle_of_a_listing_is_retried() {
 
 #[tokio::test]
 async fn time_limits_say_which_limit_fired() {
-    let server = fake::FakeContabo::start(fake::Config {
-        latency: Duration::from_millis(400),
-        ..Default::default()
-    })
-    .await;
+    let server =
+        fake::FakeContabo::start_with(fake::Config::default().with_latency(Duration::from_millis(400))).await;
     let attempt_limited = Client::builder()
         .base_url(server.base_url())
         .bearer_token("demo-token")
@@ -396,11 +380,7 @@ fn quick_wait() -> WaitOptions {
 
 #[tokio::test]
 async fn waiting_follows_the_download_until_the_image_is_ready() {
-    let server = fake::FakeContabo::start(fake::Config {
-        download_polls: 4,
-        ..Default::default()
-    })
-    .await;
+    let server = fake::FakeContabo::start_with(fake::Config::default().with_download_polls(4)).await;
     let client = token_client(&server, fast_retries());
     let created = create(&client, "https://example.com/x.qcow2").await.unwrap();
     let mut seen = Vec::new();
@@ -421,7 +401,7 @@ async fn waiting_follows_the_download_until_the_image_is_ready() {
 
 #[tokio::test]
 async fn waiting_on_a_failed_image_reports_its_error_message() {
-    let server = fake::FakeContabo::start(fake::Config::default()).await;
+    let server = fake::FakeContabo::start().await;
     // The ninth seeded custom image failed to download.
     let failed = "c0000008-1111-4111-9111-000000000008";
     let err = token_client(&server, fast_retries())
@@ -454,11 +434,7 @@ async fn waiting_on_a_failed_image_reports_its_error_message() {
 
 #[tokio::test]
 async fn waiting_gives_up_after_its_timeout() {
-    let server = fake::FakeContabo::start(fake::Config {
-        download_polls: 1_000_000,
-        ..Default::default()
-    })
-    .await;
+    let server = fake::FakeContabo::start_with(fake::Config::default().with_download_polls(1_000_000)).await;
     let client = token_client(&server, fast_retries());
     let created = create(&client, "https://example.com/x.iso").await.unwrap();
     let err = client

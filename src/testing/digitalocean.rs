@@ -1,43 +1,45 @@
-//! A fake of DigitalOcean's images API.
-//!
-//! Stateful (create, update, delete and transfers change what lists return),
-//! seeded with distribution, application and private images, paginated with
-//! `page`/`per_page` (at most 200) and `links.pages` + `meta.total`. A custom
-//! image goes `NEW` → `pending` → `available` over GETs; an image action goes
-//! `in-progress` → `completed`. Every answer carries `ratelimit-*` headers and
-//! the server's own `x-request-id`; errors are `{"id", "message",
-//! "request_id"}`. Quirks of the real API are kept: regions and distributions
-//! the published spec does not list, `null` for absent values.
+//! A fake of DigitalOcean's images API: [`FakeDigitalOcean`].
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use hyper::{Method, StatusCode};
+use http::header::HeaderValue;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::net::ToSocketAddrs;
 
-use super::harness::{Api, Fake, Response, empty, reply};
-pub use super::harness::{Fault, Recorded};
+use super::RecordedRequest;
+use super::harness::{Api, Response, Server, common_methods, empty, lock, reply};
+use crate::ClientBuilder;
 
-/// How the fake behaves.
+/// How the fake behaves: its seed and its rules.
+///
+/// ```
+/// use cloud_images::testing::digitalocean::Config;
+///
+/// let config = Config::default().with_distributions(300).with_private(0).with_import_polls(1);
+/// assert_eq!(config.token.as_deref(), Some("do-demo-token"));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
-    /// Public distribution images to seed.
+    /// Public distribution images to seed (default 14).
     pub distributions: usize,
-    /// Public application (one-click) images to seed.
+    /// Public application (one-click) images to seed (default 6).
     pub applications: usize,
-    /// The account's own images (snapshots, backups, custom) to seed.
+    /// The account's own images (snapshots, backups, custom) to seed (default 9).
     pub private: usize,
-    /// The bearer token the API accepts (`None`: any request is accepted).
+    /// The bearer token the API accepts (default `do-demo-token`; `None`:
+    /// any request is accepted).
     pub token: Option<String>,
-    /// Added to every request.
+    /// Added to every request (default none).
     pub latency: Duration,
     /// GETs of a new custom image before it is `available` (the first ones
-    /// see `NEW`, then `pending`).
+    /// see `NEW`, then `pending`; default 3).
     pub import_polls: usize,
-    /// GETs of an image action before it is `completed`.
+    /// GETs of an image action before it is `completed` (default 2).
     pub action_polls: usize,
 }
 
@@ -55,6 +57,50 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Public distribution images to seed.
+    pub fn with_distributions(mut self, count: usize) -> Self {
+        self.distributions = count;
+        self
+    }
+
+    /// Public application images to seed.
+    pub fn with_applications(mut self, count: usize) -> Self {
+        self.applications = count;
+        self
+    }
+
+    /// The account's own images to seed.
+    pub fn with_private(mut self, count: usize) -> Self {
+        self.private = count;
+        self
+    }
+
+    /// The bearer token the API accepts, or none.
+    pub fn with_token(mut self, token: Option<&str>) -> Self {
+        self.token = token.map(str::to_owned);
+        self
+    }
+
+    /// Added to every request.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// GETs of a new custom image before it is `available`.
+    pub fn with_import_polls(mut self, polls: usize) -> Self {
+        self.import_polls = polls;
+        self
+    }
+
+    /// GETs of an image action before it is `completed`.
+    pub fn with_action_polls(mut self, polls: usize) -> Self {
+        self.action_polls = polls;
+        self
+    }
+}
+
 /// Which `type` filter an image answers to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -64,7 +110,7 @@ enum Kind {
 }
 
 /// DigitalOcean's routes and state.
-pub struct DigitalOcean {
+struct DigitalOcean {
     config: Config,
     images: Mutex<Vec<(Kind, Value)>>,
     actions: Mutex<Vec<Value>>,
@@ -73,25 +119,76 @@ pub struct DigitalOcean {
     served: AtomicU64,
 }
 
-/// A running fake DigitalOcean API; stops when dropped. Derefs to the harness
-/// (`base_url()`, `requests()`, `inject()`, ...).
-pub struct FakeDigitalOcean(Fake<DigitalOcean>);
+/// A fake of DigitalOcean's images API, running on loopback; it stops when
+/// dropped.
+///
+/// Stateful (create, update, delete and transfers change what lists return),
+/// seeded with distribution, application and private images, paginated with
+/// `page`/`per_page` (at most 200) and `links.pages` + `meta.total`, with the
+/// `type`, `private` and `tag_name` filters. A custom image goes `NEW` →
+/// `pending` → `available` over GETs; an image action goes `in-progress` →
+/// `completed`. Every answer carries `ratelimit-*` headers ([`RATE_LIMIT`])
+/// and the server's own `x-request-id`; errors are `{"id", "message",
+/// "request_id"}`. Quirks of the real API are kept: regions and
+/// distributions the published spec does not list (`atl1`, `NixOS`), `null`
+/// for absent values.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cloud_images::Error> {
+/// use cloud_images::testing::FakeDigitalOcean;
+/// use cloud_images::{Paginate, PaginationOptions};
+/// use futures::TryStreamExt;
+///
+/// let fake = FakeDigitalOcean::start().await;
+/// let client = fake.client();
+/// let options = PaginationOptions::default().page_size(5).concurrency(1);
+/// let mine: Vec<_> = client.images_list().private(true).stream_with(options).try_collect().await?;
+/// assert_eq!(mine.len(), 9);
+/// let pages: Vec<_> = fake.requests().iter().map(|r| r.query_value("page").unwrap_or("1").to_owned()).collect();
+/// assert_eq!(pages, ["1", "2"]);
+/// # Ok(()) }
+/// ```
+pub struct FakeDigitalOcean(Server<DigitalOcean>);
 
-impl Deref for FakeDigitalOcean {
-    type Target = Fake<DigitalOcean>;
-    fn deref(&self) -> &Fake<DigitalOcean> {
-        &self.0
+impl std::fmt::Debug for FakeDigitalOcean {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeDigitalOcean")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl FakeDigitalOcean {
-    /// Starts on 127.0.0.1 with an ephemeral port.
-    pub async fn start(config: Config) -> Self {
-        Self::start_on("127.0.0.1:0", config).await
+    /// Starts with the default seed and settings ([`Config::default`]) on
+    /// 127.0.0.1 with an ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
     }
 
-    /// Starts on `addr`.
-    pub async fn start_on(addr: &str, config: Config) -> Self {
+    /// Starts with this seed and these settings on 127.0.0.1 with an
+    /// ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start_with(config: Config) -> Self {
+        match Self::start_on("127.0.0.1:0", config).await {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake DigitalOcean API cannot listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Starts on `addr` (e.g. `127.0.0.1:8081`).
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime.
+    pub async fn start_on(addr: impl ToSocketAddrs, config: Config) -> std::io::Result<Self> {
         let latency = config.latency;
         let images = seed_images(&config);
         let api = DigitalOcean {
@@ -102,23 +199,53 @@ impl FakeDigitalOcean {
             polls: Mutex::default(),
             served: AtomicU64::new(0),
         };
-        Self(Fake::start_on(addr, api, latency).await)
+        Ok(Self(Server::start_on(addr, api, latency).await?))
+    }
+
+    common_methods!();
+
+    /// A client builder for this fake: its base URL and its token
+    /// ([`Config::token`]).
+    pub fn client_builder(&self) -> ClientBuilder<crate::digitalocean::DigitalOcean> {
+        let builder = crate::digitalocean::Client::builder().base_url(self.base_url());
+        match &self.0.api().config.token {
+            Some(token) => builder.bearer_token(token),
+            None => builder,
+        }
+    }
+
+    /// A DigitalOcean client for this fake (see [`client_builder`](Self::client_builder)).
+    ///
+    /// # Panics
+    ///
+    /// If the client cannot be built (a [`Config::token`] that is not a
+    /// valid header value).
+    pub fn client(&self) -> crate::digitalocean::Client {
+        match self.client_builder().build() {
+            Ok(client) => client,
+            Err(e) => panic!("cannot build a client for the fake DigitalOcean API: {e}"),
+        }
     }
 
     /// All images, as the API would send them.
     pub fn images(&self) -> Vec<Value> {
-        self.api()
-            .images
-            .lock()
-            .unwrap()
+        lock(&self.0.api().images)
             .iter()
             .map(|(_, i)| i.clone())
             .collect()
     }
 
+    /// One image by id, as the API would send it.
+    pub fn image(&self, id: u64) -> Option<Value> {
+        lock(&self.0.api().images)
+            .iter()
+            .find(|(_, i)| i["id"] == id)
+            .map(|(_, i)| i.clone())
+    }
+
     /// Sets an image's status and error message (to test failures).
     pub fn set_status(&self, id: u64, status: &str, error_message: &str) {
-        let mut images = self.api().images.lock().unwrap();
+        let mut images = lock(&self.0.api().images);
         if let Some((_, image)) = images.iter_mut().find(|(_, i)| i["id"] == id) {
             image["status"] = json!(status);
             image["error_message"] = json!(error_message);
@@ -140,12 +267,14 @@ impl Api for DigitalOcean {
         headers.insert("ratelimit-limit", RATE_LIMIT.into());
         headers.insert("ratelimit-remaining", RATE_LIMIT.saturating_sub(served).into());
         headers.insert("ratelimit-reset", 1_795_000_000u64.into());
-        if !headers.contains_key("x-request-id") {
-            headers.insert("x-request-id", new_id().parse().unwrap());
+        if !headers.contains_key("x-request-id")
+            && let Ok(id) = HeaderValue::from_str(&new_id())
+        {
+            headers.insert("x-request-id", id);
         }
     }
 
-    fn route(&self, req: &Recorded) -> Response {
+    fn route(&self, req: &RecordedRequest) -> Response {
         if let Some(want) = &self.config.token
             && req.header("authorization") != Some(&format!("Bearer {want}"))
         {
@@ -169,8 +298,8 @@ impl Api for DigitalOcean {
 }
 
 impl DigitalOcean {
-    fn list(&self, req: &Recorded) -> Response {
-        let images = self.images.lock().unwrap();
+    fn list(&self, req: &RecordedRequest) -> Response {
+        let images = lock(&self.images);
         let mut found: Vec<Value> = images
             .iter()
             .filter(|(kind, image)| {
@@ -194,7 +323,7 @@ impl DigitalOcean {
         page_of("images", found, req, "/v2/images")
     }
 
-    fn create(&self, req: &Recorded) -> Response {
+    fn create(&self, req: &RecordedRequest) -> Response {
         let Some(body) = req.json() else {
             return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
         };
@@ -212,13 +341,13 @@ impl DigitalOcean {
             "description": body.get("description").cloned().unwrap_or(json!("")),
             "tags": body.get("tags").cloned().unwrap_or(json!([])), "status": "NEW", "error_message": "",
         });
-        self.images.lock().unwrap().push((Kind::Private, image.clone()));
+        lock(&self.images).push((Kind::Private, image.clone()));
         reply(StatusCode::ACCEPTED, json!({"image": image}))
     }
 
     /// Finds an image by id or (public images) slug.
     fn with_image<T>(&self, key: &str, f: impl FnOnce(&mut Value) -> T) -> Option<T> {
-        let mut images = self.images.lock().unwrap();
+        let mut images = lock(&self.images);
         let image = images
             .iter_mut()
             .map(|(_, i)| i)
@@ -231,7 +360,7 @@ impl DigitalOcean {
         let found = self.with_image(key, |image| {
             // A new custom image makes progress with every GET.
             if matches!(image["status"].as_str(), Some("NEW" | "pending")) {
-                let mut seen = self.polls.lock().unwrap();
+                let mut seen = lock(&self.polls);
                 let n = seen.entry(format!("image-{key}")).or_default();
                 *n += 1;
                 if *n >= polls {
@@ -251,7 +380,7 @@ impl DigitalOcean {
         }
     }
 
-    fn update(&self, key: &str, req: &Recorded) -> Response {
+    fn update(&self, key: &str, req: &RecordedRequest) -> Response {
         let Some(body) = req.json() else {
             return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
         };
@@ -274,7 +403,7 @@ impl DigitalOcean {
     }
 
     fn delete(&self, key: &str) -> Response {
-        let mut images = self.images.lock().unwrap();
+        let mut images = lock(&self.images);
         let Some(at) = images.iter().position(|(_, i)| is_id(&i["id"], key)) else {
             return not_found();
         };
@@ -285,14 +414,11 @@ impl DigitalOcean {
         empty(StatusCode::NO_CONTENT)
     }
 
-    fn list_actions(&self, key: &str, req: &Recorded) -> Response {
+    fn list_actions(&self, key: &str, req: &RecordedRequest) -> Response {
         if self.with_image(key, |_| ()).is_none() {
             return not_found();
         }
-        let actions: Vec<Value> = self
-            .actions
-            .lock()
-            .unwrap()
+        let actions: Vec<Value> = lock(&self.actions)
             .iter()
             .filter(|a| is_id(&a["resource_id"], key))
             .cloned()
@@ -300,7 +426,7 @@ impl DigitalOcean {
         page_of("actions", actions, req, &format!("/v2/images/{key}/actions"))
     }
 
-    fn post_action(&self, key: &str, req: &Recorded) -> Response {
+    fn post_action(&self, key: &str, req: &RecordedRequest) -> Response {
         let Some(body) = req.json() else {
             return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
         };
@@ -321,12 +447,12 @@ impl DigitalOcean {
             "completed_at": null, "resource_id": image_id, "resource_type": "image",
             "region": null, "region_slug": region,
         });
-        self.actions.lock().unwrap().push(action.clone());
+        lock(&self.actions).push(action.clone());
         reply(StatusCode::CREATED, json!({"action": action}))
     }
 
     fn get_action(&self, key: &str, action_id: &str) -> Response {
-        let mut actions = self.actions.lock().unwrap();
+        let mut actions = lock(&self.actions);
         let Some(action) = actions
             .iter_mut()
             .find(|a| is_id(&a["id"], action_id) && is_id(&a["resource_id"], key))
@@ -334,7 +460,7 @@ impl DigitalOcean {
             return not_found();
         };
         if action["status"] == "in-progress" {
-            let mut polls = self.polls.lock().unwrap();
+            let mut polls = lock(&self.polls);
             let n = polls.entry(format!("action-{action_id}")).or_default();
             *n += 1;
             if *n >= self.config.action_polls {
@@ -357,7 +483,7 @@ impl DigitalOcean {
 
 /// The answer with one page of `items` under `key`, with DigitalOcean's
 /// `links` and `meta`; a `per_page` outside 1..=200 is the API's 400.
-fn page_of(key: &str, items: Vec<Value>, req: &Recorded, base: &str) -> Response {
+fn page_of(key: &str, items: Vec<Value>, req: &RecordedRequest, base: &str) -> Response {
     let number = |name: &str, default: u64| {
         req.query_value(name)
             .map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| ()))
@@ -414,7 +540,9 @@ fn error(status: StatusCode, message: &str) -> Response {
     let body = error_body(status, message);
     let id = body["request_id"].as_str().unwrap_or_default().to_owned();
     let mut resp = reply(status, body);
-    resp.headers_mut().insert("x-request-id", id.parse().unwrap());
+    if let Ok(id) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", id);
+    }
     resp
 }
 

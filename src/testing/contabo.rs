@@ -1,56 +1,55 @@
-//! A fake of Contabo's images API and token endpoint.
-//!
-//! Stateful (create, update and delete change what lists return), seeded with
-//! realistic standard and custom images, paginated like the real API, with
-//! image downloads that progress with every GET and an OAuth2 password-grant
-//! token endpoint. Checks the bearer token and that `x-request-id` is a UUID.
+//! A fake of Contabo's images API and token endpoint: [`FakeContabo`].
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use hyper::header::HeaderMap;
-use hyper::{Method, StatusCode};
+use http::header::HeaderMap;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::net::ToSocketAddrs;
 
-use super::harness::{Api, Fake, Response, empty, form_pairs, reply};
-pub use super::harness::{Fault, Recorded};
+use super::RecordedRequest;
+use super::harness::{Api, Response, Server, common_methods, empty, form_pairs, lock, reply};
+use crate::ClientBuilder;
+use crate::auth::PasswordGrant;
 
 /// The path of the fake token endpoint (Keycloak's, as Contabo's).
 pub const TOKEN_PATH: &str = "/auth/realms/contabo/protocol/openid-connect/token";
 
-/// How the fake behaves.
+/// How the fake behaves: its seed and its rules.
+///
+/// ```
+/// use std::time::Duration;
+/// use cloud_images::testing::contabo::{Config, OAuthConfig};
+///
+/// let config = Config::default()
+///     .with_standard(3)
+///     .with_custom(120)
+///     .with_latency(Duration::from_millis(20))
+///     .with_oauth(OAuthConfig::default());
+/// assert_eq!(config.token.as_deref(), Some("demo-token"));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
-    /// Standard images to seed.
+    /// Standard images to seed (default 24).
     pub standard: usize,
-    /// Custom images to seed.
+    /// Custom images to seed (default 11; every ninth failed to download).
     pub custom: usize,
-    /// The bearer token the API accepts (`None`: any request is accepted).
+    /// The bearer token the API accepts (default `demo-token`). With neither
+    /// this nor [`oauth`](Self::oauth), any request is accepted.
     pub token: Option<String>,
-    /// Added to every API request.
+    /// Added to every API request (default none).
     pub latency: Duration,
-    /// The page size when the request gives none.
+    /// The page size when the request gives none (default 10).
     pub default_page_size: usize,
-    /// GETs of a downloading image before it is `downloaded`.
+    /// GETs of a downloading image before it is `downloaded` (default 3).
     pub download_polls: usize,
-    /// OAuth2 client credentials and API user the token endpoint accepts.
+    /// The OAuth2 client and API user the token endpoint accepts (default
+    /// none: the endpoint answers 404). The API accepts the tokens it issues.
     pub oauth: Option<OAuthConfig>,
-}
-
-/// What the fake token endpoint accepts and hands out.
-#[derive(Clone, Debug)]
-pub struct OAuthConfig {
-    pub client_id: String,
-    pub client_secret: String,
-    pub username: String,
-    pub password: String,
-    /// `expires_in` of the tokens it issues.
-    pub expires_in: u64,
-    /// Whether it issues refresh tokens.
-    pub refresh_tokens: bool,
 }
 
 impl Default for Config {
@@ -67,8 +66,111 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Standard images to seed.
+    pub fn with_standard(mut self, count: usize) -> Self {
+        self.standard = count;
+        self
+    }
+
+    /// Custom images to seed.
+    pub fn with_custom(mut self, count: usize) -> Self {
+        self.custom = count;
+        self
+    }
+
+    /// The bearer token the API accepts, or none.
+    pub fn with_token(mut self, token: Option<&str>) -> Self {
+        self.token = token.map(str::to_owned);
+        self
+    }
+
+    /// Added to every API request.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The page size when the request gives none.
+    pub fn with_default_page_size(mut self, size: usize) -> Self {
+        self.default_page_size = size.max(1);
+        self
+    }
+
+    /// GETs of a downloading image before it is `downloaded`.
+    pub fn with_download_polls(mut self, polls: usize) -> Self {
+        self.download_polls = polls;
+        self
+    }
+
+    /// What the token endpoint accepts, or none.
+    pub fn with_oauth(mut self, oauth: impl Into<Option<OAuthConfig>>) -> Self {
+        self.oauth = oauth.into();
+        self
+    }
+}
+
+/// What the fake token endpoint accepts and hands out.
+///
+/// The default is the `fake_contabo` example's: client `demo-client` /
+/// `demo-secret`, API user `api-user` / `api-pass`, tokens for 300 s with
+/// refresh tokens.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct OAuthConfig {
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The OAuth2 client secret.
+    pub client_secret: String,
+    /// The API user.
+    pub username: String,
+    /// The API user's password.
+    pub password: String,
+    /// `expires_in` of the tokens it issues, in seconds.
+    pub expires_in: u64,
+    /// Whether it issues refresh tokens.
+    pub refresh_tokens: bool,
+}
+
+impl OAuthConfig {
+    /// Accepts this client and API user; tokens for 300 s with refresh tokens.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            username: username.into(),
+            password: password.into(),
+            expires_in: 300,
+            refresh_tokens: true,
+        }
+    }
+
+    /// `expires_in` of the tokens it issues, in seconds.
+    pub fn with_expires_in(mut self, seconds: u64) -> Self {
+        self.expires_in = seconds;
+        self
+    }
+
+    /// Whether it issues refresh tokens.
+    pub fn with_refresh_tokens(mut self, refresh: bool) -> Self {
+        self.refresh_tokens = refresh;
+        self
+    }
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self::new("demo-client", "demo-secret", "api-user", "api-pass")
+    }
+}
+
 /// Contabo's routes and state.
-pub struct Contabo {
+struct Contabo {
     config: Config,
     images: Mutex<Vec<Value>>,
     audits: Mutex<Vec<Value>>,
@@ -77,25 +179,73 @@ pub struct Contabo {
     valid_tokens: Mutex<Vec<String>>,
 }
 
-/// A running fake Contabo API; stops when dropped. Derefs to the harness
-/// (`base_url()`, `requests()`, `api_requests()`, `inject()`, ...).
-pub struct FakeContabo(Fake<Contabo>);
+/// A fake of Contabo's images API and its OAuth2 token endpoint, running on
+/// loopback; it stops when dropped.
+///
+/// Stateful (create, update and delete change what lists return), seeded
+/// with realistic standard and custom images ([`seed_images`]), paginated like
+/// the real API (`page`, `size`, `_pagination`, `_links`), with the name,
+/// `standardImage` and `search` filters and `orderBy`. A created image is
+/// `downloading` and makes progress (`uploadedSizeMb`) with every GET until it
+/// is `downloaded`. Updates and deletions are audited. The API checks the
+/// bearer token and that `x-request-id` is a UUID; standard images cannot be
+/// changed (403); an image URL that is not `.qcow2` or `.iso` is a 415.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cloud_images::Error> {
+/// use cloud_images::testing::FakeContabo;
+/// use cloud_images::testing::contabo::{Config, OAuthConfig};
+/// use cloud_images::Execute;
+///
+/// // The OAuth2 password grant instead of a ready token:
+/// let fake = FakeContabo::start_with(Config::default().with_token(None).with_oauth(OAuthConfig::default())).await;
+/// let client = fake.client(); // through fake.token_url()
+/// let stats = client.retrieve_custom_images_stats().execute().await?;
+/// assert_eq!(stats.data[0].current_images_count, Some(11.0));
+/// assert_eq!(fake.tokens_issued(), 1);
+/// # Ok(()) }
+/// ```
+pub struct FakeContabo(Server<Contabo>);
 
-impl Deref for FakeContabo {
-    type Target = Fake<Contabo>;
-    fn deref(&self) -> &Fake<Contabo> {
-        &self.0
+impl std::fmt::Debug for FakeContabo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeContabo")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl FakeContabo {
-    /// Starts on 127.0.0.1 with an ephemeral port.
-    pub async fn start(config: Config) -> Self {
-        Self::start_on("127.0.0.1:0", config).await
+    /// Starts with the default seed and settings ([`Config::default`]) on
+    /// 127.0.0.1 with an ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
     }
 
-    /// Starts on `addr`.
-    pub async fn start_on(addr: &str, config: Config) -> Self {
+    /// Starts with this seed and these settings on 127.0.0.1 with an
+    /// ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start_with(config: Config) -> Self {
+        match Self::start_on("127.0.0.1:0", config).await {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake Contabo API cannot listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Starts on `addr` (e.g. `127.0.0.1:8080`).
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime.
+    pub async fn start_on(addr: impl ToSocketAddrs, config: Config) -> std::io::Result<Self> {
         let latency = config.latency;
         let api = Contabo {
             images: Mutex::new(seed_images(config.standard, config.custom)),
@@ -105,7 +255,48 @@ impl FakeContabo {
             tokens_issued: AtomicUsize::new(0),
             valid_tokens: Mutex::default(),
         };
-        Self(Fake::start_on(addr, api, latency).await)
+        Ok(Self(Server::start_on(addr, api, latency).await?))
+    }
+
+    common_methods!();
+
+    /// A client builder for this fake: its base URL, and its token
+    /// ([`Config::token`]) or else, with [`Config::oauth`], a
+    /// [`password_grant`](Self::password_grant).
+    pub fn client_builder(&self) -> ClientBuilder<crate::contabo::Contabo> {
+        let builder = crate::contabo::Client::builder().base_url(self.base_url());
+        let config = &self.0.api().config;
+        match (&config.token, self.password_grant()) {
+            (Some(token), _) => builder.bearer_token(token),
+            (None, Some(grant)) => builder.token_source(grant),
+            (None, None) => builder,
+        }
+    }
+
+    /// A Contabo client for this fake (see [`client_builder`](Self::client_builder)).
+    ///
+    /// # Panics
+    ///
+    /// If the client cannot be built (a [`Config::token`] that is not a
+    /// valid header value).
+    pub fn client(&self) -> crate::contabo::Client {
+        match self.client_builder().build() {
+            Ok(client) => client,
+            Err(e) => panic!("cannot build a client for the fake Contabo API: {e}"),
+        }
+    }
+
+    /// The OAuth2 password grant the token endpoint accepts, when
+    /// [`Config::oauth`] is set.
+    pub fn password_grant(&self) -> Option<PasswordGrant> {
+        let oauth = self.0.api().config.oauth.as_ref()?;
+        Some(PasswordGrant::new(
+            self.token_url(),
+            &oauth.client_id,
+            &oauth.client_secret,
+            &oauth.username,
+            &oauth.password,
+        ))
     }
 
     /// The token endpoint's URL.
@@ -115,17 +306,31 @@ impl FakeContabo {
 
     /// Tokens the token endpoint issued.
     pub fn tokens_issued(&self) -> usize {
-        self.api().tokens_issued.load(Ordering::SeqCst)
+        self.0.api().tokens_issued.load(Ordering::SeqCst)
     }
 
     /// Makes every token issued so far invalid (as if they expired server-side).
     pub fn revoke_tokens(&self) {
-        self.api().valid_tokens.lock().unwrap().clear();
+        lock(&self.0.api().valid_tokens).clear();
     }
 
     /// All images, as the API would send them.
     pub fn images(&self) -> Vec<Value> {
-        self.api().images.lock().unwrap().clone()
+        lock(&self.0.api().images).clone()
+    }
+
+    /// One image by id, as the API would send it.
+    pub fn image(&self, id: &str) -> Option<Value> {
+        lock(&self.0.api().images)
+            .iter()
+            .find(|i| i["imageId"] == id)
+            .cloned()
+    }
+
+    /// Adds an image (as the API sends it, with at least `imageId`), e.g.
+    /// one in an odd state.
+    pub fn insert_image(&self, image: Value) {
+        lock(&self.0.api().images).push(image);
     }
 }
 
@@ -138,7 +343,7 @@ impl Api for Contabo {
         json!({"statusCode": status.as_u16(), "message": status.canonical_reason()})
     }
 
-    fn route(&self, req: &Recorded) -> Response {
+    fn route(&self, req: &RecordedRequest) -> Response {
         let state = self;
         if req.path == TOKEN_PATH {
             return token_endpoint(state, &req.method, &req.body);
@@ -184,7 +389,7 @@ fn authorized(state: &Contabo, headers: &HeaderMap) -> bool {
         return true;
     }
     if state.config.oauth.is_some() {
-        return state.valid_tokens.lock().unwrap().iter().any(|t| t == token);
+        return lock(&state.valid_tokens).iter().any(|t| t == token);
     }
     state.config.token.is_none()
 }
@@ -227,7 +432,7 @@ fn token_endpoint(state: &Contabo, method: &Method, body: &[u8]) -> Response {
     }
     let n = state.tokens_issued.fetch_add(1, Ordering::SeqCst) + 1;
     let token = format!("access-{n}");
-    state.valid_tokens.lock().unwrap().push(token.clone());
+    lock(&state.valid_tokens).push(token.clone());
     let mut body = json!({"access_token": token, "expires_in": oauth.expires_in, "token_type": "Bearer"});
     if oauth.refresh_tokens {
         body["refresh_token"] = json!(format!("refresh-{n}"));
@@ -252,7 +457,7 @@ fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, b
     let size: usize = get("size")
         .and_then(|s| s.parse().ok())
         .filter(|s| *s >= 1)
-        .unwrap_or(default_size);
+        .unwrap_or(default_size.max(1));
     let total = items.len();
     let pages = total.div_ceil(size);
     let data: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
@@ -269,7 +474,7 @@ fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, b
 
 fn list_images(state: &Contabo, query: &[(String, String)]) -> Response {
     let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    let mut images: Vec<Value> = state.images.lock().unwrap().clone();
+    let mut images: Vec<Value> = lock(&state.images).clone();
     if let Some(name) = get("name") {
         images.retain(|i| i["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)));
     }
@@ -340,13 +545,13 @@ fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 fn get_image(state: &Contabo, id: &str) -> Response {
-    let mut images = state.images.lock().unwrap();
+    let mut images = lock(&state.images);
     let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
         return not_found(id);
     };
     // A downloading image makes progress with every GET.
     if image["status"] == "downloading" {
-        let mut polls = state.polls.lock().unwrap();
+        let mut polls = lock(&state.polls);
         let n = polls.entry(id.to_owned()).or_default();
         *n += 1;
         let size = image["sizeMb"].as_f64().unwrap_or(0.0);
@@ -359,7 +564,9 @@ fn get_image(state: &Contabo, id: &str) -> Response {
         }
     }
     let mut data = image.clone();
-    data.as_object_mut().unwrap().remove("tags");
+    if let Some(data) = data.as_object_mut() {
+        data.remove("tags");
+    }
     reply(
         StatusCode::OK,
         json!({"data": [data], "_links": {"self": format!("/v1/compute/images/{id}")}}),
@@ -392,7 +599,7 @@ fn create_image(state: &Contabo, body: &[u8], request_id: &str) -> Response {
             json!({"statusCode": 415, "message": "Unsupported Media Type: the image must be an .iso or .qcow2 image"}),
         );
     };
-    let mut images = state.images.lock().unwrap();
+    let mut images = lock(&state.images);
     let id = uuid::Uuid::new_v4().to_string();
     let size = 512.0 + (images.len() % 7) as f64 * 256.0;
     images.push(json!({
@@ -417,7 +624,7 @@ fn update_image(state: &Contabo, id: &str, body: &[u8], request_id: &str) -> Res
             json!({"statusCode": 400, "message": "body is not JSON"}),
         );
     };
-    let mut images = state.images.lock().unwrap();
+    let mut images = lock(&state.images);
     let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
         return not_found(id);
     };
@@ -451,7 +658,7 @@ fn update_image(state: &Contabo, id: &str, body: &[u8], request_id: &str) -> Res
 }
 
 fn delete_image(state: &Contabo, id: &str, request_id: &str) -> Response {
-    let mut images = state.images.lock().unwrap();
+    let mut images = lock(&state.images);
     let Some(at) = images.iter().position(|i| i["imageId"] == id) else {
         return not_found(id);
     };
@@ -468,7 +675,7 @@ fn delete_image(state: &Contabo, id: &str, request_id: &str) -> Response {
 }
 
 fn stats(state: &Contabo) -> Response {
-    let images = state.images.lock().unwrap();
+    let images = lock(&state.images);
     let custom: Vec<&Value> = images.iter().filter(|i| i["standardImage"] == false).collect();
     let used: f64 = custom.iter().filter_map(|i| i["sizeMb"].as_f64()).sum();
     let total = 102_400.0;
@@ -481,7 +688,7 @@ fn stats(state: &Contabo) -> Response {
 }
 
 fn audit(state: &Contabo, id: &str, action: &str, request_id: &str, changes: Value) {
-    let mut audits = state.audits.lock().unwrap();
+    let mut audits = lock(&state.audits);
     let n = audits.len() + 1;
     audits.push(json!({
         "id": n, "action": action, "timestamp": "2026-11-23T09:00:00Z", "tenantId": "INT",
@@ -492,7 +699,7 @@ fn audit(state: &Contabo, id: &str, action: &str, request_id: &str, changes: Val
 
 fn list_audits(state: &Contabo, query: &[(String, String)]) -> Response {
     let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-    let mut audits: Vec<Value> = state.audits.lock().unwrap().clone();
+    let mut audits: Vec<Value> = lock(&state.audits).clone();
     for key in ["imageId", "requestId", "changedBy"] {
         if let Some(want) = get(key) {
             audits.retain(|a| a[key] == want);

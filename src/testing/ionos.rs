@@ -1,52 +1,48 @@
-//! A fake of IONOS Cloud's images API (Cloud API v6).
-//!
-//! Stateful: `PUT`, `PATCH` and `DELETE` answer `202 Accepted` with a
-//! `Location` header pointing at `/requests/{id}/status`; each poll of that
-//! status moves the request along, `QUEUED` → `RUNNING` → `DONE`, and the
-//! change is applied when it is done (or the request ends `FAILED` with a
-//! message, see [`FakeIonos::fail_next_request`]). While a request runs, its
-//! image's `metadata.state` is `BUSY`, then `AVAILABLE` again. The list is one
-//! collection; at `depth=0` its items are references without `properties`.
-//! Authentication is HTTP Basic or `Authorization: Bearer <token>` (401
-//! otherwise); an expected contract number is enforced when configured (every
-//! request's `X-Contract-Number` is recorded by the harness). Every answer
-//! carries `X-RateLimit-Limit`, `-Remaining` and `-Burst`; errors are
-//! `{"httpStatus", "messages": [{"errorCode", "message"}]}`. Quirks of the real
-//! API are kept: licence types the published spec does not list
-//! (`WINDOWS2025`, `RHEL`), `null` for unset values.
+//! A fake of IONOS Cloud's images API (Cloud API v6): [`FakeIonos`].
 
 use std::collections::HashMap;
-use std::ops::Deref;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
-use hyper::{Method, StatusCode};
+use http::header::HeaderValue;
+use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
+use tokio::net::ToSocketAddrs;
 
-use super::harness::{Api, Fake, Response, empty, reply};
-pub use super::harness::{Fault, Recorded};
+use super::RecordedRequest;
+use super::harness::{Api, Response, Server, common_methods, empty, lock, reply};
+use crate::ClientBuilder;
 
-/// How the fake behaves.
+/// How the fake behaves: its seed and its rules.
+///
+/// ```
+/// use cloud_images::testing::ionos::Config;
+///
+/// let config = Config::default().with_token(None).with_contract_number(31_415_926).with_request_polls(1);
+/// assert_eq!(config.basic, Some(("user@example.com".to_owned(), "ionos-demo-password".to_owned())));
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
-    /// Public images (IONOS's own) to seed.
+    /// Public images (IONOS's own) to seed (default 12).
     pub public: usize,
-    /// The account's own images to seed.
+    /// The account's own images to seed (default 5).
     pub private: usize,
-    /// The user name and password HTTP Basic accepts (`None`: none).
+    /// The user name and password HTTP Basic accepts (default
+    /// `user@example.com` / `ionos-demo-password`; `None`: none).
     pub basic: Option<(String, String)>,
-    /// The bearer token the API accepts (`None`: none). With neither
-    /// credential configured, any request is accepted.
+    /// The bearer token the API accepts (default `ionos-demo-token`; `None`:
+    /// none). With neither credential configured, any request is accepted.
     pub token: Option<String>,
     /// When set, a request whose `X-Contract-Number` is another number is
-    /// refused with 403 (a request without one is served).
+    /// refused with 403 (a request without one is served). Default none.
     pub contract_number: Option<u32>,
     /// Polls of a request's status until it is `DONE`: the first sees
-    /// `QUEUED`, the next ones `RUNNING`.
+    /// `QUEUED`, the next ones `RUNNING` (default 3).
     pub request_polls: usize,
-    /// Added to every request.
+    /// Added to every request (default none).
     pub latency: Duration,
 }
 
@@ -61,6 +57,50 @@ impl Default for Config {
             request_polls: 3,
             latency: Duration::ZERO,
         }
+    }
+}
+
+impl Config {
+    /// Public images to seed.
+    pub fn with_public(mut self, count: usize) -> Self {
+        self.public = count;
+        self
+    }
+
+    /// The account's own images to seed.
+    pub fn with_private(mut self, count: usize) -> Self {
+        self.private = count;
+        self
+    }
+
+    /// The user name and password HTTP Basic accepts, or none.
+    pub fn with_basic(mut self, credentials: Option<(&str, &str)>) -> Self {
+        self.basic = credentials.map(|(user, password)| (user.to_owned(), password.to_owned()));
+        self
+    }
+
+    /// The bearer token the API accepts, or none.
+    pub fn with_token(mut self, token: Option<&str>) -> Self {
+        self.token = token.map(str::to_owned);
+        self
+    }
+
+    /// The only contract number accepted in `X-Contract-Number`, or any.
+    pub fn with_contract_number(mut self, number: impl Into<Option<u32>>) -> Self {
+        self.contract_number = number.into();
+        self
+    }
+
+    /// Polls of a request's status until it is `DONE`.
+    pub fn with_request_polls(mut self, polls: usize) -> Self {
+        self.request_polls = polls;
+        self
+    }
+
+    /// Added to every request.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
     }
 }
 
@@ -83,7 +123,7 @@ struct Request {
 }
 
 /// IONOS Cloud's routes and state.
-pub struct Ionos {
+struct Ionos {
     config: Config,
     images: Mutex<Vec<Value>>,
     requests: Mutex<HashMap<String, Request>>,
@@ -92,25 +132,82 @@ pub struct Ionos {
     served: AtomicU64,
 }
 
-/// A running fake IONOS Cloud API; stops when dropped. Derefs to the harness
-/// (`base_url()`, `requests()`, `inject()`, ...).
-pub struct FakeIonos(Fake<Ionos>);
+/// A fake of IONOS Cloud's images API (Cloud API v6), running on loopback; it
+/// stops when dropped.
+///
+/// Stateful: `PUT`, `PATCH` and `DELETE` answer `202 Accepted` with a
+/// `Location` header pointing at `/requests/{id}/status`; each poll of that
+/// status moves the request along, `QUEUED` → `RUNNING` → `DONE`, and the
+/// change is applied when it is done (or the request ends `FAILED` with a
+/// message, see [`fail_next_request`](Self::fail_next_request)). While a
+/// request runs, its image's `metadata.state` is `BUSY`, then `AVAILABLE`
+/// again. The list is one collection; at `depth=0` its items are references
+/// without `properties`. Authentication is HTTP Basic or `Authorization:
+/// Bearer <token>` (401 otherwise); an expected contract number is enforced
+/// when configured. Every answer carries `X-RateLimit-Limit`, `-Remaining` and
+/// `-Burst` ([`RATE_LIMIT`], [`RATE_BURST`]); errors are `{"httpStatus",
+/// "messages": [{"errorCode", "message"}]}`. Quirks of the real API are kept:
+/// licence types the published spec does not list (`WINDOWS2025`, `RHEL`),
+/// `null` for unset values. Public images cannot be changed (403).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), cloud_images::Error> {
+/// use cloud_images::testing::FakeIonos;
+/// use cloud_images::testing::ionos::Config;
+/// use cloud_images::wait::WaitOptions;
+/// use std::time::Duration;
+///
+/// let fake = FakeIonos::start_with(Config::default().with_token(None)).await;
+/// let client = fake.client(); // HTTP Basic, as configured
+/// let quick = WaitOptions::default().interval(Duration::from_millis(10));
+/// let done = client.delete_image(&FakeIonos::private_id(0), quick).await?;
+/// assert_eq!(fake.images().len(), 16);
+/// let methods: Vec<_> = fake.requests().iter().map(|r| r.method.to_string()).collect();
+/// assert_eq!(methods, ["DELETE", "GET", "GET", "GET"]); // 202, then QUEUED, RUNNING, DONE
+/// assert!(fake.requests()[0].header("authorization").unwrap().starts_with("Basic "));
+/// # Ok(()) }
+/// ```
+pub struct FakeIonos(Server<Ionos>);
 
-impl Deref for FakeIonos {
-    type Target = Fake<Ionos>;
-    fn deref(&self) -> &Fake<Ionos> {
-        &self.0
+impl std::fmt::Debug for FakeIonos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeIonos")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
     }
 }
 
 impl FakeIonos {
-    /// Starts on 127.0.0.1 with an ephemeral port.
-    pub async fn start(config: Config) -> Self {
-        Self::start_on("127.0.0.1:0", config).await
+    /// Starts with the default seed and settings ([`Config::default`]) on
+    /// 127.0.0.1 with an ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
     }
 
-    /// Starts on `addr`.
-    pub async fn start_on(addr: &str, config: Config) -> Self {
+    /// Starts with this seed and these settings on 127.0.0.1 with an
+    /// ephemeral port.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+    pub async fn start_with(config: Config) -> Self {
+        match Self::start_on("127.0.0.1:0", config).await {
+            Ok(fake) => fake,
+            Err(e) => panic!("the fake IONOS Cloud API cannot listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Starts on `addr` (e.g. `127.0.0.1:8082`).
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime.
+    pub async fn start_on(addr: impl ToSocketAddrs, config: Config) -> std::io::Result<Self> {
         let latency = config.latency;
         let api = Ionos {
             images: Mutex::new(seed_images(&config)),
@@ -120,17 +217,49 @@ impl FakeIonos {
             next_id: AtomicU64::new(1),
             served: AtomicU64::new(0),
         };
-        Self(Fake::start_on(addr, api, latency).await)
+        Ok(Self(Server::start_on(addr, api, latency).await?))
+    }
+
+    common_methods!();
+
+    /// A client builder for this fake: its base URL, its token
+    /// ([`Config::token`]) or else its Basic credentials ([`Config::basic`]),
+    /// and its contract number ([`Config::contract_number`]) when set.
+    pub fn client_builder(&self) -> ClientBuilder<crate::ionos::Ionos> {
+        let config = &self.0.api().config;
+        let mut builder = crate::ionos::Client::builder().base_url(self.base_url());
+        builder = match (&config.token, &config.basic) {
+            (Some(token), _) => builder.bearer_token(token),
+            (None, Some((user, password))) => builder.basic_auth(user, password),
+            (None, None) => builder,
+        };
+        match config.contract_number {
+            Some(number) => builder.contract_number(number),
+            None => builder,
+        }
+    }
+
+    /// An IONOS Cloud client for this fake (see [`client_builder`](Self::client_builder)).
+    ///
+    /// # Panics
+    ///
+    /// If the client cannot be built (a [`Config::token`] that is not a
+    /// valid header value).
+    pub fn client(&self) -> crate::ionos::Client {
+        match self.client_builder().build() {
+            Ok(client) => client,
+            Err(e) => panic!("cannot build a client for the fake IONOS Cloud API: {e}"),
+        }
     }
 
     /// All images, as the API sends them at `depth=1`.
     pub fn images(&self) -> Vec<Value> {
-        self.api().images.lock().unwrap().clone()
+        lock(&self.0.api().images).clone()
     }
 
     /// One image by id.
     pub fn image(&self, id: &str) -> Option<Value> {
-        self.images().into_iter().find(|i| i["id"] == id)
+        lock(&self.0.api().images).iter().find(|i| i["id"] == id).cloned()
     }
 
     /// The id of the n-th seeded image of the account (not public).
@@ -146,7 +275,7 @@ impl FakeIonos {
     /// The next accepted change ends `FAILED` with this message (the image
     /// is left as it was).
     pub fn fail_next_request(&self, message: &str) {
-        *self.api().next_failure.lock().unwrap() = Some(message.to_owned());
+        *lock(&self.0.api().next_failure) = Some(message.to_owned());
     }
 }
 
@@ -172,7 +301,7 @@ impl Api for Ionos {
         headers.insert("x-ratelimit-burst", RATE_BURST.into());
     }
 
-    fn route(&self, req: &Recorded) -> Response {
+    fn route(&self, req: &RecordedRequest) -> Response {
         if !self.authorized(req) {
             return error(StatusCode::UNAUTHORIZED, "315", "Unauthorized");
         }
@@ -241,7 +370,7 @@ const LICENCE_TYPES: &[&str] = &[
 ];
 
 impl Ionos {
-    fn authorized(&self, req: &Recorded) -> bool {
+    fn authorized(&self, req: &RecordedRequest) -> bool {
         let (basic, token) = (&self.config.basic, &self.config.token);
         if basic.is_none() && token.is_none() {
             return true;
@@ -255,8 +384,8 @@ impl Ionos {
         by_token || by_basic
     }
 
-    fn list(&self, req: &Recorded, depth: u8) -> Response {
-        let images = self.images.lock().unwrap();
+    fn list(&self, req: &RecordedRequest, depth: u8) -> Response {
+        let images = lock(&self.images);
         let items: Vec<Value> = images
             .iter()
             .map(|image| {
@@ -275,13 +404,13 @@ impl Ionos {
     }
 
     fn get(&self, id: &str) -> Response {
-        match self.images.lock().unwrap().iter().find(|i| i["id"] == id) {
+        match lock(&self.images).iter().find(|i| i["id"] == id) {
             Some(image) => reply(StatusCode::OK, image.clone()),
             None => not_found(),
         }
     }
 
-    fn patch(&self, id: &str, req: &Recorded) -> Response {
+    fn patch(&self, id: &str, req: &RecordedRequest) -> Response {
         let Some(Value::Object(properties)) = req.json() else {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -292,7 +421,7 @@ impl Ionos {
         self.change(id, req, properties)
     }
 
-    fn put(&self, id: &str, req: &Recorded) -> Response {
+    fn put(&self, id: &str, req: &RecordedRequest) -> Response {
         let Some(body) = req.json() else {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -311,8 +440,8 @@ impl Ionos {
     }
 
     /// Validates a change of properties and accepts it as a request.
-    fn change(&self, id: &str, req: &Recorded, properties: Map<String, Value>) -> Response {
-        let mut images = self.images.lock().unwrap();
+    fn change(&self, id: &str, req: &RecordedRequest, properties: Map<String, Value>) -> Response {
+        let mut images = lock(&self.images);
         let Some(image) = images.iter_mut().find(|i| i["id"] == id) else {
             return not_found();
         };
@@ -359,8 +488,8 @@ impl Ionos {
         accepted(reply(StatusCode::ACCEPTED, shown), &location)
     }
 
-    fn delete(&self, id: &str, req: &Recorded) -> Response {
-        let mut images = self.images.lock().unwrap();
+    fn delete(&self, id: &str, req: &RecordedRequest) -> Response {
+        let mut images = lock(&self.images);
         let Some(image) = images.iter_mut().find(|i| i["id"] == id) else {
             return not_found();
         };
@@ -378,11 +507,11 @@ impl Ionos {
     }
 
     /// Queues a request; its `Location`.
-    fn accept(&self, req: &Recorded, image_id: &str, change: Change) -> String {
+    fn accept(&self, req: &RecordedRequest, image_id: &str, change: Change) -> String {
         let n = self.next_id.fetch_add(1, Ordering::SeqCst);
         let id = format!("{n:08x}-7e57-4e00-9000-{n:012x}");
-        let failure = self.next_failure.lock().unwrap().take();
-        self.requests.lock().unwrap().insert(
+        let failure = lock(&self.next_failure).take();
+        lock(&self.requests).insert(
             id.clone(),
             Request {
                 image_id: image_id.to_owned(),
@@ -395,8 +524,8 @@ impl Ionos {
         format!("{}/requests/{id}/status", base(req))
     }
 
-    fn request_status(&self, id: &str, req: &Recorded) -> Response {
-        let mut requests = self.requests.lock().unwrap();
+    fn request_status(&self, id: &str, req: &RecordedRequest) -> Response {
+        let mut requests = lock(&self.requests);
         let Some(request) = requests.get_mut(id) else {
             return not_found();
         };
@@ -440,7 +569,7 @@ impl Ionos {
 
     /// Applies a finished request to its image.
     fn finish_request(&self, request: &Request) {
-        let mut images = self.images.lock().unwrap();
+        let mut images = lock(&self.images);
         let Some(at) = images.iter().position(|i| i["id"] == request.image_id.as_str()) else {
             return;
         };
@@ -458,10 +587,7 @@ impl Ionos {
                 }
             }
         }
-        let still_busy = self
-            .requests
-            .lock()
-            .unwrap()
+        let still_busy = lock(&self.requests)
             .values()
             .any(|r| r.image_id == request.image_id && matches!(r.status, "QUEUED" | "RUNNING"));
         if !still_busy {
@@ -472,12 +598,14 @@ impl Ionos {
 
 /// `http://<host>` as the client addressed the fake (the real API's
 /// `https://api.ionos.com/cloudapi/v6`).
-fn base(req: &Recorded) -> String {
+fn base(req: &RecordedRequest) -> String {
     format!("http://{}", req.header("host").unwrap_or("127.0.0.1"))
 }
 
 fn accepted(mut resp: Response, location: &str) -> Response {
-    resp.headers_mut().insert("location", location.parse().unwrap());
+    if let Ok(location) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert("location", location);
+    }
     resp
 }
 

@@ -1,0 +1,87 @@
+//! Test your own code against the providers' APIs without an account or a
+//! network.
+//!
+//! With the `testing` feature, one in-process fake per enabled provider, each
+//! an HTTP server on a loopback port, stateful and seeded with realistic
+//! images:
+//!
+//! | fake | behaves like the real API in | seed and settings |
+//! |---|---|---|
+//! | [`FakeContabo`] | pages (`page`/`size`, `_pagination`), filters and `orderBy`; a custom image downloads over a few GETs (`uploadedSizeMb` of `sizeMb`, then `downloaded`); the bearer token `demo-token`; an OAuth2 password-grant endpoint ([`FakeContabo::token_url`]); `x-request-id` must be a UUID | [`contabo::Config`] |
+//! | [`FakeDigitalOcean`] | pages (`page`/`per_page` up to 200, `links` and `meta.total`); a custom image goes `NEW` → `pending` → `available` over GETs, an image action `in-progress` → `completed`; the bearer token `do-demo-token`; `ratelimit-*` headers and a server `x-request-id` on every answer | [`digitalocean::Config`] |
+//! | [`FakeIonos`] | changes answer `202 Accepted` with a `Location` whose request status goes `QUEUED` → `RUNNING` → `DONE` (or `FAILED`, [`FakeIonos::fail_next_request`]) while the image is `BUSY`; `depth`; HTTP Basic (`user@example.com` / `ionos-demo-password`) or the token `ionos-demo-token`; an optional contract number; `X-RateLimit-*` headers | [`ionos::Config`] |
+//!
+//! Each has:
+//!
+//! - `start().await` (default seed, an ephemeral port), `start_with(config).await`,
+//!   and `start_on(address, config).await` for a fixed address;
+//! - `base_url()`, and `client()`: the provider's client, configured for the
+//!   fake (its base URL and credentials), or `client_builder()` to change
+//!   more (retries, time limits) before `build()`;
+//! - `requests()`: every request received ([`RecordedRequest`]: method, path,
+//!   query, headers, body), `api_requests()` without token requests,
+//!   `clear_requests()`, `max_in_flight()`;
+//! - faults ([`Fault`]): an HTTP status for the next N matching requests
+//!   (`inject(Fault::status(503).times(2))`, or `fail_next`), a delay, a body
+//!   cut short; latency on every request (`Config`'s or `set_latency`);
+//! - the state it holds (`images()`) and provider-specific controls.
+//!
+//! The server and its connections stop when the fake is dropped. It needs a
+//! Tokio runtime (`#[tokio::test]` is enough) and uses no global state, so
+//! tests may run in parallel, each with its own fake.
+//!
+//! ```
+//! # #[cfg(feature = "contabo")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), cloud_images::Error> {
+//! use cloud_images::testing::{Fault, FakeContabo};
+//! use cloud_images::{Execute, Paginate};
+//! use futures::TryStreamExt;
+//!
+//! let fake = FakeContabo::start().await;
+//! let client = fake.client();
+//! fake.inject(Fault::status(503).matching("/stats"));  // retried by the client
+//!
+//! let images: Vec<_> = client.retrieve_image_list().stream().try_collect().await?;
+//! assert_eq!(images.len(), 35);                        // 24 standard + 11 custom
+//! let stats = client.retrieve_custom_images_stats().execute().await?;
+//! assert_eq!(stats.attempts(), 2);
+//!
+//! let sent = fake.requests();
+//! assert_eq!(sent.len(), 3);                           // one page, a 503, the retry
+//! assert_eq!(sent[0].path, "/v1/compute/images");
+//! assert_eq!(sent[0].header("authorization"), Some("Bearer demo-token"));
+//! assert!(sent.iter().all(|r| r.header("x-request-id").is_some()));
+//! # Ok(()) }
+//! # #[cfg(not(feature = "contabo"))]
+//! # fn main() {}
+//! ```
+//!
+//! With the `httpmock` feature, `cloud_images::testing::httpmock` has typed
+//! helpers for [httpmock](https://docs.rs/httpmock)'s `MockServer`, generated
+//! from each provider's spec, for tests that script single answers
+//! (`server.retrieve_image(|when, then| ...)`).
+
+#[cfg(feature = "testing")]
+mod harness;
+
+#[cfg(feature = "testing")]
+pub use harness::{Fault, ParseFaultError, RecordedRequest};
+
+#[cfg(all(feature = "testing", feature = "contabo"))]
+pub mod contabo;
+#[cfg(all(feature = "testing", feature = "contabo"))]
+pub use contabo::FakeContabo;
+
+#[cfg(all(feature = "testing", feature = "digitalocean"))]
+pub mod digitalocean;
+#[cfg(all(feature = "testing", feature = "digitalocean"))]
+pub use digitalocean::FakeDigitalOcean;
+
+#[cfg(all(feature = "testing", feature = "ionos"))]
+pub mod ionos;
+#[cfg(all(feature = "testing", feature = "ionos"))]
+pub use ionos::FakeIonos;
+
+#[cfg(feature = "httpmock")]
+pub mod httpmock;

@@ -413,15 +413,24 @@ fn optional_bound(clause: &[TokenTree]) -> Option<(String, TokenStream, usize)> 
     None
 }
 
-/// `TryInto<Option<_>>` setter bounds anywhere in `code`.
+/// Every `TryInto<...Option<_>>` anywhere in `code`, however its paths are
+/// spelled (`Option`, `std::option::Option`, `core::option::Option`): more
+/// than the patch recognizes means progenitor's output changed.
 fn count_optional_bounds(code: TokenStream) -> usize {
     let tokens: Vec<TokenTree> = code.into_iter().collect();
     let mut count = 0;
     for (i, token) in tokens.iter().enumerate() {
-        match token {
-            TokenTree::Group(group) => count += count_optional_bounds(group.stream()),
-            _ if is_ident(token, "where") && optional_bound(&tokens[i + 1..]).is_some() => count += 1,
-            _ => {}
+        if let TokenTree::Group(group) = token {
+            count += count_optional_bounds(group.stream());
+        } else if is_ident(token, "TryInto") && tokens.get(i + 1).is_some_and(|t| is_punct(t, '<')) {
+            // The target's path: up to its own `<`.
+            let target = tokens[i + 2..]
+                .iter()
+                .take_while(|t| !is_punct(t, '<') && !is_punct(t, '>'));
+            let last = target.filter(|t| matches!(t, TokenTree::Ident(_))).last();
+            if last.is_some_and(|t| is_ident(t, "Option")) {
+                count += 1;
+            }
         }
     }
     count

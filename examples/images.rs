@@ -322,10 +322,18 @@ async fn execute(
             json,
         } => {
             let mut request = ImportRequest::new(name, url);
-            request.os = os;
-            request.version = version;
-            request.region = region;
-            request.description = description;
+            if let Some(os) = os {
+                request = request.os(os);
+            }
+            if let Some(version) = version {
+                request = request.version(version);
+            }
+            if let Some(region) = region {
+                request = request.region(region);
+            }
+            if let Some(description) = description {
+                request = request.description(description);
+            }
             let image = images.import_from_url(request).await?;
             if !wait {
                 if json {

@@ -227,7 +227,9 @@ impl fmt::Display for ApiError {
 pub struct WaitError {
     /// What ended, e.g. `image 1a2b failed` or `deletion of image 1a2b (request 9f3c) failed`.
     pub subject: String,
-    /// The id of the resource waited for (an image id), when known.
+    /// The id of what was waited for: an image (by the `wait_for_image`s,
+    /// `wait_until_ready` and IONOS's `update_image`/`delete_image`), or
+    /// an action or a request (`wait_for_action`, `wait_for_request`).
     pub id: Option<String>,
     /// The provider's message (its `errorMessage`, `error_message` or
     /// request-status message), as it sent it; `Display` escapes and cuts it.
@@ -289,7 +291,9 @@ impl From<WaitError> for Error {
 /// ```
 /// use cloud_images::error::Unsupported;
 ///
-/// let e = Unsupported::new("ionos", "import_from_url", "upload the image to the location's FTP server");
+/// use cloud_images::images::Cloud;
+///
+/// let e = Unsupported::new(Cloud::Ionos, "import_from_url", "upload the image to the location's FTP server");
 /// assert_eq!(
 ///     e.to_string(),
 ///     "ionos does not support import_from_url: upload the image to the location's FTP server"
@@ -298,8 +302,8 @@ impl From<WaitError> for Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Unsupported {
-    /// The provider, e.g. `ionos`.
-    pub provider: &'static str,
+    /// The provider.
+    pub provider: crate::images::Cloud,
     /// The operation, e.g. `import_from_url`.
     pub operation: &'static str,
     /// What to do instead.
@@ -308,7 +312,11 @@ pub struct Unsupported {
 
 impl Unsupported {
     /// `provider` cannot do `operation`; do `alternative` instead.
-    pub fn new(provider: &'static str, operation: &'static str, alternative: impl Into<String>) -> Self {
+    pub fn new(
+        provider: crate::images::Cloud,
+        operation: &'static str,
+        alternative: impl Into<String>,
+    ) -> Self {
         Self {
             provider,
             operation,

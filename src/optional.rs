@@ -3,8 +3,9 @@
 
 use std::convert::Infallible;
 
-/// A value for an optional field: the value itself, `Some(value)` or `None`,
-/// and for text also a `&str`.
+/// A value for an optional field: the value itself, `Some(value)` or `None`
+/// (with a value of the field's own type, e.g. `Some(String)`), and for
+/// text also a `&str`.
 ///
 /// The generated builders of the body types (e.g. the one behind
 /// `body_map`) take this for every optional field, so `.description("x")`

@@ -148,9 +148,11 @@ where
     // A timeout too far away to be an instant is no limit.
     let deadline = Instant::now().checked_add(options.timeout);
     let mut interval = options.interval;
+    let mut last_request_id = None;
     loop {
         let polled = check().await?;
         let request_id = polled.request_id().map(str::to_owned);
+        last_request_id.clone_from(&request_id);
         match polled.into_inner() {
             State::Ready(value) => return Ok(value),
             State::Failed { message, status } => {
@@ -168,7 +170,7 @@ where
                 operation: format!("waiting for {what}"),
                 limit: TimeoutKind::Wait,
                 after: options.timeout,
-                request_id: None,
+                request_id: last_request_id,
                 attempts: 0,
             });
         }

@@ -164,8 +164,10 @@ fn optional_setters_take_a_value_some_none_or_text() {
     assert!(same(&patched, &want), "{patched}");
     // A required field's setter keeps its conversion.
     assert!(
-        same(&patched, &want) && want.contains("value.try_into().map_err"),
-        "{patched}"
+        patched
+            .to_string()
+            .contains("self . image_id = value . try_into ()"),
+        "a required field's setter keeps its conversion: {patched}"
     );
 }
 
@@ -232,4 +234,18 @@ fn a_stale_docs_patch_fails_the_build() {
         .apply(tokens(&no_client), 0)
         .unwrap_err();
     assert!(err.contains("0 `Client` doc(s)"), "{err}");
+}
+
+#[test]
+fn an_optional_setter_spelled_otherwise_fails_the_build() {
+    let odd = OPTIONAL_SETTER.replace(
+        "T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,\n            T::Error",
+        "T::Error: ::std::fmt::Display,\n            T: std::convert::TryInto<core::option::Option<::std::string::String>>,\n            T::Error",
+    );
+    assert_ne!(odd, OPTIONAL_SETTER);
+    let err = CodePatch::OptionalSetters.apply(tokens(&odd), 0).unwrap_err();
+    assert!(
+        err.contains("found 1 setter bound(s)") && err.contains("patched 0"),
+        "{err}"
+    );
 }

@@ -38,11 +38,23 @@ fn quick() -> WaitOptions {
 
 /// A complete import request: every field any provider needs.
 fn full_request(name: &str) -> ImportRequest {
-    ImportRequest::new(name, "https://images.example.com/conformance.qcow2")
-        .os("linux")
-        .version("13")
-        .region("fra1")
-        .description("made by the conformance suite")
+    request_without(name, "")
+}
+
+/// An import request with every field any provider needs but `missing`.
+fn request_without(name: &str, missing: &str) -> ImportRequest {
+    let mut request = ImportRequest::new(name, "https://images.example.com/conformance.qcow2")
+        .description("made by the conformance suite");
+    for (field, value) in [("os", "linux"), ("version", "13"), ("region", "fra1")] {
+        if field != missing {
+            request = match field {
+                "os" => request.os(value),
+                "version" => request.version(value),
+                _ => request.region(value),
+            };
+        }
+    }
+    request
 }
 
 async fn all(images: &dyn Images, filter: ListFilter) -> Vec<cloud_images::images::Image> {
@@ -101,6 +113,14 @@ mod cases {
             .unwrap();
         assert_eq!(own.len(), 2);
         assert!(own.iter().all(|i| i.custom));
+        let public: Vec<_> = s
+            .images
+            .list(ListFilter::default().custom(false), options)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(public.len(), 2);
+        assert!(public.iter().all(|i| !i.custom));
         let named: Vec<_> = s
             .images
             .list(ListFilter::default().name("e"), options)
@@ -144,7 +164,7 @@ mod cases {
             let Error::Unsupported(unsupported) = &err else {
                 panic!("{err:?}")
             };
-            assert_eq!(unsupported.provider, s.images.cloud().as_str());
+            assert_eq!(unsupported.provider, s.images.cloud());
             assert_eq!(unsupported.operation, "import_from_url");
             assert!(!unsupported.alternative.is_empty());
             assert_eq!((s.sent)(), before, "nothing is sent");
@@ -223,13 +243,11 @@ mod cases {
         let before = (s.sent)();
         let caps: Capabilities = s.images.capabilities();
         for field in caps.import_requires {
-            let mut request = full_request("incomplete");
-            match *field {
-                "os" => request.os = None,
-                "version" => request.version = None,
-                "region" => request.region = None,
-                other => panic!("a field the suite does not know: {other}"),
-            }
+            assert!(
+                ["os", "version", "region"].contains(field),
+                "a field the suite does not know: {field}"
+            );
+            let request = request_without("incomplete", field);
             let err = s.images.import_from_url(request).await.unwrap_err();
             assert!(err.is_invalid_request(), "{err:?}");
             assert!(err.to_string().contains(&format!("`{field}`")), "{err}");
@@ -277,11 +295,13 @@ mod cases {
             "provider",
             "id",
             "name",
+            "description",
             "status",
             "custom",
             "os",
             "size_gb",
             "created_at",
+            "regions",
         ] {
             assert!(json.get(key).is_some(), "{key} in {json}");
         }

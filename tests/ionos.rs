@@ -786,3 +786,68 @@ async fn from_env_prefers_the_token_and_sends_the_contract_number() {
     assert_eq!(sent.header("authorization"), Some("Bearer ionos-demo-token"));
     assert_eq!(sent.header("x-contract-number"), Some("31415926"));
 }
+
+#[tokio::test]
+async fn waiting_for_an_image_ends_with_its_failed_state_and_the_polls_request_id() {
+    let server = MockServer::start_async().await;
+    let image = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/images/img-9");
+            then.status(200).json_body(json!({
+                "id": "img-9", "type": "image",
+                "metadata": {"state": "FAILED_UPDATING"},
+                "properties": {"name": "golden", "public": false}
+            }));
+        })
+        .await;
+    let err = token_client(&server.base_url(), "t")
+        .wait_for_image("img-9", quick_wait(), |_| {})
+        .await
+        .unwrap_err();
+    let wait = err.wait().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(wait.id.as_deref(), Some("img-9"));
+    assert_eq!(wait.status.as_deref(), Some("FAILED_UPDATING"));
+    assert_eq!(wait.message, "the image is FAILED_UPDATING");
+    assert!(wait.request_id.is_some(), "{wait:?}");
+    assert_eq!(image.calls_async().await, 1, "a failed state is final");
+}
+
+#[tokio::test]
+async fn waiting_for_a_busy_image_polls_until_available() {
+    let (server, client) = fake().await;
+    let id = FakeIonos::private_id(1);
+    // A rename makes the image BUSY until its request is done; nothing
+    // polls that request here, so the wait sees BUSY and gives up.
+    let accepted = client
+        .images_patch()
+        .image_id(&id)
+        .body(types::ImageProperties {
+            name: Some("renamed".into()),
+            ..Default::default()
+        })
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let mut seen = Vec::new();
+    let short = quick_wait().timeout(Duration::from_millis(50));
+    let err = client
+        .wait_for_image(&id, short, |p| seen.push(p.status.clone()))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.request_id().is_some(), "the last poll's id: {err:?}");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|s| s.as_deref() == Some("BUSY")),
+        "{seen:?}"
+    );
+    // Once the request is done, the image is available.
+    let request = PendingRequest::from_response(&accepted).unwrap();
+    client
+        .wait_for_request(&request, quick_wait(), |_| {})
+        .await
+        .unwrap();
+    let ready = client.wait_for_image(&id, quick_wait(), |_| {}).await.unwrap();
+    assert_eq!(ready.properties.and_then(|p| p.name).as_deref(), Some("renamed"));
+    drop(server);
+}

@@ -165,18 +165,14 @@ pub(crate) fn first_image(
 /// (standard) are usable; `error` and `failed` are final; anything else
 /// (`downloading`, `pending`, ...) is still on its way.
 fn image_state(image: ImageDetails) -> State<ImageDetails> {
-    let status = image.status.as_deref().unwrap_or("").to_ascii_lowercase();
-    match status.as_str() {
-        "downloaded" | "available" | "ready" => State::Ready(image),
-        "error" | "failed" => State::failed(
-            image
-                .error_message
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| format!("status `{status}` without an error message")),
-            image.status,
-        ),
-        _ => State::Pending(Progress::new(image.status, image.uploaded_size_mb, image.size_mb)),
-    }
+    let status = crate::images::contabo::status_of(
+        image.status.as_deref(),
+        image.error_message.as_deref(),
+        image.uploaded_size_mb,
+        image.size_mb,
+    );
+    let word = image.status.clone();
+    crate::images::wait_state(status, &[], image, word)
 }
 
 /// The OAuth2 token URL Contabo's CLI and Terraform provider use.

@@ -248,14 +248,9 @@ impl Client {
 /// `deleted` or `retired` is final; `NEW` and `pending` (and anything else)
 /// are on their way.
 fn image_state(image: Image) -> State<Image> {
-    let status = image.status.clone().unwrap_or_default();
-    let error = image.error_message.clone().filter(|m| !m.trim().is_empty());
-    match (status.as_str(), error) {
-        (_, Some(message)) => State::failed(message, image.status),
-        ("available", None) => State::Ready(image),
-        ("deleted" | "retired", None) => State::failed(format!("the image is {status}"), image.status),
-        _ => State::Pending(Progress::new(image.status, None, None)),
-    }
+    use crate::images::digitalocean::{FINAL_STATUSES, status};
+    let (neutral, word) = (status(&image), image.status.clone());
+    crate::images::wait_state(neutral, FINAL_STATUSES, image, word)
 }
 
 /// An image action: `completed` is done, `errored` is final.

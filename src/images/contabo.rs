@@ -20,12 +20,13 @@ impl Images for Client {
     /// `standardImage` goes to the server; a name filter is applied here
     /// (Contabo's own `name` filter has its own matching rules).
     fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
-        let plan = ListPlan::new(pagination, filter.get_name().is_none());
         let mut request = self.retrieve_image_list();
         if let Some(custom) = filter.get_custom() {
             request = request.standard_image(!custom);
         }
-        super::neutral_stream(request.stream_with(plan.server), from_listed, filter, plan.limit)
+        let plan = ListPlan::new(pagination, &filter, true);
+        let items = request.stream_with(plan.server);
+        plan.stream(items, from_listed)
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
@@ -39,7 +40,7 @@ impl Images for Client {
     fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>> {
         async move {
             let body = create_body(request)?;
-            let created = self.create_custom_image().body(body).execute().await?;
+            let created = self.create_custom_image().body(body.clone()).execute().await?;
             let id = created
                 .data
                 .first()
@@ -50,7 +51,15 @@ impl Images for Client {
                     message: "the API answered with no image id".into(),
                     request_id: created.request_id().map(str::to_owned),
                 })?;
-            self.get(&id).await
+            // The image exists now: a failed read must not lose its id (a
+            // retry of the import would make a second one).
+            match self.get(&id).await {
+                Ok(image) => Ok(image),
+                Err(e) => {
+                    tracing::warn!(image_id = %id, error = %e, "created, but reading the new image failed");
+                    Ok(just_created(id, body))
+                }
+            }
         }
         .boxed()
     }
@@ -90,12 +99,34 @@ impl Images for Client {
     }
 }
 
+/// An image just created, as far as the create request says.
+fn just_created(id: String, body: types::CreateCustomImageRequest) -> Image {
+    let mut image = Image::new(
+        Cloud::Contabo,
+        id.clone(),
+        body.name.clone(),
+        ImageStatus::Pending(Progress::default()),
+        ProviderImage::Other(serde_json::json!({"imageId": id})),
+    );
+    image.description = body.description.clone();
+    image.custom = true;
+    image.os = Some(body.os_type.to_string());
+    if let Ok(raw) = serde_json::from_value::<crate::contabo::Image>(serde_json::json!({
+        "imageId": id, "name": body.name, "description": body.description, "url": body.url,
+        "osType": body.os_type.to_string(), "version": body.version, "standardImage": false,
+    })) {
+        image.raw = ProviderImage::Contabo(Box::new(raw));
+    }
+    image
+}
+
 /// The create body, or an error naming what Contabo needs and the request lacks.
 fn create_body(request: ImportRequest) -> Result<types::CreateCustomImageRequest, Error> {
     request.check()?;
+    let request = request.into_parts();
     if !request.tags.is_empty() {
         return Err(crate::error::Unsupported::new(
-            "contabo",
+            Cloud::Contabo,
             "import_from_url with tags",
             "import without tags, then assign them with Contabo's tag API",
         )
@@ -124,7 +155,12 @@ fn create_body(request: ImportRequest) -> Result<types::CreateCustomImageRequest
 
 /// A listed image in the neutral view.
 fn from_listed(image: crate::contabo::Image) -> Image {
-    let status = status(&image);
+    let status = status_of(
+        image.status.as_deref(),
+        image.error_message.as_deref(),
+        image.uploaded_size_mb,
+        image.size_mb,
+    );
     Image {
         provider: Cloud::Contabo,
         id: image.image_id.clone(),
@@ -182,20 +218,23 @@ fn from_details(image: ImageDetails) -> Image {
 }
 
 /// Contabo's status words: `downloaded` and `available` are ready,
-/// `downloading` pending with MB done of the total, `error` and `failed`
-/// failed with the `errorMessage`.
-fn status(image: &crate::contabo::Image) -> ImageStatus {
-    let error = image.error_message.as_deref();
-    let Some(word) = image.status.as_deref().filter(|s| !s.is_empty()) else {
-        return ImageStatus::Other("unknown".into());
+/// `downloading` pending with MB done (`uploadedSizeMb`) of the total
+/// (`sizeMb`), `error` and `failed` failed with the `errorMessage`. The one
+/// reading of a Contabo status, for lists and waits alike.
+pub(crate) fn status_of(
+    status: Option<&str>,
+    error: Option<&str>,
+    done: Option<f64>,
+    total: Option<f64>,
+) -> ImageStatus {
+    let Some(word) = status.filter(|s| !s.is_empty()) else {
+        return ImageStatus::Unknown;
     };
     match word.to_ascii_lowercase().as_str() {
         "downloaded" | "available" | "ready" => ImageStatus::Ready,
-        "downloading" | "pending" | "queued" | "processing" => ImageStatus::Pending(Progress::new(
-            Some(word.to_owned()),
-            image.uploaded_size_mb,
-            image.size_mb,
-        )),
+        "downloading" | "pending" | "queued" | "processing" => {
+            ImageStatus::Pending(Progress::new(Some(word.to_owned()), done, total))
+        }
         "error" | "failed" => ImageStatus::Failed {
             message: error.filter(|m| !m.is_empty()).map_or_else(
                 || format!("status `{word}` without an error message"),
@@ -233,7 +272,7 @@ mod tests {
                 "{word}"
             );
         }
-        assert_eq!(from_listed(image(None, None)).status.as_str(), "unknown");
+        assert_eq!(from_listed(image(None, None)).status, ImageStatus::Unknown);
         let failed = from_listed(image(Some("error"), Some("HTTP 404 from the URL")));
         assert_eq!(
             failed.status,
@@ -267,5 +306,9 @@ mod tests {
         assert!(err.is_unsupported(), "{err}");
         let body = create_body(base.os("Windows").version("2022").region("ignored")).unwrap();
         assert_eq!(body.os_type, types::CreateCustomImageRequestOsType::Windows);
+        let image = just_created("9f3c".into(), body);
+        assert_eq!((image.id.as_str(), image.name.as_str()), ("9f3c", "debian"));
+        assert!(image.custom && image.status.is_pending());
+        assert!(matches!(image.raw, ProviderImage::Contabo(_)));
     }
 }

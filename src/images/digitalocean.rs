@@ -20,13 +20,14 @@ impl Images for Client {
     /// Own images are asked for with `private=true`; public-only and name
     /// filters are applied here.
     fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
-        let server_filters = filter.get_name().is_none() && filter.get_custom() != Some(false);
-        let plan = ListPlan::new(pagination, server_filters);
+        let own_only = filter.get_custom() == Some(true);
         let mut request = self.images_list();
-        if filter.get_custom() == Some(true) {
+        if own_only {
             request = request.private(true);
         }
-        super::neutral_stream(request.stream_with(plan.server), from_image, filter, plan.limit)
+        let plan = ListPlan::new(pagination, &filter, own_only);
+        let items = request.stream_with(plan.server);
+        plan.stream(items, from_image)
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
@@ -81,6 +82,7 @@ impl Images for Client {
 /// The create body, or an error naming what DigitalOcean needs and the request lacks.
 fn create_body(request: ImportRequest) -> Result<types::ImageNewCustom, Error> {
     request.check()?;
+    let request = request.into_parts();
     let region = required(Cloud::DigitalOcean, "region", request.region.as_deref())?.to_owned();
     let distribution = match request.os.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -122,16 +124,21 @@ fn from_image(image: crate::digitalocean::Image) -> Image {
     }
 }
 
+/// The statuses that end a wait: the image will not become available.
+pub(crate) const FINAL_STATUSES: &[&str] = &["deleted", "retired"];
+
 /// DigitalOcean's statuses: `available` is ready, `NEW` and `pending`
-/// pending, an `error_message` failed; `deleted` and `retired` stay as they are.
-fn status(image: &crate::digitalocean::Image) -> ImageStatus {
+/// pending, an `error_message` failed; `deleted` and `retired` stay as they
+/// are (and end a wait). The one reading of a DigitalOcean status, for lists
+/// and waits alike.
+pub(crate) fn status(image: &crate::digitalocean::Image) -> ImageStatus {
     if let Some(message) = image.error_message.as_deref().filter(|m| !m.trim().is_empty()) {
         return ImageStatus::Failed {
             message: message.to_owned(),
         };
     }
     match image.status.as_deref() {
-        None | Some("") => ImageStatus::Other("unknown".into()),
+        None | Some("") => ImageStatus::Unknown,
         Some("available") => ImageStatus::Ready,
         Some(word @ ("NEW" | "new" | "pending")) => {
             ImageStatus::Pending(Progress::new(Some(word.to_owned()), None, None))

@@ -7,8 +7,8 @@ use futures::stream::{self, StreamExt};
 use futures::{FutureExt, TryFutureExt};
 
 use super::{
-    Cloud, Image, ImageStatus, ImageStream, ImageUpdate, Images, ImportRequest, ListFilter, OnProgress,
-    ProviderImage,
+    Cloud, Image, ImageStatus, ImageStream, ImageUpdate, Images, ImportRequest, ListFilter, ListPlan,
+    OnProgress, ProviderImage,
 };
 use crate::error::Unsupported;
 use crate::ionos::{Client, types};
@@ -17,7 +17,7 @@ use crate::{Error, Execute, PaginationOptions};
 
 /// How long `update` and `delete` wait for IONOS to apply them: polls from
 /// 0.5 s growing to 5 s, for at most 10 minutes.
-pub const CHANGE_WAIT: WaitOptions = WaitOptions::new(
+pub(crate) const CHANGE_WAIT: WaitOptions = WaitOptions::new(
     Duration::from_millis(500),
     Duration::from_secs(5),
     Duration::from_secs(600),
@@ -31,13 +31,16 @@ impl Images for Client {
     /// One request (`GET /images?depth=1`): IONOS does not page images, so
     /// only the options' item limit applies; the filter is applied here.
     fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
-        let limit = pagination.get_limit();
+        let plan = ListPlan::new(pagination, &filter, false);
+        // One request: a limit can only be applied here.
+        let limit = plan.limit.or(pagination.get_limit());
+        let plan = ListPlan { limit, ..plan };
         let all = self
             .list_images()
             .map_ok(|found| stream::iter(found.into_inner().into_iter().map(Ok)))
             .try_flatten_stream()
             .boxed();
-        super::neutral_stream(all, from_image, filter, limit)
+        plan.stream(all, from_image)
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
@@ -51,7 +54,7 @@ impl Images for Client {
     fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>> {
         let _ = request;
         let unsupported = Unsupported::new(
-            "ionos",
+            Cloud::Ionos,
             "import_from_url",
             "upload the image file to the FTP server of its location (ftp-<location>.ionos.com, \
              e.g. ftp-fra.ionos.com, folder hdd-images or iso-images); it then appears in list()",
@@ -111,11 +114,15 @@ fn from_image(image: crate::ionos::Image) -> Image {
     }
 }
 
+/// The states that end a wait: the image is gone.
+pub(crate) const FINAL_STATES: &[&str] = &["TERMINATED"];
+
 /// IONOS's states: `AVAILABLE` is ready, `BUSY`, `DEPLOYING` and `UPDATING`
-/// pending, `FAILED...` failed, `DESTROYING` deleting.
-fn status(state: Option<&str>) -> ImageStatus {
+/// pending, `FAILED...` failed, `DESTROYING` deleting; `TERMINATED` ends a
+/// wait. The one reading of an IONOS state, for lists and waits alike.
+pub(crate) fn status(state: Option<&str>) -> ImageStatus {
     match state {
-        None | Some("") => ImageStatus::Other("unknown".into()),
+        None | Some("") => ImageStatus::Unknown,
         Some("AVAILABLE" | "ACTIVE") => ImageStatus::Ready,
         Some(word @ ("BUSY" | "DEPLOYING" | "UPDATING")) => {
             ImageStatus::Pending(Progress::new(Some(word.to_owned()), None, None))

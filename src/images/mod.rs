@@ -2,8 +2,9 @@
 //!
 //! Each provider's client implements [`Images`], so code written against
 //! `&dyn Images` (or `Arc<dyn Images>`) runs on Contabo, DigitalOcean and
-//! IONOS Cloud alike; the provider's own client stays reachable for what only
-//! it can do. [`from_env`] picks the provider at run time.
+//! IONOS Cloud alike. [`from_env`] picks the provider at run time; for what
+//! only one provider can do, build its own client (`contabo::Client::from_env()`,
+//! ...), which is also an `Images`.
 //!
 //! ```no_run
 //! use cloud_images::images::{self, ImageUpdate, ImportRequest, ListFilter};
@@ -38,16 +39,16 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 
-use crate::wait::{Progress, WaitOptions};
+use crate::wait::{Progress, State, WaitOptions};
 use crate::{Error, PaginationOptions};
 
 #[cfg(feature = "contabo")]
-mod contabo;
+pub(crate) mod contabo;
 #[cfg(feature = "digitalocean")]
-mod digitalocean;
+pub(crate) mod digitalocean;
 mod env;
 #[cfg(feature = "ionos")]
-mod ionos;
+pub(crate) mod ionos;
 mod model;
 
 pub use env::{PROVIDER_VARIABLE, from_env, from_lookup};
@@ -154,25 +155,34 @@ impl<T: Images + ?Sized> Images for Arc<T> {
     }
 }
 
-/// How a provider's list is asked for: which options go to the server, and
-/// whether the server's answer already is exactly the filtered list.
-#[derive(Debug, Clone, Copy)]
+/// How a provider's list is asked for: the options that go to the server,
+/// and what is left to do here.
+#[derive(Debug, Clone)]
 struct ListPlan {
-    /// The options for the provider's paged list (the item limit only when
-    /// the server applies the whole filter).
+    /// The options for the provider's paged list (with the item limit only
+    /// when nothing is filtered here).
     server: PaginationOptions,
+    /// What the server did not filter.
+    local: ListFilter,
     /// The limit to apply after filtering here.
     limit: Option<u64>,
 }
 
 impl ListPlan {
-    /// With `server_filters` true, every item the server sends passes the
-    /// filter, so the limit can stop paging early; otherwise items are
-    /// filtered here and the limit counts what passes.
-    fn new(options: PaginationOptions, server_filters: bool) -> Self {
-        if server_filters {
+    /// `server_applies_custom`: the request asks the server for own or public
+    /// images only, so that part of the filter is not checked again here.
+    /// When nothing is left to filter here, the limit goes to the server (no
+    /// page past it is fetched); otherwise it counts what passes here.
+    fn new(options: PaginationOptions, filter: &ListFilter, server_applies_custom: bool) -> Self {
+        let local = if server_applies_custom {
+            filter.without_custom()
+        } else {
+            filter.clone()
+        };
+        if local.is_empty() {
             return Self {
                 server: options,
+                local,
                 limit: None,
             };
         }
@@ -182,24 +192,48 @@ impl ListPlan {
             .max_pages(options.get_max_pages());
         Self {
             server,
+            local,
             limit: options.get_limit(),
+        }
+    }
+
+    /// Converts a provider's items, keeps those passing the local filter,
+    /// stops at the limit.
+    fn stream<'a, T: Send + 'a>(
+        self,
+        items: BoxStream<'a, Result<T, Error>>,
+        convert: fn(T) -> Image,
+    ) -> ImageStream<'a> {
+        let filter = self.local;
+        let images = items
+            .map_ok(convert)
+            .try_filter(move |image| ready(filter.matches(image)));
+        match self.limit {
+            Some(limit) => images.take(usize::try_from(limit).unwrap_or(usize::MAX)).boxed(),
+            None => images.boxed(),
         }
     }
 }
 
-/// Converts a provider's items, keeps those passing `filter`, stops at `limit`.
-fn neutral_stream<'a, T: Send + 'a>(
-    items: BoxStream<'a, Result<T, Error>>,
-    convert: fn(T) -> Image,
-    filter: ListFilter,
-    limit: Option<u64>,
-) -> ImageStream<'a> {
-    let images = items
-        .map_ok(convert)
-        .try_filter(move |image| ready(filter.matches(image)));
-    match limit {
-        Some(limit) => images.take(usize::try_from(limit).unwrap_or(usize::MAX)).boxed(),
-        None => images.boxed(),
+/// Where an image stands for a wait: the neutral status, with the
+/// provider's own words that are final (`final_words`, e.g. DigitalOcean's
+/// `deleted`) ending the wait; other words and a missing status are polled
+/// again. `word` is the provider's status word, kept in the failure.
+pub(crate) fn wait_state<T>(
+    status: ImageStatus,
+    final_words: &[&str],
+    value: T,
+    word: Option<String>,
+) -> State<T> {
+    match status {
+        ImageStatus::Ready => State::Ready(value),
+        ImageStatus::Pending(progress) => State::Pending(progress),
+        ImageStatus::Failed { message } => State::failed(message, word),
+        ImageStatus::Deleting => State::failed("the image is being deleted", word),
+        ImageStatus::Other(other) if final_words.contains(&other.as_str()) => {
+            State::failed(format!("the image is {other}"), word)
+        }
+        ImageStatus::Other(_) | ImageStatus::Unknown => State::Pending(Progress::new(word, None, None)),
     }
 }
 
@@ -208,16 +242,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limit_goes_to_the_server_only_when_the_server_filters() {
-        let options = PaginationOptions::default().page_size(50).concurrency(2).limit(7);
-        let plan = ListPlan::new(options, true);
-        assert_eq!(plan.server, options);
-        assert_eq!(plan.limit, None);
+    fn the_limit_goes_to_the_server_only_when_nothing_is_filtered_here() {
+        let options = PaginationOptions::default()
+            .page_size(50)
+            .concurrency(2)
+            .max_pages(9)
+            .limit(7);
+        let own = ListFilter::default().custom(true);
+        let plan = ListPlan::new(options, &own, true);
+        assert_eq!((plan.server, plan.limit), (options, None));
+        assert!(plan.local.is_empty(), "the server's own-images filter is trusted");
 
-        let plan = ListPlan::new(options, false);
-        assert_eq!(plan.server.get_limit(), None);
-        assert_eq!(plan.server.get_page_size(), 50);
-        assert_eq!(plan.server.get_concurrency(), 2);
-        assert_eq!(plan.limit, Some(7));
+        for (filter, server_applies) in [(own.clone(), false), (own.name("x"), true)] {
+            let plan = ListPlan::new(options, &filter, server_applies);
+            assert_eq!(plan.server.get_limit(), None);
+            assert_eq!(plan.server.get_page_size(), 50);
+            assert_eq!(plan.server.get_concurrency(), 2);
+            assert_eq!(plan.server.get_max_pages(), 9);
+            assert_eq!(plan.limit, Some(7));
+            assert_eq!(plan.local.get_name(), filter.get_name());
+        }
+    }
+
+    #[test]
+    fn a_wait_ends_on_final_words_and_polls_unknown_ones() {
+        let pending = |s| matches!(s, State::Pending(_));
+        assert!(matches!(
+            wait_state(ImageStatus::Ready, &[], 1, None),
+            State::Ready(1)
+        ));
+        assert!(pending(wait_state(ImageStatus::Unknown, &["gone"], 1, None)));
+        assert!(pending(wait_state(
+            ImageStatus::Other("INACTIVE".into()),
+            &["gone"],
+            1,
+            None
+        )));
+        assert_eq!(
+            wait_state(
+                ImageStatus::Other("gone".into()),
+                &["gone"],
+                1,
+                Some("gone".into())
+            ),
+            State::failed("the image is gone", Some("gone".into()))
+        );
+        assert_eq!(
+            wait_state(ImageStatus::Deleting, &[], 1, Some("DESTROYING".into())),
+            State::failed("the image is being deleted", Some("DESTROYING".into()))
+        );
     }
 }

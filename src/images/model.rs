@@ -98,13 +98,15 @@ pub enum ImageStatus {
     },
     /// Being deleted.
     Deleting,
-    /// A status with no neutral meaning, as the provider wrote it
-    /// (`unknown` when it sent none).
+    /// A status with no neutral meaning, as the provider wrote it.
     Other(String),
+    /// The provider sent no status.
+    Unknown,
 }
 
 impl ImageStatus {
-    /// `pending`, `ready`, `failed`, `deleting`, or the provider's own word.
+    /// `pending`, `ready`, `failed`, `deleting`, `unknown` (none sent), or
+    /// the provider's own word.
     pub fn as_str(&self) -> &str {
         match self {
             ImageStatus::Pending(_) => "pending",
@@ -112,6 +114,7 @@ impl ImageStatus {
             ImageStatus::Failed { .. } => "failed",
             ImageStatus::Deleting => "deleting",
             ImageStatus::Other(other) => other,
+            ImageStatus::Unknown => "unknown",
         }
     }
     /// Whether the image is usable.
@@ -144,6 +147,7 @@ impl fmt::Display for ImageStatus {
 ///     ProviderImage::Contabo(c) => println!("Contabo format {:?}", c.format),
 ///     ProviderImage::DigitalOcean(d) => println!("DigitalOcean type {:?}", d.type_),
 ///     ProviderImage::Ionos(i) => println!("IONOS href {:?}", i.href),
+///     ProviderImage::Other(json) => println!("{json}"),
 ///     _ => {}
 /// }
 /// # }
@@ -160,6 +164,9 @@ pub enum ProviderImage {
     /// An IONOS Cloud image (with its properties and metadata).
     #[cfg(feature = "ionos")]
     Ionos(Box<crate::ionos::Image>),
+    /// An image from an [`Images`](super::Images) implementation outside
+    /// this crate (a test double of your own), as JSON.
+    Other(serde_json::Value),
 }
 
 /// An image on any provider: the neutral view, and the provider's own
@@ -205,6 +212,42 @@ pub struct Image {
     pub regions: Vec<String>,
     /// The provider's own decoded object.
     pub raw: ProviderImage,
+}
+
+impl Image {
+    /// An image with these essentials and nothing else known (no
+    /// description, not custom, no OS, size, time or regions); set the other
+    /// fields on the result. For [`Images`](super::Images) implementations
+    /// outside this crate, such as test doubles.
+    ///
+    /// ```
+    /// use cloud_images::images::{Cloud, Image, ImageStatus, ProviderImage};
+    ///
+    /// let mut image = Image::new(Cloud::Contabo, "1a2b", "debian-13", ImageStatus::Ready, ProviderImage::Other(serde_json::json!({})));
+    /// image.custom = true;
+    /// assert_eq!(serde_json::to_value(&image).unwrap()["status"], "ready");
+    /// ```
+    pub fn new(
+        provider: Cloud,
+        id: impl Into<String>,
+        name: impl Into<String>,
+        status: ImageStatus,
+        raw: ProviderImage,
+    ) -> Self {
+        Self {
+            provider,
+            id: id.into(),
+            name: name.into(),
+            description: None,
+            status,
+            custom: false,
+            os: None,
+            size_gb: None,
+            created_at: None,
+            regions: Vec::new(),
+            raw,
+        }
+    }
 }
 
 impl Serialize for Image {
@@ -269,6 +312,17 @@ impl ListFilter {
     pub fn get_name(&self) -> Option<&str> {
         self.name.as_deref()
     }
+    /// The filter without its own-or-public part (when the server applied it).
+    pub(crate) fn without_custom(&self) -> ListFilter {
+        ListFilter {
+            custom: None,
+            name: self.name.clone(),
+        }
+    }
+    /// Whether every image passes.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.custom.is_none() && self.name.is_none()
+    }
     /// Whether `image` passes the filter.
     pub fn matches(&self, image: &Image) -> bool {
         self.custom.is_none_or(|custom| image.custom == custom)
@@ -285,10 +339,12 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 
 /// A custom image to import from a URL.
 ///
-/// Which fields a provider needs is in [`Capabilities::import_requires`]:
-/// Contabo needs `os` (`linux` or `windows`) and `version`, DigitalOcean a
-/// `region`. A field a provider has no use for is not sent: `region` and
-/// `version` on the other providers.
+/// Which fields a provider needs is in [`Capabilities::import_requires`]
+/// (Contabo: `os`, `linux` or `windows`, and `version`; DigitalOcean:
+/// `region`), which it sends in [`Capabilities::import_uses`]; a field a
+/// provider has no use for (`region` on Contabo, `version` on
+/// DigitalOcean) is not sent. `Debug` and errors show the URL without its
+/// user information and query (a presigned URL's signature).
 ///
 /// ```
 /// use cloud_images::images::ImportRequest;
@@ -299,30 +355,45 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 ///     .region("fra1")
 ///     .description("golden image")
 ///     .tag("base");
-/// assert_eq!(request.tags, ["base"]);
+/// assert_eq!(request.get_tags(), ["base"]);
+/// assert_eq!(request.get_region(), Some("fra1"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ImportRequest {
-    /// The image's name.
-    pub name: String,
-    /// Where the provider downloads it from (`http` or `https`).
-    pub url: String,
-    /// The operating system: `linux` or `windows` on Contabo; on
-    /// DigitalOcean a distribution such as `Debian` (`linux`: `Unknown`).
-    pub os: Option<String>,
-    /// The OS version (Contabo).
-    pub version: Option<String>,
-    /// The region to import into (DigitalOcean).
-    pub region: Option<String>,
-    /// A description.
-    pub description: Option<String>,
-    /// Tags (DigitalOcean).
-    pub tags: Vec<String>,
+    name: String,
+    url: String,
+    os: Option<String>,
+    version: Option<String>,
+    region: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+}
+
+impl fmt::Debug for ImportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportRequest")
+            .field("name", &self.name)
+            .field("url", &shown_url(&self.url))
+            .field("os", &self.os)
+            .field("version", &self.version)
+            .field("region", &self.region)
+            .field("description", &self.description)
+            .field("tags", &self.tags)
+            .finish()
+    }
+}
+
+/// A URL for messages: no user information, no query.
+fn shown_url(url: &str) -> String {
+    let redacted = crate::endpoint::redact(url);
+    match redacted.split_once('?') {
+        Some((head, _)) => format!("{head}?…"),
+        None => redacted,
+    }
 }
 
 impl ImportRequest {
-    /// An image called `name`, downloaded from `url`.
+    /// An image called `name`, downloaded from `url` (`http` or `https`).
     pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -330,17 +401,18 @@ impl ImportRequest {
             ..Self::default()
         }
     }
-    /// Sets the operating system.
+    /// Sets the operating system: `linux` or `windows` on Contabo; on
+    /// DigitalOcean a distribution such as `Debian` (`linux`: `Unknown`).
     pub fn os(mut self, os: impl Into<String>) -> Self {
         self.os = Some(os.into());
         self
     }
-    /// Sets the OS version.
+    /// Sets the OS version (Contabo).
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
     }
-    /// Sets the region.
+    /// Sets the region to import into (DigitalOcean).
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
@@ -350,10 +422,51 @@ impl ImportRequest {
         self.description = Some(description.into());
         self
     }
-    /// Adds a tag.
+    /// Adds a tag (DigitalOcean).
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
+    }
+    /// The name.
+    pub fn get_name(&self) -> &str {
+        &self.name
+    }
+    /// The URL.
+    pub fn get_url(&self) -> &str {
+        &self.url
+    }
+    /// The operating system, when set.
+    pub fn get_os(&self) -> Option<&str> {
+        self.os.as_deref()
+    }
+    /// The OS version, when set.
+    pub fn get_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+    /// The region, when set.
+    pub fn get_region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    /// The description, when set.
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The tags.
+    pub fn get_tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// The request's fields, for a provider's glue.
+    pub(crate) fn into_parts(self) -> ImportParts {
+        ImportParts {
+            name: self.name,
+            url: self.url,
+            os: self.os,
+            version: self.version,
+            region: self.region,
+            description: self.description,
+            tags: self.tags,
+        }
     }
 
     /// Checks what every provider needs: a name, and an `http(s)` URL with a host.
@@ -361,20 +474,32 @@ impl ImportRequest {
         if self.name.trim().is_empty() {
             return Err(Error::InvalidRequest("import_from_url: `name` is empty".into()));
         }
+        let shown = shown_url(&self.url);
         let url = reqwest::Url::parse(&self.url).map_err(|e| {
             Error::InvalidRequest(format!(
                 "import_from_url: `url` `{}` is not a URL: {e}",
-                self.url.escape_debug()
+                shown.escape_debug()
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(Error::InvalidRequest(format!(
                 "import_from_url: `url` `{}` is not an http or https URL with a host",
-                self.url.escape_debug()
+                shown.escape_debug()
             )));
         }
         Ok(())
     }
+}
+
+/// An [`ImportRequest`] taken apart.
+pub(crate) struct ImportParts {
+    pub name: String,
+    pub url: String,
+    pub os: Option<String>,
+    pub version: Option<String>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
 }
 
 /// A field of an [`ImportRequest`] a provider needs, or an
@@ -452,6 +577,8 @@ pub struct Capabilities {
     pub import_from_url: bool,
     /// The [`ImportRequest`] fields the provider needs.
     pub import_requires: &'static [&'static str],
+    /// The [`ImportRequest`] fields the provider sends; the others are not sent.
+    pub import_uses: &'static [&'static str],
     /// Tags can be given on import.
     pub import_tags: bool,
     /// Lists are paged on the server, so [`PaginationOptions`](crate::PaginationOptions)
@@ -471,6 +598,7 @@ impl Capabilities {
             Cloud::Contabo => Capabilities {
                 import_from_url: true,
                 import_requires: &["os", "version"],
+                import_uses: &["name", "url", "os", "version", "description"],
                 import_tags: false,
                 paged_list: true,
                 progress: true,
@@ -479,6 +607,7 @@ impl Capabilities {
             Cloud::DigitalOcean => Capabilities {
                 import_from_url: true,
                 import_requires: &["region"],
+                import_uses: &["name", "url", "os", "region", "description", "tags"],
                 import_tags: true,
                 paged_list: true,
                 progress: false,
@@ -487,6 +616,7 @@ impl Capabilities {
             Cloud::Ionos => Capabilities {
                 import_from_url: false,
                 import_requires: &[],
+                import_uses: &[],
                 import_tags: false,
                 paged_list: false,
                 progress: false,

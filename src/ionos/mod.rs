@@ -289,17 +289,9 @@ fn is_plain_id(id: &str) -> bool {
 /// `FAILED...` state or `DESTROYING`/`TERMINATED` final; `BUSY`,
 /// `DEPLOYING`, `UPDATING` and anything else are on their way.
 fn image_state(image: Image) -> State<Image> {
+    use crate::images::ionos::{FINAL_STATES, status};
     let state = image.metadata.as_ref().and_then(|m| m.state.clone());
-    match state.as_deref() {
-        Some("AVAILABLE" | "ACTIVE") => State::Ready(image),
-        Some(failed) if failed.starts_with("FAILED") => {
-            State::failed(format!("the image is {failed}"), state.clone())
-        }
-        Some(gone @ ("DESTROYING" | "TERMINATED")) => {
-            State::failed(format!("the image is {gone}"), state.clone())
-        }
-        _ => State::Pending(Progress::new(state, None, None)),
-    }
+    crate::images::wait_state(status(state.as_deref()), FINAL_STATES, image, state)
 }
 
 /// A request status: `DONE` is done, `FAILED` final (with the API's message);
@@ -612,6 +604,42 @@ impl_execute! {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn image(state: Option<&str>) -> Image {
+        serde_json::from_value(json!({"id": "7df81087", "metadata": {"state": state}})).unwrap()
+    }
+
+    #[test]
+    fn an_image_is_waited_for_until_available_and_the_list_agrees() {
+        use crate::images::ionos::status;
+        for (state, wait) in [
+            (Some("AVAILABLE"), "ready"),
+            (Some("BUSY"), "pending"),
+            (Some("UPDATING"), "pending"),
+            (Some("INACTIVE"), "pending"),
+            (None, "pending"),
+            (Some("FAILED_UPDATING"), "failed"),
+            (Some("DESTROYING"), "failed"),
+            (Some("TERMINATED"), "failed"),
+        ] {
+            let got = match image_state(image(state)) {
+                State::Ready(_) => "ready",
+                State::Pending(_) => "pending",
+                State::Failed { .. } => "failed",
+            };
+            assert_eq!(got, wait, "{state:?}");
+            // What a list shows agrees: ready is ready, failed is failed.
+            let shown = status(state);
+            assert_eq!(shown.is_ready(), wait == "ready", "{state:?}");
+            if shown.is_failed() {
+                assert_eq!(wait, "failed", "{state:?}");
+            }
+        }
+        assert_eq!(
+            image_state(image(Some("FAILED_UPDATING"))),
+            State::failed("the image is FAILED_UPDATING", Some("FAILED_UPDATING".into()))
+        );
+    }
 
     #[test]
     fn error_messages_are_joined_with_their_codes() {

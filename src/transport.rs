@@ -95,6 +95,20 @@ impl Timeouts {
     }
 }
 
+/// A `reqwest::ClientBuilder` with the crate's TLS setup: where to start from
+/// for [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+///
+/// ```
+/// let http = cloud_images::transport::http_client_builder()
+///     .pool_max_idle_per_host(4)
+///     .build()
+///     .unwrap();
+/// # drop(http);
+/// ```
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+}
+
 /// The shared request pipeline of a client (the generated client's inner value).
 ///
 /// Built by the providers' client builders; cheap to clone. Its `Debug` shows

@@ -26,8 +26,8 @@ use cloud_images::{Execute, Paginate, PaginationOptions};
 use futures::TryStreamExt;
 use serde::de::DeserializeOwned;
 
-const ROUNDS: usize = 9;
-const CALLS: usize = 2000;
+const ROUNDS: usize = 31;
+const CALLS: usize = 500;
 const TARGET: f64 = 1.05;
 const REQUEST_ID: &str = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 
@@ -41,14 +41,27 @@ struct Fakes {
 fn main() {
     let full = common::full_run();
     let (rounds, calls) = if full { (ROUNDS, CALLS) } else { (1, 20) };
+    let calls = std::env::var("OVERHEAD_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(calls);
     let fakes = start_fakes();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    // `cargo bench --bench overhead -- per-call` (or `decoding`) runs one part.
+    let only = |part: &str| {
+        let named: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+        named.is_empty() || named.iter().any(|n| n == part)
+    };
     runtime.block_on(async {
-        per_call(&fakes, rounds, calls).await;
-        decoding(&fakes, if full { 2000 } else { 2 }).await;
+        if only("per-call") {
+            per_call(&fakes, rounds, calls).await;
+        }
+        if only("decoding") {
+            decoding(&fakes, if full { 2000 } else { 2 }).await;
+        }
     });
 }
 
@@ -105,7 +118,9 @@ async fn time<F: AsyncFnMut()>(calls: usize, mut call: F) -> (Option<Duration>, 
     (cpu, wall)
 }
 
-/// Median per-call figures of `library` and `raw`, alternating in rounds.
+/// Per-call figures of `library` and `raw`, run in alternating rounds (which
+/// goes first alternates too): the medians, and the median of the rounds'
+/// ratios (pairs of neighbouring rounds see the same machine load).
 async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
     name: &str,
     rounds: usize,
@@ -113,45 +128,66 @@ async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
     mut library: L,
     mut raw: R,
 ) -> Option<f64> {
-    // Warm up: connections, allocator, caches.
-    time(calls / 10 + 1, &mut library).await;
-    time(calls / 10 + 1, &mut raw).await;
-    let (mut lib, mut plain) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        lib.push(time(calls, &mut library).await);
-        plain.push(time(calls, &mut raw).await);
+    // For an outside counter (`perf stat -e instructions:u`):
+    // `OVERHEAD_ONLY=library` (or `raw`) runs only that side, silently.
+    match std::env::var("OVERHEAD_ONLY").as_deref() {
+        Ok("library") => return time(rounds * calls, &mut library).await.0.map(|_| 0.0),
+        Ok("raw") => return time(rounds * calls, &mut raw).await.0.map(|_| 0.0),
+        _ => {}
     }
-    let cpu = |v: &[(Option<Duration>, Duration)]| {
-        let all: Option<Vec<Duration>> = v.iter().map(|(c, _)| *c).collect();
+    // Warm up: connections, allocator, caches.
+    time(calls, &mut library).await;
+    time(calls, &mut raw).await;
+    let (mut lib, mut plain) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            lib.push(time(calls, &mut library).await);
+            plain.push(time(calls, &mut raw).await);
+        } else {
+            plain.push(time(calls, &mut raw).await);
+            lib.push(time(calls, &mut library).await);
+        }
+    }
+    let ratio = |pick: &dyn Fn(&(Option<Duration>, Duration)) -> Option<Duration>| {
+        let mut ratios = Vec::new();
+        for (l, r) in lib.iter().zip(&plain) {
+            ratios.push(pick(l)?.as_secs_f64() / pick(r)?.as_secs_f64());
+        }
+        ratios.sort_by(f64::total_cmp);
+        Some(ratios[ratios.len() / 2])
+    };
+    let median = |v: &[(Option<Duration>, Duration)],
+                  pick: &dyn Fn(&(Option<Duration>, Duration)) -> Option<Duration>| {
+        let all: Option<Vec<Duration>> = v.iter().map(pick).collect();
         all.map(common::median)
     };
-    let wall = |v: &[(Option<Duration>, Duration)]| common::median(v.iter().map(|(_, w)| *w).collect());
-    let (lib_wall, raw_wall) = (wall(&lib), wall(&plain));
-    let wall_ratio = lib_wall.as_secs_f64() / raw_wall.as_secs_f64();
+    let wall = |t: &(Option<Duration>, Duration)| Some(t.1);
+    let cpu = |t: &(Option<Duration>, Duration)| t.0;
+    let (lib_wall, raw_wall) = (median(&lib, &wall).unwrap(), median(&plain, &wall).unwrap());
     print!(
-        "  {name:<32} wall {:>9} / {:>9} = {wall_ratio:.2}",
+        "  {name:<26} wall {:>8} / {:>8} = {:.2}",
         common::ns(lib_wall),
-        common::ns(raw_wall)
+        common::ns(raw_wall),
+        ratio(&wall).unwrap_or(f64::NAN)
     );
-    let ratio = match (cpu(&lib), cpu(&plain)) {
-        (Some(l), Some(r)) => {
-            let ratio = l.as_secs_f64() / r.as_secs_f64();
-            print!(
-                "   CPU {:>9} / {:>9} = {ratio:.2} (+{})",
-                common::ns(l),
-                common::ns(r),
-                common::ns(l.saturating_sub(r))
-            );
-            Some(ratio)
-        }
-        _ => None,
-    };
+    let cpu_ratio = ratio(&cpu);
+    if let (Some(l), Some(r), Some(ratio)) = (median(&lib, &cpu), median(&plain, &cpu), cpu_ratio) {
+        print!(
+            "   CPU {:>8} / {:>8} = {ratio:.3} (+{})",
+            common::ns(l),
+            common::ns(r),
+            common::ns(l.saturating_sub(r))
+        );
+    }
     println!();
-    ratio
+    cpu_ratio
 }
 
 async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
-    println!("per call, library / reqwest + serde (median of {rounds} rounds of {calls} calls):");
+    println!(
+        "per call, library / reqwest + serde (medians of {rounds} alternating rounds of {calls} calls; \
+         the ratio is the median of the rounds' ratios):"
+    );
     let http = cloud_images::transport::http_client_builder()
         .build()
         .expect("reqwest client");
@@ -164,6 +200,11 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
     let first = contabo.retrieve_image_list().size(1).execute().await.unwrap();
     let id = first.data[0].image_id.clone();
     let url = format!("{}/v1/compute/images/{id}", fakes.contabo);
+    println!(
+        "  (the future of retrieve_image().execute(): {} bytes; of the generated send(): {} bytes)",
+        std::mem::size_of_val(&contabo.retrieve_image().image_id(&id).execute()),
+        std::mem::size_of_val(&contabo.retrieve_image().image_id(&id).send()),
+    );
     let ratio = compare(
         "Contabo retrieve_image",
         rounds,

@@ -344,6 +344,7 @@ impl Seen {
         }
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.keys.len()
     }

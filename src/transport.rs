@@ -15,12 +15,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::auth::{TokenSource, authorization_header};
+use crate::auth::{Authorizer, TokenSource, token_of};
 use crate::body::{Received, receive};
 use crate::error::TimeoutKind;
 use crate::provider::Hooks;
@@ -114,7 +114,24 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
 /// Built by the providers' client builders; cheap to clone. Its `Debug` shows
 /// the settings, never a secret.
 #[derive(Clone)]
-pub struct Transport(Arc<Settings>);
+pub struct Transport(Arc<Shared>);
+
+/// The settings, and what is made from them once.
+struct Shared {
+    settings: Settings,
+    /// The `Authorization` headers, from `settings.auth`.
+    authorizer: Option<Authorizer>,
+    /// The provider's request-id and trace-id headers, parsed.
+    request_id_header: HeaderName,
+    trace_id_header: HeaderName,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Settings;
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
+}
 
 pub(crate) struct Settings {
     pub auth: Option<Arc<dyn TokenSource>>,
@@ -156,7 +173,17 @@ enum Outcome {
 
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
-        Self(Arc::new(settings))
+        let authorizer = settings.auth.clone().map(Authorizer::new);
+        let header = |name: &str| {
+            HeaderName::from_bytes(name.as_bytes())
+                .unwrap_or_else(|_| panic!("the provider's header name `{name}` is not a valid header name"))
+        };
+        Self(Arc::new(Shared {
+            request_id_header: header(settings.provider.request_id_header),
+            trace_id_header: header(settings.provider.trace_id_header),
+            authorizer,
+            settings,
+        }))
     }
 
     /// The retry policy.
@@ -196,10 +223,9 @@ impl Transport {
     /// base URL or whose request or trace id breaks the id rules.
     fn check(&self, request: &reqwest::Request) -> Result<(), String> {
         crate::path::check_under_base(&self.0.base_url, request.url())?;
-        let provider = &self.0.provider;
-        for header in [provider.request_id_header, provider.trace_id_header] {
+        for header in [&self.0.request_id_header, &self.0.trace_id_header] {
             if let Some(value) = request.headers().get(header) {
-                check_id(header, value.as_bytes())?;
+                check_id(header.as_str(), value.as_bytes())?;
             }
         }
         Ok(())
@@ -210,11 +236,10 @@ impl Transport {
         request: &mut reqwest::Request,
         rejected: Option<secrecy::SecretString>,
     ) -> Result<(), crate::Error> {
-        if let Some(auth) = &self.0.auth {
-            let token = auth.token(rejected).await?;
+        if let Some(auth) = &self.0.authorizer {
             request
                 .headers_mut()
-                .insert(AUTHORIZATION, authorization_header(auth.scheme(), &token)?);
+                .insert(AUTHORIZATION, auth.header(rejected).await?);
         }
         Ok(())
     }
@@ -247,7 +272,8 @@ impl Transport {
         mut request: reqwest::Request,
         operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
-        let settings = &*self.0;
+        let shared = &*self.0;
+        let settings = &shared.settings;
         let call = Call::current();
         let started = Instant::now();
         // A limit too far away to be an instant is no limit.
@@ -259,18 +285,19 @@ impl Transport {
 
         // The caller's request id (a generated builder parameter or the call's
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
-        let chosen_id = request
-            .headers()
-            .get(settings.provider.request_id_header)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| call.options.get_request_id().map(str::to_owned));
+        let chosen_id = match request.headers().get(&shared.request_id_header) {
+            Some(value) => Some(value.clone()),
+            None => call
+                .options
+                .get_request_id()
+                .and_then(|id| HeaderValue::try_from(id).ok()),
+        };
         for (name, value) in &settings.default_headers {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name.clone(), value.clone());
             }
         }
-        if !request.headers().contains_key(settings.provider.trace_id_header) {
+        if !request.headers().contains_key(&shared.trace_id_header) {
             let trace = match call.options.get_trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),
                 None => settings.trace_id.clone(),
@@ -278,7 +305,7 @@ impl Transport {
             if let Some(trace) = trace {
                 request
                     .headers_mut()
-                    .insert(settings.provider.trace_id_header, trace);
+                    .insert(shared.trace_id_header.clone(), trace);
             }
         }
         let retryable_method = matches!(
@@ -286,11 +313,13 @@ impl Transport {
             Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
         );
         // A request with a streaming body cannot be sent twice.
-        let max_attempts = if request.try_clone().is_some() {
+        let resendable = request.body().is_none_or(|body| body.as_bytes().is_some());
+        let max_attempts = if resendable {
             settings.retry.max_attempts()
         } else {
             1
         };
+        let can_refresh = resendable && settings.auth.as_ref().is_some_and(|a| a.can_refresh());
         let mut backoff = settings.retry.backoff();
         let mut refreshed = false;
         let mut rejected: Option<secrecy::SecretString> = None;
@@ -301,12 +330,19 @@ impl Transport {
 
         loop {
             attempt += 1;
-            let template_ref = template
-                .as_ref()
-                .expect("the template is only taken for the last attempt");
-            let mut req = match template_ref.try_clone() {
+            // The request is copied only when another attempt may follow
+            // this one (a retry, or one after a token refresh).
+            let may_follow = retries + 1 < max_attempts || (can_refresh && !refreshed);
+            let copy = if may_follow {
+                template.as_ref().and_then(reqwest::Request::try_clone)
+            } else {
+                None
+            };
+            let mut req = match copy {
                 Some(req) => req,
-                None => template.take().expect("checked above"),
+                None => template
+                    .take()
+                    .expect("the template is only taken for the last attempt"),
             };
             if attempt > 1
                 && let Err(e) = self.authorize(&mut req, rejected.take()).await
@@ -317,11 +353,15 @@ impl Transport {
                     .take()
                     .expect("an attempt after the first has a previous result");
             }
-            let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
-            if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {
-                req.headers_mut()
-                    .insert(settings.provider.request_id_header, value);
-            }
+            let id_header = match &chosen_id {
+                Some(id) => id.clone(),
+                None => HeaderValue::try_from(new_request_id()).expect("a UUID is a header value"),
+            };
+            let request_id = id_header.to_str().unwrap_or_default().to_owned();
+            span.record("attempt", attempt);
+            span.record("request_id", request_id.as_str());
+            req.headers_mut()
+                .insert(shared.request_id_header.clone(), id_header);
 
             // The attempt's limit, cut short by the operation's deadline.
             let remaining = deadline.map(|(at, total)| (at.saturating_duration_since(Instant::now()), total));
@@ -334,6 +374,13 @@ impl Transport {
             if let Some((_, d, _)) = limit {
                 *req.timeout_mut() = Some(d);
             }
+            // The header sent, to name the rejected token after a 401.
+            let sent_auth = if can_refresh && !refreshed {
+                req.headers().get(AUTHORIZATION).cloned()
+            } else {
+                None
+            };
+            let url = req.url().clone();
             call.update(|r| {
                 r.provider = Some(settings.provider);
                 r.attempts = attempt;
@@ -341,16 +388,7 @@ impl Transport {
                 r.limit = limit.map(|(kind, _, total)| (kind, total));
                 r.connect_timeout = settings.timeouts.connect;
             });
-            span.record("attempt", attempt);
-            span.record("request_id", request_id.as_str());
 
-            let sent_token = req
-                .headers()
-                .get(AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split_once(' '))
-                .map(|(_, t)| secrecy::SecretString::from(t.to_owned()));
-            let url = req.url().clone();
             let result = match client.execute(req).await {
                 Ok(response) => match receive(response, &url, settings.max_body_size).await {
                     Received::Answer(response) => Ok(response),
@@ -367,14 +405,11 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status();
                     if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
-                        call.update(|r| r.request_id = Some(id.clone()));
                         span.record("request_id", id.as_str());
+                        call.update(|r| r.request_id = Some(id));
                     }
                     tracing::debug!(attempt, request_id, status = status.as_u16(), "attempt answered");
-                    if status == StatusCode::UNAUTHORIZED
-                        && !refreshed
-                        && settings.auth.as_ref().is_some_and(|a| a.can_refresh())
-                    {
+                    if status == StatusCode::UNAUTHORIZED && !refreshed && can_refresh {
                         Outcome::RefreshToken
                     } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
                         match (settings.provider.retry_after)(resp.headers(), std::time::SystemTime::now()) {
@@ -403,7 +438,7 @@ impl Transport {
                 Outcome::Done => None,
                 Outcome::RefreshToken => {
                     refreshed = true;
-                    rejected = sent_token;
+                    rejected = sent_auth.as_ref().and_then(token_of);
                     Some(Duration::ZERO)
                 }
                 Outcome::RetryAfter(wait) => {
@@ -416,8 +451,16 @@ impl Transport {
                 deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
             });
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
-                if let Ok(resp) = &result {
+                let mut result = result;
+                if let Ok(resp) = &mut result {
                     span.record("status", resp.status().as_u16());
+                    // An `execute()` call takes the headers from its record
+                    // rather than copying them out of the generated code's
+                    // answer (which would copy them from this response).
+                    if call.executing {
+                        let headers = std::mem::take(resp.headers_mut());
+                        call.update(|r| r.headers = Some(headers));
+                    }
                 }
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
                 return result;

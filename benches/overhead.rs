@@ -26,6 +26,11 @@ use cloud_images::{Execute, Paginate, PaginationOptions};
 use futures::TryStreamExt;
 use serde::de::DeserializeOwned;
 
+/// One round's per-call figures: CPU time (where known) and wall time.
+type Round = (Option<Duration>, Duration);
+/// Which figure of a round.
+type Pick = dyn Fn(&Round) -> Option<Duration>;
+
 const ROUNDS: usize = 31;
 const CALLS: usize = 500;
 const TARGET: f64 = 1.05;
@@ -107,7 +112,7 @@ fn start_fakes() -> Fakes {
 }
 
 /// CPU (this thread) and wall time of `calls` calls of `call`.
-async fn time<F: AsyncFnMut()>(calls: usize, mut call: F) -> (Option<Duration>, Duration) {
+async fn time<F: AsyncFnMut()>(calls: usize, mut call: F) -> Round {
     let cpu = common::thread_cpu();
     let started = Instant::now();
     for _ in 0..calls {
@@ -148,7 +153,7 @@ async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
             lib.push(time(calls, &mut library).await);
         }
     }
-    let ratio = |pick: &dyn Fn(&(Option<Duration>, Duration)) -> Option<Duration>| {
+    let ratio = |pick: &Pick| {
         let mut ratios = Vec::new();
         for (l, r) in lib.iter().zip(&plain) {
             ratios.push(pick(l)?.as_secs_f64() / pick(r)?.as_secs_f64());
@@ -156,13 +161,12 @@ async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
         ratios.sort_by(f64::total_cmp);
         Some(ratios[ratios.len() / 2])
     };
-    let median = |v: &[(Option<Duration>, Duration)],
-                  pick: &dyn Fn(&(Option<Duration>, Duration)) -> Option<Duration>| {
+    let median = |v: &[Round], pick: &Pick| {
         let all: Option<Vec<Duration>> = v.iter().map(pick).collect();
         all.map(common::median)
     };
-    let wall = |t: &(Option<Duration>, Duration)| Some(t.1);
-    let cpu = |t: &(Option<Duration>, Duration)| t.0;
+    let wall = |t: &Round| Some(t.1);
+    let cpu = |t: &Round| t.0;
     let (lib_wall, raw_wall) = (median(&lib, &wall).unwrap(), median(&plain, &wall).unwrap());
     print!(
         "  {name:<26} wall {:>8} / {:>8} = {:.2}",
@@ -189,6 +193,7 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
          the ratio is the median of the rounds' ratios):"
     );
     let http = cloud_images::transport::http_client_builder()
+        .expect("a TLS setup")
         .build()
         .expect("reqwest client");
 
@@ -299,7 +304,10 @@ async fn get<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
 /// Decoding a page of 100 images into each provider's list type.
 async fn decoding(fakes: &Fakes, repeat: usize) {
     println!("decoding a page of 100 images (median of 9 x {repeat}):");
-    let http = cloud_images::transport::http_client_builder().build().unwrap();
+    let http = cloud_images::transport::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
     let body = |request: reqwest::RequestBuilder| async move {
         request.send().await.unwrap().bytes().await.unwrap()
     };

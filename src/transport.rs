@@ -95,18 +95,52 @@ impl Timeouts {
     }
 }
 
-/// A `reqwest::ClientBuilder` with the crate's TLS setup: where to start from
-/// for [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+/// A `reqwest::ClientBuilder` with the crate's TLS setup: where the clients
+/// this crate builds start from, and where to start from for
+/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+///
+/// With the default `rustls` feature, that is rustls with the *ring* crypto
+/// provider (or the process's default provider, when one is installed) and
+/// the platform's certificate verifier, speaking HTTP/2 or HTTP/1.1. reqwest
+/// is then built without a crypto provider of its own, so a client built
+/// from a plain `reqwest::Client::builder()` would have none: start from this
+/// one (or install a rustls provider first). With the `rustls-aws-lc` or
+/// `native-tls` feature instead, reqwest's own TLS setup.
 ///
 /// ```
-/// let http = cloud_images::transport::http_client_builder()
+/// let http = cloud_images::transport::http_client_builder()?
 ///     .pool_max_idle_per_host(4)
 ///     .build()
 ///     .unwrap();
 /// # drop(http);
+/// # Ok::<(), cloud_images::Error>(())
 /// ```
-pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
+    let builder = reqwest::Client::builder();
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    let builder = builder.tls_backend_preconfigured(rustls_config()?);
+    Ok(builder)
+}
+
+/// rustls with the process's default crypto provider, else *ring*, and the
+/// platform's verifier (what reqwest does with its own provider).
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn rustls_config() -> Result<rustls::ClientConfig, crate::Error> {
+    use rustls::crypto::CryptoProvider;
+
+    let failed = |e: rustls::Error| crate::Error::Config(format!("cannot set up TLS: {e}"));
+    let provider = CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(failed)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(failed)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The shared request pipeline of a client (the generated client's inner value).
@@ -496,3 +530,31 @@ macro_rules! impl_client_hooks {
     };
 }
 pub(crate) use impl_client_hooks;
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    /// The TLS setup works without a process-wide crypto provider: a client
+    /// builds, and an `https` request starts a TLS handshake (to a loopback
+    /// server that reads the first record and hangs up) instead of panicking.
+    #[tokio::test]
+    async fn https_requests_start_a_tls_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 3];
+            stream.read_exact(&mut first).await.unwrap();
+            first
+        });
+        let http = http_client_builder().unwrap().build().unwrap();
+        let result = http.get(format!("https://localhost:{port}/")).send().await;
+        assert!(result.is_err(), "no TLS server there");
+        let first = server.await.unwrap();
+        // A TLS handshake record (22), version 3.x.
+        assert_eq!(first[..2], [22, 3], "{first:?}");
+    }
+}

@@ -219,6 +219,7 @@ pub async fn raw_contabo_listing(base_url: &str, size: u64, concurrency: usize) 
     use futures::StreamExt;
 
     let http = cloud_images::transport::http_client_builder()
+        .expect("a TLS setup")
         .build()
         .expect("client");
     let fetch = |page: u64| {

@@ -10,6 +10,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use reqwest::header::CONTENT_LENGTH;
 
 use crate::request_id::Call;
@@ -34,7 +35,7 @@ fn declared_fits(declared: Option<u64>, limit: u64) -> bool {
 
 /// Reads the rest of `response`'s body, stopping as soon as it would exceed
 /// `limit` bytes (without reading further).
-pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) -> Result<Vec<u8>, ReadError> {
+pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) -> Result<Bytes, ReadError> {
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -43,15 +44,33 @@ pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) ->
     if !declared_fits(declared, limit) {
         return Err(ReadError::TooLarge);
     }
-    let initial = declared.unwrap_or(0).min(limit).min(1024 * 1024);
-    let mut body = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+    // A body that comes in one chunk is kept as it is; more chunks are
+    // joined.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    let mut read: u64 = 0;
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Failed)? {
-        if body.len() as u64 + chunk.len() as u64 > limit {
+        read += chunk.len() as u64;
+        if read > limit {
             return Err(ReadError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    let initial = declared.unwrap_or(0).min(limit).min(1024 * 1024);
+                    joined.reserve(
+                        usize::try_from(initial)
+                            .unwrap_or(0)
+                            .max(earlier.len() + chunk.len()),
+                    );
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(body)
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 /// What one attempt got back.
@@ -106,7 +125,9 @@ pub(crate) async fn receive(
     request_url: &reqwest::Url,
     limit: u64,
 ) -> Received {
-    if let Some(location) = crate::redirect::left_origin(request_url, &response) {
+    // Most answers come from the very URL asked for and are no redirect.
+    let elsewhere = response.url() != request_url || response.status().is_redirection();
+    if elsewhere && let Some(location) = crate::redirect::left_origin(request_url, &response) {
         return Received::Refused(Refusal::Redirect(location));
     }
     match read_capped(&mut response, limit).await {
@@ -118,18 +139,23 @@ pub(crate) async fn receive(
 
 /// `response` (whose body was read) with `body` in memory: the same status,
 /// version, headers, URL and extensions.
-fn with_body(mut response: reqwest::Response, body: Vec<u8>) -> reqwest::Response {
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = response.status();
-    *rebuilt.version_mut() = response.version();
-    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
-    rebuilt
-        .extensions_mut()
-        .extend(std::mem::take(response.extensions_mut()));
-    let url = response.url().clone();
-    if let Ok(carrier) = reqwest::ResponseBuilderExt::url(http::Response::builder(), url).body(()) {
-        rebuilt.extensions_mut().extend(carrier.into_parts().0.extensions);
+fn with_body(mut response: reqwest::Response, body: Bytes) -> reqwest::Response {
+    let mut builder = http::Response::builder()
+        .status(response.status())
+        .version(response.version());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = std::mem::take(response.headers_mut());
     }
+    if let Some(extensions) = builder.extensions_mut() {
+        *extensions = std::mem::take(response.extensions_mut());
+    }
+    // reqwest keeps the URL in an extension that only its builder sets.
+    let builder = reqwest::ResponseBuilderExt::url(builder, response.url().clone());
+    let rebuilt = match builder.body(()) {
+        Ok(rebuilt) => rebuilt.map(|()| body),
+        // Not reached: the parts came from a response.
+        Err(_) => http::Response::new(body),
+    };
     reqwest::Response::from(rebuilt)
 }
 
@@ -193,7 +219,7 @@ mod tests {
     #[tokio::test]
     async fn reading_stops_at_the_limit() {
         let read = |body, len, limit| async move { read_capped(&mut response(body, len), limit).await };
-        assert_eq!(read("0123456789", None, 10).await.unwrap(), b"0123456789");
+        assert_eq!(read("0123456789", None, 10).await.unwrap(), &b"0123456789"[..]);
         assert!(matches!(
             read("0123456789", None, 9).await,
             Err(ReadError::TooLarge)
@@ -202,7 +228,7 @@ mod tests {
             read("", Some("1000"), 10).await,
             Err(ReadError::TooLarge)
         ));
-        assert_eq!(read("", None, 0).await.unwrap(), b"");
+        assert_eq!(read("", None, 0).await.unwrap(), &b""[..]);
     }
 
     #[tokio::test]

@@ -249,7 +249,7 @@ impl<P: Provider> ClientBuilder<P> {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder = reqwest::Client::builder().user_agent(
+                let mut builder = crate::transport::http_client_builder()?.user_agent(
                     self.user_agent
                         .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
                 );

@@ -145,7 +145,9 @@ macro_rules! impl_execute {
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<$crate::Response<$output>, $crate::Error>,
             > + Send {
-                $crate::execute::run($operation, options, self.send())
+                // Boxed: the generated future is large (about 9 KB for a
+                // GET), and every future that holds it would copy it.
+                $crate::execute::run($operation, options, ::std::boxed::Box::pin(self.send()))
             }
         }
     )+};
@@ -182,7 +184,7 @@ where
     match result {
         Ok(value) => {
             let status = value.status();
-            let headers = value.headers().clone();
+            let headers = record.headers.take().unwrap_or_else(|| value.headers().clone());
             let rate_limit = record.provider.and_then(|p| (p.rate_limit)(&headers));
             Ok(Response {
                 inner: value.into_inner(),
@@ -193,7 +195,9 @@ where
                 rate_limit,
             })
         }
-        Err(e) => Err(map_error::<T, E>(operation, e, record).await),
+        // Boxed: reading an unexpected answer's body makes this future
+        // large, and only errors need it.
+        Err(e) => Err(Box::pin(map_error::<T, E>(operation, e, record)).await),
     }
 }
 
@@ -217,7 +221,7 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
         }
         P::ErrorResponse(value) => {
             let status = value.status();
-            let headers = value.headers().clone();
+            let headers = record.headers.take().unwrap_or_else(|| value.headers().clone());
             let provider = Answer::new(record.provider, &headers);
             let body = serde_json::to_value(value.into_inner())
                 .ok()
@@ -236,7 +240,10 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
         P::InvalidResponsePayload(bytes, e) => decode_error::<T>(operation, &bytes, e, request_id),
         P::UnexpectedResponse(response) => {
             let status = response.status();
-            let headers = response.headers().clone();
+            let headers = record
+                .headers
+                .take()
+                .unwrap_or_else(|| response.headers().clone());
             let provider = Answer::new(record.provider, &headers);
             let bytes = match response.bytes().await {
                 Ok(bytes) => bytes,

@@ -16,12 +16,26 @@
 //! - an answer that cannot be right ends the stream with
 //!   [`Error::Pagination`]: a negative, fractional or absurd page count, a page
 //!   count that disagrees with the element count, a page other than the one
-//!   asked for, an empty page before the last, an item seen twice, fewer items
-//!   than the first page announced, totals that change during the walk;
+//!   asked for, an empty page before the last, an item served twice (see
+//!   below), fewer items than the first page announced, totals that change
+//!   during the walk;
 //! - an error on page `k` comes out after the items of the pages before `k`,
 //!   and ends the stream.
+//!
+//! **Items served twice.** The walk remembers the keys
+//! ([`ListPages::item_key`]) of the items of the latest pages, not of the
+//! whole list, so that its memory stays flat however long the list: an item
+//! whose key was on any of the [`DUPLICATE_WINDOW_PAGES`] pages before its
+//! own page, or earlier on the same page, is always caught. That covers a
+//! page served twice (as page `k` and as a later page within the window), an
+//! item repeated at a page boundary (the usual sign of a list that shifted
+//! under an offset-based walk) and a server that ignores the page number. An
+//! item repeated further apart may go unnoticed (the walk remembers at most
+//! twice the window). A caught duplicate ends the stream with
+//! [`Error::Pagination`]; no item is ever dropped or skipped.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use futures::stream::{self, BoxStream, StreamExt};
@@ -160,7 +174,8 @@ pub trait PageSource: Send + Sync {
     /// Fetches page `page` (from 1) of `size` items.
     fn fetch(&self, page: u64, size: u64) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send;
 
-    /// The item's identity, to notice an item served twice; `None` skips the check.
+    /// The item's identity, to notice an item served twice (within
+    /// [`DUPLICATE_WINDOW_PAGES`] pages); `None` skips the check.
     fn key(item: &Self::Item) -> Option<String>;
 
     /// The largest page the API serves, when it has a limit: a larger page
@@ -220,7 +235,8 @@ pub trait ListPages: Execute + Clone + Sync {
     /// server announced and the response's request id).
     fn into_page(response: Response<Self::Output>, number: u64) -> Result<Page<Self::Item>, Error>;
 
-    /// The item's identity, to notice an item served twice; `None` skips the check.
+    /// The item's identity, to notice an item served twice (within
+    /// [`DUPLICATE_WINDOW_PAGES`] pages); `None` skips the check.
     fn item_key(item: &Self::Item) -> Option<String>;
 }
 
@@ -272,7 +288,7 @@ pub fn pages<'a, S: PageSource + 'a>(
         source: Arc::new(source),
         options,
         phase: Phase::First,
-        seen: HashMap::new(),
+        seen: Seen::default(),
         yielded: 0,
         expected_total: None,
         totals: None,
@@ -291,11 +307,51 @@ pub fn items<'a, S: PageSource + 'a>(
     let limit = options.limit.unwrap_or(u64::MAX);
     pages(source, options)
         .flat_map(|page| match page {
-            Ok(page) => stream::iter(page.items.into_iter().map(Ok).collect::<Vec<_>>()),
-            Err(e) => stream::iter(vec![Err(e)]),
+            Ok(page) => stream::iter(page.items).map(Ok).left_stream(),
+            Err(e) => stream::once(std::future::ready(Err(e))).right_stream(),
         })
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .boxed()
+}
+
+/// How many pages back the walk always notices an item served twice (see
+/// the [module documentation](self)).
+pub const DUPLICATE_WINDOW_PAGES: u64 = 16;
+
+/// The keys of the items of the latest pages, with their page: those of at
+/// least the [`DUPLICATE_WINDOW_PAGES`] pages before the current one, at most
+/// twice as many.
+#[derive(Debug, Default)]
+struct Seen {
+    keys: HashMap<String, u64>,
+    /// The oldest page whose keys may still be held.
+    oldest: u64,
+}
+
+impl Seen {
+    /// Records `key` of an item on `page` (pages come in increasing order);
+    /// the page it already was on, if that is within the window.
+    fn record(&mut self, key: String, page: u64) -> Result<(), (String, u64)> {
+        if page >= self.oldest.saturating_add(2 * DUPLICATE_WINDOW_PAGES) {
+            // Forget the pages before the window: amortized, once every
+            // `DUPLICATE_WINDOW_PAGES` pages.
+            let keep = page - DUPLICATE_WINDOW_PAGES;
+            self.keys.retain(|_, p| *p >= keep);
+            self.oldest = keep;
+        }
+        match self.keys.entry(key) {
+            Entry::Occupied(first) => Err((first.key().clone(), *first.get())),
+            Entry::Vacant(slot) => {
+                slot.insert(page);
+                Ok(())
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
 }
 
 /// Prefetched pages with the numbers they were asked for.
@@ -314,8 +370,8 @@ struct Walk<'a, S: PageSource> {
     source: Arc<S>,
     options: PaginationOptions,
     phase: Phase<'a, S::Item>,
-    /// Item keys already yielded, with their page.
-    seen: HashMap<String, u64>,
+    /// Item keys of the latest pages, with their page.
+    seen: Seen,
     /// Items yielded so far.
     yielded: u64,
     /// Items the first page announced, when every page will be walked.
@@ -492,7 +548,7 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
         }
         for item in &page.items {
             if let Some(key) = S::key(item)
-                && let Some(first) = self.seen.insert(key.clone(), expected)
+                && let Err((key, first)) = self.seen.record(key, expected)
             {
                 return Err(self.error(expected, rid, format!("item {key} was already on page {first}")));
             }
@@ -700,6 +756,133 @@ mod tests {
         assert!(source.asked().is_empty());
         let fine = walk(&source, PaginationOptions::default().page_size(200)).await;
         assert_eq!(fine.unwrap().len(), 10);
+    }
+
+    /// 10 numbers a page, 40 pages, with page `to` serving what page
+    /// `from` holds (whole, or only its first item in place of `to`'s first).
+    struct Repeats {
+        from: u64,
+        to: u64,
+        whole_page: bool,
+    }
+
+    impl PageSource for &Repeats {
+        type Item = u64;
+        fn operation(&self) -> &'static str {
+            "list_numbers"
+        }
+        async fn fetch(&self, page: u64, size: u64) -> Result<Page<u64>, Error> {
+            let numbers = |p: u64| ((p - 1) * size..p * size).collect::<Vec<_>>();
+            let mut items = numbers(page);
+            if page == self.to {
+                if self.whole_page {
+                    items = numbers(self.from);
+                } else {
+                    items[0] = numbers(self.from)[0];
+                }
+            }
+            Ok(Page::new(items, page, size).with_totals(Some(400), Some(40)))
+        }
+        fn key(item: &u64) -> Option<String> {
+            Some(item.to_string())
+        }
+    }
+
+    /// The items before the error, and the error.
+    async fn walk_to_error(source: &Repeats, concurrency: usize) -> (usize, Error) {
+        let options = PaginationOptions::default()
+            .page_size(10)
+            .concurrency(concurrency);
+        let mut stream = items(source, options);
+        let mut before = 0;
+        loop {
+            match stream.next().await {
+                Some(Ok(_)) => before += 1,
+                Some(Err(e)) => {
+                    assert!(stream.next().await.is_none(), "the error ends the stream");
+                    return (before, e);
+                }
+                None => panic!("the duplicate was not caught"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_page_served_twice_within_the_window_is_an_error_after_the_pages_before_it() {
+        for concurrency in [1, 8] {
+            for (from, to) in [
+                (7, 8),
+                (1, 2),
+                (3, 3 + DUPLICATE_WINDOW_PAGES),
+                (40 - DUPLICATE_WINDOW_PAGES, 40),
+            ] {
+                let source = Repeats {
+                    from,
+                    to,
+                    whole_page: true,
+                };
+                let (before, err) = walk_to_error(&source, concurrency).await;
+                assert_eq!(before as u64, (to - 1) * 10, "pages {from} and {to}");
+                let Error::Pagination { page, reason, .. } = err else {
+                    panic!("{err:?}")
+                };
+                assert_eq!(page, to);
+                assert_eq!(
+                    reason,
+                    format!("item {} was already on page {from}", (from - 1) * 10)
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn one_item_repeated_within_the_window_is_an_error() {
+        for (from, to) in [(4, 5), (2, 2 + DUPLICATE_WINDOW_PAGES)] {
+            let source = Repeats {
+                from,
+                to,
+                whole_page: false,
+            };
+            let (before, err) = walk_to_error(&source, 8).await;
+            assert_eq!(before as u64, (to - 1) * 10);
+            assert!(
+                err.to_string()
+                    .contains(&format!("item {} was already on page {from}", (from - 1) * 10)),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_keys_held_stay_within_twice_the_window() {
+        let mut seen = Seen::default();
+        let mut most = 0;
+        for page in 1..=10_000u64 {
+            for i in 0..10 {
+                seen.record((page * 10 + i).to_string(), page).unwrap();
+            }
+            most = most.max(seen.len());
+            // Every page of the window is still held.
+            let back = page.saturating_sub(DUPLICATE_WINDOW_PAGES).max(1);
+            assert_eq!(
+                seen.record((back * 10).to_string(), page),
+                Err(((back * 10).to_string(), back))
+            );
+        }
+        assert!(most as u64 <= 2 * DUPLICATE_WINDOW_PAGES * 10, "{most} keys held");
+    }
+
+    #[tokio::test]
+    async fn a_long_walk_yields_every_item() {
+        let source = Memory::new(200_000, both);
+        let got = walk(
+            &source,
+            PaginationOptions::default().page_size(10).max_pages(1_000_000),
+        )
+        .await
+        .unwrap();
+        assert_eq!(got.len(), 200_000);
+        assert!(got.iter().enumerate().all(|(i, n)| i as u64 == *n));
     }
 
     #[test]

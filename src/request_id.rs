@@ -54,12 +54,42 @@ pub(crate) fn check_id(what: &str, id: &[u8]) -> Result<(), String> {
 
 /// A fresh request id: a random UUID v4, hyphenated lower case.
 ///
+/// The random bits come from a keyed hash (SipHash, as `std`'s `HashMap`
+/// uses) of a per-thread counter, with keys the operating system's random
+/// source gave the thread: unique and unpredictable enough for ids, without
+/// a system call per id. Not for secrets.
+///
 /// ```
 /// let id = cloud_images::new_request_id();
 /// assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+/// assert_ne!(id, cloud_images::new_request_id());
 /// ```
 pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+    let uuid = uuid::Builder::from_random_bytes(random_bytes()).into_uuid();
+    uuid.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
+}
+
+/// 16 pseudo-random bytes: two keyed hashes of a per-thread counter.
+fn random_bytes() -> [u8; 16] {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, RandomState};
+
+    thread_local! {
+        static KEYS: RandomState = RandomState::new();
+        static COUNTER: Cell<u64> = const { Cell::new(0) };
+    }
+    let n = COUNTER.with(|c| {
+        let n = c.get();
+        c.set(n.wrapping_add(1));
+        n
+    });
+    KEYS.with(|keys| {
+        let high = keys.hash_one((n, 0u8));
+        let low = keys.hash_one((n, 1u8));
+        ((u128::from(high) << 64) | u128::from(low)).to_be_bytes()
+    })
 }
 
 /// Choices for one call.
@@ -128,6 +158,9 @@ pub(crate) struct CallRecord {
     /// token that could not be had, a time limit); it wins over what the
     /// generated code reports.
     pub failure: Option<crate::Error>,
+    /// The headers of the final answer, moved out of it (only for an
+    /// `execute()` call, which reads them from here).
+    pub headers: Option<reqwest::header::HeaderMap>,
 }
 
 /// One call's options and record, shared with the transport through a task-local.
@@ -135,6 +168,8 @@ pub(crate) struct CallRecord {
 pub(crate) struct Call {
     pub options: CallOptions,
     pub record: Mutex<CallRecord>,
+    /// An `execute()` call (not a generated `send()` outside one).
+    pub executing: bool,
 }
 
 impl Call {
@@ -142,6 +177,7 @@ impl Call {
         Arc::new(Self {
             options,
             record: Mutex::default(),
+            executing: true,
         })
     }
 
@@ -175,6 +211,20 @@ tokio::task_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fresh_ids_are_distinct_uuid_v4s() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(100) {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version_num(), 4);
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id, &uuid.hyphenated().to_string());
+        }
+        let other: String = std::thread::spawn(new_request_id).join().unwrap();
+        assert!(!ids.contains(&other));
+    }
 
     #[test]
     fn ids_are_short_printable_ascii() {

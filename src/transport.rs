@@ -15,12 +15,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::auth::{TokenSource, authorization_header};
+use crate::auth::{Authorizer, TokenSource, token_of};
 use crate::body::{Received, receive};
 use crate::error::TimeoutKind;
 use crate::provider::Hooks;
@@ -95,12 +95,77 @@ impl Timeouts {
     }
 }
 
+/// A `reqwest::ClientBuilder` with the crate's TLS setup: where the clients
+/// this crate builds start from, and where to start from for
+/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+///
+/// With the default `rustls` feature, that is rustls with the *ring* crypto
+/// provider (or the process's default provider, when one is installed) and
+/// the platform's certificate verifier, speaking HTTP/2 or HTTP/1.1. reqwest
+/// is then built without a crypto provider of its own, so a client built
+/// from a plain `reqwest::Client::builder()` would have none: start from this
+/// one (or install a rustls provider first). With the `rustls-aws-lc` or
+/// `native-tls` feature instead, reqwest's own TLS setup.
+///
+/// ```
+/// let http = cloud_images::transport::http_client_builder()?
+///     .pool_max_idle_per_host(4)
+///     .build()
+///     .unwrap();
+/// # drop(http);
+/// # Ok::<(), cloud_images::Error>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
+    let builder = reqwest::Client::builder();
+    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+    let builder = builder.tls_backend_preconfigured(rustls_config()?);
+    Ok(builder)
+}
+
+/// rustls with the process's default crypto provider, else *ring*, and the
+/// platform's verifier (what reqwest does with its own provider).
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn rustls_config() -> Result<rustls::ClientConfig, crate::Error> {
+    use rustls::crypto::CryptoProvider;
+
+    let failed = |e: rustls::Error| crate::Error::Config(format!("cannot set up TLS: {e}"));
+    let provider = CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(failed)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(failed)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// The shared request pipeline of a client (the generated client's inner value).
 ///
 /// Built by the providers' client builders; cheap to clone. Its `Debug` shows
 /// the settings, never a secret.
 #[derive(Clone)]
-pub struct Transport(Arc<Settings>);
+pub struct Transport(Arc<Shared>);
+
+/// The settings, and what is made from them once.
+struct Shared {
+    settings: Settings,
+    /// The `Authorization` headers, from `settings.auth`.
+    authorizer: Option<Authorizer>,
+    /// The provider's request-id and trace-id headers, parsed.
+    request_id_header: HeaderName,
+    trace_id_header: HeaderName,
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Settings;
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
+}
 
 pub(crate) struct Settings {
     pub auth: Option<Arc<dyn TokenSource>>,
@@ -142,7 +207,17 @@ enum Outcome {
 
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
-        Self(Arc::new(settings))
+        let authorizer = settings.auth.clone().map(Authorizer::new);
+        let header = |name: &str| {
+            HeaderName::from_bytes(name.as_bytes())
+                .unwrap_or_else(|_| panic!("the provider's header name `{name}` is not a valid header name"))
+        };
+        Self(Arc::new(Shared {
+            request_id_header: header(settings.provider.request_id_header),
+            trace_id_header: header(settings.provider.trace_id_header),
+            authorizer,
+            settings,
+        }))
     }
 
     /// The retry policy.
@@ -182,10 +257,9 @@ impl Transport {
     /// base URL or whose request or trace id breaks the id rules.
     fn check(&self, request: &reqwest::Request) -> Result<(), String> {
         crate::path::check_under_base(&self.0.base_url, request.url())?;
-        let provider = &self.0.provider;
-        for header in [provider.request_id_header, provider.trace_id_header] {
+        for header in [&self.0.request_id_header, &self.0.trace_id_header] {
             if let Some(value) = request.headers().get(header) {
-                check_id(header, value.as_bytes())?;
+                check_id(header.as_str(), value.as_bytes())?;
             }
         }
         Ok(())
@@ -196,11 +270,10 @@ impl Transport {
         request: &mut reqwest::Request,
         rejected: Option<secrecy::SecretString>,
     ) -> Result<(), crate::Error> {
-        if let Some(auth) = &self.0.auth {
-            let token = auth.token(rejected).await?;
+        if let Some(auth) = &self.0.authorizer {
             request
                 .headers_mut()
-                .insert(AUTHORIZATION, authorization_header(auth.scheme(), &token)?);
+                .insert(AUTHORIZATION, auth.header(rejected).await?);
         }
         Ok(())
     }
@@ -233,7 +306,8 @@ impl Transport {
         mut request: reqwest::Request,
         operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
-        let settings = &*self.0;
+        let shared = &*self.0;
+        let settings = &shared.settings;
         let call = Call::current();
         let started = Instant::now();
         // A limit too far away to be an instant is no limit.
@@ -245,18 +319,19 @@ impl Transport {
 
         // The caller's request id (a generated builder parameter or the call's
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
-        let chosen_id = request
-            .headers()
-            .get(settings.provider.request_id_header)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| call.options.get_request_id().map(str::to_owned));
+        let chosen_id = match request.headers().get(&shared.request_id_header) {
+            Some(value) => Some(value.clone()),
+            None => call
+                .options
+                .get_request_id()
+                .and_then(|id| HeaderValue::try_from(id).ok()),
+        };
         for (name, value) in &settings.default_headers {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name.clone(), value.clone());
             }
         }
-        if !request.headers().contains_key(settings.provider.trace_id_header) {
+        if !request.headers().contains_key(&shared.trace_id_header) {
             let trace = match call.options.get_trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),
                 None => settings.trace_id.clone(),
@@ -264,7 +339,7 @@ impl Transport {
             if let Some(trace) = trace {
                 request
                     .headers_mut()
-                    .insert(settings.provider.trace_id_header, trace);
+                    .insert(shared.trace_id_header.clone(), trace);
             }
         }
         let retryable_method = matches!(
@@ -272,11 +347,13 @@ impl Transport {
             Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
         );
         // A request with a streaming body cannot be sent twice.
-        let max_attempts = if request.try_clone().is_some() {
+        let resendable = request.body().is_none_or(|body| body.as_bytes().is_some());
+        let max_attempts = if resendable {
             settings.retry.max_attempts()
         } else {
             1
         };
+        let can_refresh = resendable && settings.auth.as_ref().is_some_and(|a| a.can_refresh());
         let mut backoff = settings.retry.backoff();
         let mut refreshed = false;
         let mut rejected: Option<secrecy::SecretString> = None;
@@ -287,12 +364,19 @@ impl Transport {
 
         loop {
             attempt += 1;
-            let template_ref = template
-                .as_ref()
-                .expect("the template is only taken for the last attempt");
-            let mut req = match template_ref.try_clone() {
+            // The request is copied only when another attempt may follow
+            // this one (a retry, or one after a token refresh).
+            let may_follow = retries + 1 < max_attempts || (can_refresh && !refreshed);
+            let copy = if may_follow {
+                template.as_ref().and_then(reqwest::Request::try_clone)
+            } else {
+                None
+            };
+            let mut req = match copy {
                 Some(req) => req,
-                None => template.take().expect("checked above"),
+                None => template
+                    .take()
+                    .expect("the template is only taken for the last attempt"),
             };
             if attempt > 1
                 && let Err(e) = self.authorize(&mut req, rejected.take()).await
@@ -303,11 +387,15 @@ impl Transport {
                     .take()
                     .expect("an attempt after the first has a previous result");
             }
-            let request_id = chosen_id.clone().unwrap_or_else(new_request_id);
-            if let Ok(value) = HeaderValue::try_from(request_id.as_str()) {
-                req.headers_mut()
-                    .insert(settings.provider.request_id_header, value);
-            }
+            let id_header = match &chosen_id {
+                Some(id) => id.clone(),
+                None => HeaderValue::try_from(new_request_id()).expect("a UUID is a header value"),
+            };
+            let request_id = id_header.to_str().unwrap_or_default().to_owned();
+            span.record("attempt", attempt);
+            span.record("request_id", request_id.as_str());
+            req.headers_mut()
+                .insert(shared.request_id_header.clone(), id_header);
 
             // The attempt's limit, cut short by the operation's deadline.
             let remaining = deadline.map(|(at, total)| (at.saturating_duration_since(Instant::now()), total));
@@ -320,6 +408,13 @@ impl Transport {
             if let Some((_, d, _)) = limit {
                 *req.timeout_mut() = Some(d);
             }
+            // The header sent, to name the rejected token after a 401.
+            let sent_auth = if can_refresh && !refreshed {
+                req.headers().get(AUTHORIZATION).cloned()
+            } else {
+                None
+            };
+            let url = req.url().clone();
             call.update(|r| {
                 r.provider = Some(settings.provider);
                 r.attempts = attempt;
@@ -327,16 +422,7 @@ impl Transport {
                 r.limit = limit.map(|(kind, _, total)| (kind, total));
                 r.connect_timeout = settings.timeouts.connect;
             });
-            span.record("attempt", attempt);
-            span.record("request_id", request_id.as_str());
 
-            let sent_token = req
-                .headers()
-                .get(AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split_once(' '))
-                .map(|(_, t)| secrecy::SecretString::from(t.to_owned()));
-            let url = req.url().clone();
             let result = match client.execute(req).await {
                 Ok(response) => match receive(response, &url, settings.max_body_size).await {
                     Received::Answer(response) => Ok(response),
@@ -353,14 +439,11 @@ impl Transport {
                 Ok(resp) => {
                     let status = resp.status();
                     if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
-                        call.update(|r| r.request_id = Some(id.clone()));
                         span.record("request_id", id.as_str());
+                        call.update(|r| r.request_id = Some(id));
                     }
                     tracing::debug!(attempt, request_id, status = status.as_u16(), "attempt answered");
-                    if status == StatusCode::UNAUTHORIZED
-                        && !refreshed
-                        && settings.auth.as_ref().is_some_and(|a| a.can_refresh())
-                    {
+                    if status == StatusCode::UNAUTHORIZED && !refreshed && can_refresh {
                         Outcome::RefreshToken
                     } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
                         match (settings.provider.retry_after)(resp.headers(), std::time::SystemTime::now()) {
@@ -389,7 +472,7 @@ impl Transport {
                 Outcome::Done => None,
                 Outcome::RefreshToken => {
                     refreshed = true;
-                    rejected = sent_token;
+                    rejected = sent_auth.as_ref().and_then(token_of);
                     Some(Duration::ZERO)
                 }
                 Outcome::RetryAfter(wait) => {
@@ -402,8 +485,16 @@ impl Transport {
                 deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
             });
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
-                if let Ok(resp) = &result {
+                let mut result = result;
+                if let Ok(resp) = &mut result {
                     span.record("status", resp.status().as_u16());
+                    // An `execute()` call takes the headers from its record
+                    // rather than copying them out of the generated code's
+                    // answer (which would copy them from this response).
+                    if call.executing {
+                        let headers = std::mem::take(resp.headers_mut());
+                        call.update(|r| r.headers = Some(headers));
+                    }
                 }
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
                 return result;
@@ -439,3 +530,31 @@ macro_rules! impl_client_hooks {
     };
 }
 pub(crate) use impl_client_hooks;
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    /// The TLS setup works without a process-wide crypto provider: a client
+    /// builds, and an `https` request starts a TLS handshake (to a loopback
+    /// server that reads the first record and hangs up) instead of panicking.
+    #[tokio::test]
+    async fn https_requests_start_a_tls_handshake() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 3];
+            stream.read_exact(&mut first).await.unwrap();
+            first
+        });
+        let http = http_client_builder().unwrap().build().unwrap();
+        let result = http.get(format!("https://localhost:{port}/")).send().await;
+        assert!(result.is_err(), "no TLS server there");
+        let first = server.await.unwrap();
+        // A TLS handshake record (22), version 3.x.
+        assert_eq!(first[..2], [22, 3], "{first:?}");
+    }
+}

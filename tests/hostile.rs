@@ -557,7 +557,12 @@ async fn api_redirects_stay_within_the_origin<S: Subject>() {
     // With the caller's own HTTP client (which follows any redirect), the other
     // origin's answer is still refused.
     let own = builder::<S>(&api.url())
-        .http_client(reqwest::Client::new())
+        .http_client(
+            cloud_images::transport::http_client_builder()
+                .unwrap()
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     let err = S::get(&own, "away", BuilderIds::default()).await.unwrap_err();

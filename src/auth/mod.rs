@@ -10,8 +10,10 @@ mod oauth2;
 pub use oauth2::PasswordGrant;
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Error;
@@ -40,6 +42,14 @@ pub trait TokenSource: fmt::Debug + Send + Sync + 'static {
     /// Where credentials are sent, if anywhere but the API: the client
     /// builder applies its `https` rule to it.
     fn endpoint(&self) -> Option<&str> {
+        None
+    }
+
+    /// The credential, when it never changes (a ready token, Basic
+    /// credentials): the transport then makes its `Authorization` header
+    /// once, instead of calling [`token`](TokenSource::token) for every
+    /// attempt. Default: `None`.
+    fn fixed_token(&self) -> Option<&SecretString> {
         None
     }
 }
@@ -72,6 +82,10 @@ impl TokenSource for StaticToken {
     fn token(&self, _rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>> {
         let token = self.0.clone();
         Box::pin(async move { Ok(token) })
+    }
+
+    fn fixed_token(&self) -> Option<&SecretString> {
+        Some(&self.0)
     }
 }
 
@@ -125,18 +139,75 @@ impl TokenSource for BasicAuth {
     fn scheme(&self) -> &'static str {
         "Basic"
     }
+
+    fn fixed_token(&self) -> Option<&SecretString> {
+        Some(&self.encoded)
+    }
 }
 
 /// The `Authorization` header value for a credential, marked sensitive so
 /// that it never shows in `Debug` output of the request.
-pub(crate) fn authorization_header(
-    scheme: &str,
-    token: &SecretString,
-) -> Result<reqwest::header::HeaderValue, Error> {
-    let mut value = reqwest::header::HeaderValue::try_from(format!("{scheme} {}", token.expose_secret()))
-        .map_err(|_| {
-            Error::Auth("the credential contains characters not allowed in an HTTP header".into())
-        })?;
+pub(crate) fn authorization_header(scheme: &str, token: &SecretString) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::try_from(format!("{scheme} {}", token.expose_secret())).map_err(|_| {
+        Error::Auth("the credential contains characters not allowed in an HTTP header".into())
+    })?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+/// The credential in an `Authorization` header value made by
+/// [`authorization_header`] (what follows the scheme).
+pub(crate) fn token_of(header: &HeaderValue) -> Option<SecretString> {
+    let (_, token) = header.to_str().ok()?.split_once(' ')?;
+    Some(SecretString::from(token.to_owned()))
+}
+
+/// The `Authorization` headers of a source: made once for a fixed
+/// credential, else remade only when the source hands out another token.
+pub(crate) struct Authorizer {
+    source: Arc<dyn TokenSource>,
+    /// The header of a fixed credential (or why it cannot be one).
+    fixed: Option<Result<HeaderValue, String>>,
+    /// The last token of a changing source and its header.
+    last: Mutex<Option<(SecretString, HeaderValue)>>,
+}
+
+impl Authorizer {
+    pub(crate) fn new(source: Arc<dyn TokenSource>) -> Self {
+        let fixed = source.fixed_token().map(|token| {
+            authorization_header(source.scheme(), token).map_err(|e| match e {
+                Error::Auth(message) => message,
+                other => other.to_string(),
+            })
+        });
+        Self {
+            source,
+            fixed,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The header for the next attempt; `rejected` is the token the API
+    /// answered 401 to.
+    pub(crate) async fn header(&self, rejected: Option<SecretString>) -> Result<HeaderValue, Error> {
+        if let Some(fixed) = &self.fixed {
+            return fixed.clone().map_err(Error::Auth);
+        }
+        let token = self.source.token(rejected).await?;
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, header)) = &*last
+            && cached.expose_secret() == token.expose_secret()
+        {
+            return Ok(header.clone());
+        }
+        let header = authorization_header(self.source.scheme(), &token)?;
+        *last = Some((token, header.clone()));
+        Ok(header)
+    }
+}
+
+impl fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.source.fmt(f)
+    }
 }

@@ -55,7 +55,8 @@ pub struct PasswordGrant {
     password: SecretString,
     refresh_margin: Duration,
     timeout: Duration,
-    http: reqwest::Client,
+    /// The HTTP client, or why none could be set up (said at the first request).
+    http: Result<reqwest::Client, String>,
     cache: Mutex<Option<Cached>>,
 }
 
@@ -210,8 +211,8 @@ impl PasswordGrant {
         let kind = grant[0].1;
         let url = &self.shown_url;
         tracing::debug!(token_url = %url, grant_type = kind, "requesting an access token");
-        let mut response = self
-            .http
+        let http = self.http.as_ref().map_err(|why| Error::Auth(why.clone()))?;
+        let mut response = http
             .post(&self.token_url)
             .form(&form)
             .send()
@@ -289,14 +290,16 @@ impl PasswordGrant {
     }
 }
 
-/// The HTTP client of token requests: no redirects, a time limit.
-fn token_http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+/// The HTTP client of token requests (the crate's TLS setup): no redirects,
+/// a time limit.
+fn token_http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    crate::transport::http_client_builder()
+        .map_err(|e| e.to_string())?
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .build()
-        .unwrap_or_default()
+        .map_err(|e| format!("cannot build the HTTP client of token requests: {e}"))
 }
 
 /// A token's lifetime from `expires_in`: whole seconds, a fraction rounded

@@ -223,7 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ("url", show(&image.url)),
                 ("creationDate", show(&image.creation_date)),
                 ("lastModifiedDate", show(&image.last_modified_date)),
-            ]);
+            ])?;
             Ok(())
         }
         Command::Create {
@@ -344,7 +344,7 @@ async fn run(cli: Cli) -> Result<()> {
 /// Waits for an image with a progress bar on a terminal, plain progress lines
 /// otherwise.
 async fn wait_for(client: &Client, id: &str, options: WaitOptions) -> Result<ImageDetails> {
-    let display = WaitDisplay::new("MB");
+    let mut display = WaitDisplay::new("MB");
     let result = client.wait_for_image(id, options, |p| display.update(p)).await;
     display.finish();
     Ok(result?)

@@ -218,7 +218,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ("regions", regions(&image)),
                 ("tags", image.tags.as_deref().unwrap_or_default().join(", ")),
                 ("created_at", show(&image.created_at)),
-            ]);
+            ])?;
             Ok(())
         }
         Command::Create {
@@ -318,7 +318,7 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 async fn wait_for(client: &Client, id: &str, options: WaitOptions) -> Result<Image> {
-    let display = WaitDisplay::new("");
+    let mut display = WaitDisplay::new("");
     let result = client.wait_for_image(id, options, |p| display.update(p)).await;
     display.finish();
     Ok(result?)

@@ -37,15 +37,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use cli::{Result, new_table, safe, show};
+use cli::{Result, WaitDisplay, safe, show};
 use cloud_images::contabo::Contabo;
 use cloud_images::digitalocean::DigitalOcean;
 use cloud_images::images::PROVIDER_VARIABLE;
 use cloud_images::images::{Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter};
 use cloud_images::ionos::Ionos;
-use cloud_images::wait::{Progress, WaitOptions};
+use cloud_images::wait::WaitOptions;
 use cloud_images::{ClientBuilder, PaginationOptions};
-use futures::TryStreamExt;
 
 #[derive(Parser)]
 #[command(
@@ -187,20 +186,7 @@ pub async fn run(cli: Cli, io: Io<'_>) -> ExitCode {
         Ok(()) => out.flush().map_err(Into::into),
         Err(e) => Err(e),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if is_broken_pipe(&*e) => ExitCode::SUCCESS,
-        Err(e) => {
-            // Nowhere left to report a failure to write the error itself.
-            let _ = writeln!(err, "error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
-    e.downcast_ref::<io::Error>()
-        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    cli::write_exit_code(result, err)
 }
 
 /// The chosen provider's client: its environment variables, then `--api`
@@ -268,41 +254,20 @@ async fn execute(
             if let Some(limit) = limit {
                 options = options.limit(limit);
             }
-            let mut listed = images.list(filter, options);
-            let mut table = new_table(&["ID", "NAME", "STATUS", "KIND", "OS", "SIZE GB", "CREATED"]);
-            let mut count = 0_u64;
-            loop {
-                let image = match listed.try_next().await {
-                    Ok(Some(image)) => image,
-                    Ok(None) => break,
-                    Err(e) => {
-                        // Show what came before the error, then the error.
-                        if !json && count > 0 {
-                            writeln!(out, "{table}")?;
-                        }
-                        return Err(e.into());
-                    }
-                };
-                count += 1;
-                if json {
-                    writeln!(out, "{}", serde_json::to_string(&image)?)?;
-                } else {
-                    table.add_row(vec![
-                        safe(&image.id),
-                        safe(&image.name),
-                        safe(image.status.as_str()),
-                        kind(&image).to_owned(),
-                        show(&image.os),
-                        size(&image),
-                        created(&image),
-                    ]);
-                }
-            }
-            if !json {
-                writeln!(out, "{table}")?;
-                writeln!(err, "{count} image(s)")?;
-            }
-            Ok(())
+            let listed = images.list(filter, options);
+            let header = ["ID", "NAME", "STATUS", "KIND", "OS", "SIZE GB", "CREATED"];
+            cli::write_stream(out, err, listed, json, "image", &header, |image: &Image| {
+                vec![
+                    image.id.clone(),
+                    image.name.clone(),
+                    image.status.to_string(),
+                    kind(image).to_owned(),
+                    show(&image.os),
+                    size(image),
+                    created(image),
+                ]
+            })
+            .await
         }
         Command::Get { id, json } => {
             let image = images.get(&id).await?;
@@ -393,76 +358,12 @@ async fn wait_for(
     } else {
         ""
     };
-    let mut display = WaitDisplay::new(unit, err, progress_bar);
+    let mut display = WaitDisplay::to(unit, Box::new(err), progress_bar);
     let result = images
         .wait_until_ready(id, options, &mut |p| display.update(p))
         .await;
     display.finish();
     Ok(result?)
-}
-
-/// Progress while waiting: a bar on the process's stderr, or one line on
-/// `err` for each change.
-struct WaitDisplay<'w> {
-    bar: Option<indicatif::ProgressBar>,
-    err: &'w mut (dyn Write + Send),
-    unit: &'static str,
-    last: Option<String>,
-}
-
-impl<'w> WaitDisplay<'w> {
-    fn new(unit: &'static str, err: &'w mut (dyn Write + Send), progress_bar: bool) -> Self {
-        let bar = progress_bar.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Self {
-            bar,
-            err,
-            unit,
-            last: None,
-        }
-    }
-
-    fn update(&mut self, p: &Progress) {
-        let status = p.status.as_deref().map_or_else(|| "pending".to_owned(), safe);
-        // Amounts are whole units; the fractions are noise on a display.
-        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.map(|t| t as u64));
-        if let Some(bar) = &self.bar {
-            match total {
-                Some(total) => {
-                    let template = format!(
-                        "{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {} ({{elapsed}})",
-                        self.unit
-                    );
-                    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-                        bar.set_style(style.progress_chars("=> "));
-                    }
-                    bar.set_length(total);
-                    bar.set_position(done);
-                }
-                None => bar.set_style(indicatif::ProgressStyle::default_spinner()),
-            }
-            bar.set_message(status);
-            return;
-        }
-        let line = match total {
-            Some(total) => format!("{status}: {done} of {total} {}", self.unit),
-            None => status,
-        };
-        if self.last.as_ref() != Some(&line) {
-            // Progress is a courtesy: a stderr that cannot be written to does not stop the wait.
-            let _ = writeln!(self.err, "{}", line.trim_end());
-            self.last = Some(line);
-        }
-    }
-
-    fn finish(self) {
-        if let Some(bar) = self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// The neutral view as one JSON line.
@@ -513,12 +414,7 @@ fn print_details(out: &mut (dyn Write + Send), image: &Image) -> Result<()> {
         ("created_at", created(image)),
         ("regions", safe(&image.regions.join(", "))),
     ]);
-    let mut table = new_table(&["FIELD", "VALUE"]);
-    for (field, value) in rows {
-        table.add_row(vec![field.to_owned(), value]);
-    }
-    writeln!(out, "{table}")?;
-    Ok(())
+    cli::write_fields(out, &rows)
 }
 
 fn kind(image: &Image) -> &'static str {

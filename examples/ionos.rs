@@ -178,7 +178,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 /// Waits for a request, showing its status (QUEUED, RUNNING) meanwhile.
 async fn wait(client: &cloud_images::ionos::Client, request: &PendingRequest) -> Result<()> {
-    let display = WaitDisplay::new("");
+    let mut display = WaitDisplay::new("");
     let result = client
         .wait_for_request(request, WaitOptions::default(), |p| display.update(p))
         .await;
@@ -210,7 +210,7 @@ fn report(image: &Image, json: bool) -> Result<()> {
         ("state", show(&m.state)),
         ("createdDate", show(&m.created_date)),
         ("lastModifiedDate", show(&m.last_modified_date)),
-    ]);
+    ])?;
     Ok(())
 }
 

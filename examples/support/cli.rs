@@ -3,6 +3,9 @@
 //! (`cloud_images::text`), so it cannot forge lines or drive the terminal.
 #![allow(dead_code)]
 
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
 use cloud_images::wait::Progress;
 use comfy_table::{Table, presets::NOTHING};
 use futures::{Stream, StreamExt};
@@ -58,21 +61,50 @@ pub fn init_logging(verbose: u8) {
 }
 
 /// Runs the command; an error goes to stderr and the exit code is 1.
-pub fn exit_code(result: Result<()>) -> std::process::ExitCode {
+pub fn exit_code(result: Result<()>) -> ExitCode {
+    write_exit_code(result, &mut io::stderr())
+}
+
+/// The exit code of a command's result: 0 on success, else 1 with
+/// `error: ...` on `err`. A closed stdout (`| head`) ends the command
+/// quietly.
+pub fn write_exit_code(result: Result<()>, err: &mut (dyn Write + Send)) -> ExitCode {
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&*e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            // Nowhere left to report a failure to write the error itself.
+            let _ = writeln!(err, "error: {e}");
+            ExitCode::FAILURE
         }
     }
 }
 
-/// Prints a stream as JSON lines (as the items come) or as one aligned table.
-/// An error mid-stream is returned after what came before it was printed.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// Prints a stream to stdout as [`write_stream`] does, counting `item(s)`.
 pub async fn print_stream<T: Serialize>(
+    items: impl Stream<Item = Result<T, cloud_images::Error>> + Unpin,
+    json: bool,
+    header: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result<()> {
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    write_stream(&mut out, &mut err, items, json, "item", header, row).await
+}
+
+/// Writes a stream as JSON lines (as the items come) or as one aligned
+/// table, then the count of `noun(s)` on `err`. An error mid-stream is
+/// returned after what came before it was written.
+pub async fn write_stream<T: Serialize>(
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
     mut items: impl Stream<Item = Result<T, cloud_images::Error>> + Unpin,
     json: bool,
+    noun: &str,
     header: &[&str],
     row: impl Fn(&T) -> Vec<String>,
 ) -> Result<()> {
@@ -83,21 +115,21 @@ pub async fn print_stream<T: Serialize>(
             Ok(item) => item,
             Err(e) => {
                 if !json && count > 0 {
-                    println!("{table}");
+                    writeln!(out, "{table}")?;
                 }
                 return Err(e.into());
             }
         };
         count += 1;
         if json {
-            println!("{}", serde_json::to_string(&item)?);
+            writeln!(out, "{}", serde_json::to_string(&item)?)?;
         } else {
             table.add_row(row(&item).iter().map(|cell| safe(cell)).collect::<Vec<_>>());
         }
     }
     if !json {
-        println!("{table}");
-        eprintln!("{count} item(s)");
+        writeln!(out, "{table}")?;
+        writeln!(err, "{count} {noun}(s)")?;
     }
     Ok(())
 }
@@ -108,13 +140,19 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
-/// Prints `FIELD VALUE` rows.
-pub fn print_fields(rows: &[(&str, String)]) {
+/// Prints `FIELD VALUE` rows to stdout.
+pub fn print_fields(rows: &[(&str, String)]) -> Result<()> {
+    write_fields(&mut io::stdout(), rows)
+}
+
+/// Writes `FIELD VALUE` rows.
+pub fn write_fields(out: &mut (dyn Write + Send), rows: &[(&str, String)]) -> Result<()> {
     let mut table = new_table(&["FIELD", "VALUE"]);
     for (field, value) in rows {
         table.add_row(vec![(*field).to_owned(), safe(value)]);
     }
-    println!("{table}");
+    writeln!(out, "{table}")?;
+    Ok(())
 }
 
 pub fn new_table(header: &[&str]) -> Table {
@@ -135,41 +173,69 @@ pub fn safe(text: &str) -> String {
     cloud_images::text::escape_controls(text).into_owned()
 }
 
-/// Shows waiting: a progress bar on a terminal, plain lines otherwise.
-pub struct WaitDisplay {
+/// Shows waiting: a progress bar on a terminal, else one line for each
+/// change of the progress.
+pub struct WaitDisplay<'w> {
     bar: Option<indicatif::ProgressBar>,
+    err: Box<dyn Write + Send + 'w>,
     unit: &'static str,
+    last: Option<String>,
 }
 
-impl WaitDisplay {
-    /// `unit` names what `done`/`total` count (e.g. `MB`); empty for none.
+impl WaitDisplay<'static> {
+    /// On stderr: a bar when it is a terminal. `unit` names what
+    /// `done`/`total` count (e.g. `MB`); empty for none.
     pub fn new(unit: &'static str) -> Self {
-        use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            let template =
-                format!("{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}})");
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(&template)
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
+        WaitDisplay::to(unit, Box::new(io::stderr()), io::stderr().is_terminal())
+    }
+}
+
+impl<'w> WaitDisplay<'w> {
+    /// Lines on `err`, or (`progress_bar`) a bar on the process's stderr.
+    pub fn to(unit: &'static str, err: Box<dyn Write + Send + 'w>, progress_bar: bool) -> Self {
+        let bar = progress_bar.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
-        Self { bar, unit }
+        Self {
+            bar,
+            err,
+            unit,
+            last: None,
+        }
     }
 
-    pub fn update(&self, p: &Progress) {
-        let status = p.status.as_deref().map_or_else(|| "pending".into(), safe);
-        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.unwrap_or(0.0) as u64);
-        match &self.bar {
-            Some(bar) => {
-                bar.set_length(total);
-                bar.set_position(done);
-                bar.set_message(status);
+    pub fn update(&mut self, p: &Progress) {
+        let status = p.status.as_deref().map_or_else(|| "pending".to_owned(), safe);
+        // Amounts are whole units; the fractions are noise on a display.
+        let (done, total) = (p.done.unwrap_or(0.0) as u64, p.total.map(|t| t as u64));
+        if let Some(bar) = &self.bar {
+            match total {
+                Some(total) => {
+                    let template = format!(
+                        "{{spinner}} {{msg:12}} [{{bar:30}}] {{pos}}/{{len}} {} ({{elapsed}})",
+                        self.unit
+                    );
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                        bar.set_style(style.progress_chars("=> "));
+                    }
+                    bar.set_length(total);
+                    bar.set_position(done);
+                }
+                None => bar.set_style(indicatif::ProgressStyle::default_spinner()),
             }
-            None if p.total.is_some() => eprintln!("{status}: {done} of {total} {}", self.unit),
-            None => eprintln!("{status}"),
+            bar.set_message(status);
+            return;
+        }
+        let line = match total {
+            Some(total) => format!("{status}: {done} of {total} {}", self.unit),
+            None => status,
+        };
+        if self.last.as_ref() != Some(&line) {
+            // Progress is a courtesy: a stderr that cannot be written to does not stop the wait.
+            let _ = writeln!(self.err, "{}", line.trim_end());
+            self.last = Some(line);
         }
     }
 

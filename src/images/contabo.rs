@@ -8,6 +8,7 @@ use super::{
     Cloud, Image, ImageStatus, ImageStream, ImageUpdate, Images, ImportRequest, ListFilter, ListPlan,
     OnProgress, ProviderImage,
 };
+use crate::contabo::types::CreateCustomImageRequest;
 use crate::contabo::{Client, ImageDetails, first_image, types};
 use crate::wait::{Progress, WaitOptions};
 use crate::{Error, Execute, Paginate, PaginationOptions};
@@ -99,25 +100,34 @@ impl Images for Client {
     }
 }
 
-/// An image just created, as far as the create request says.
+/// An image just created, as far as the create request says: a custom
+/// image `downloading`, read like any other.
 fn just_created(id: String, body: types::CreateCustomImageRequest) -> Image {
-    let mut image = Image::new(
-        Cloud::Contabo,
-        id.clone(),
-        body.name.clone(),
-        ImageStatus::Pending(Progress::default()),
-        ProviderImage::Other(serde_json::json!({"imageId": id})),
-    );
-    image.description = body.description.clone();
-    image.custom = true;
-    image.os = Some(body.os_type.to_string());
-    if let Ok(raw) = serde_json::from_value::<crate::contabo::Image>(serde_json::json!({
-        "imageId": id, "name": body.name, "description": body.description, "url": body.url,
-        "osType": body.os_type.to_string(), "version": body.version, "standardImage": false,
-    })) {
-        image.raw = ProviderImage::Contabo(Box::new(raw));
-    }
-    image
+    let CreateCustomImageRequest {
+        name,
+        description,
+        url,
+        os_type,
+        version,
+    } = body;
+    from_details(ImageDetails {
+        image_id: id,
+        name: Some(name),
+        description,
+        url: Some(url),
+        os_type: Some(os_type.to_string()),
+        version: Some(version),
+        standard_image: Some(false),
+        status: Some("downloading".into()),
+        creation_date: None,
+        customer_id: None,
+        error_message: None,
+        format: None,
+        last_modified_date: None,
+        size_mb: None,
+        tenant_id: None,
+        uploaded_size_mb: None,
+    })
 }
 
 /// The create body, or an error naming what Contabo needs and the request lacks.

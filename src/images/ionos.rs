@@ -31,10 +31,7 @@ impl Images for Client {
     /// One request (`GET /images?depth=1`): IONOS does not page images, so
     /// only the options' item limit applies; the filter is applied here.
     fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
-        let plan = ListPlan::new(pagination, &filter, false);
-        // One request: a limit can only be applied here.
-        let limit = plan.limit.or(pagination.get_limit());
-        let plan = ListPlan { limit, ..plan };
+        let plan = ListPlan::unpaged(pagination, &filter);
         let all = self
             .list_images()
             .map_ok(|found| stream::iter(found.into_inner().into_iter().map(Ok)))

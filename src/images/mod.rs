@@ -197,6 +197,16 @@ impl ListPlan {
         }
     }
 
+    /// A list the server answers in one go: everything, the limit included,
+    /// is applied here.
+    fn unpaged(options: PaginationOptions, filter: &ListFilter) -> Self {
+        Self {
+            server: options,
+            local: filter.clone(),
+            limit: options.get_limit(),
+        }
+    }
+
     /// Converts a provider's items, keeps those passing the local filter,
     /// stops at the limit.
     fn stream<'a, T: Send + 'a>(

@@ -79,6 +79,8 @@ pub(crate) enum Received {
     Answer(reqwest::Response),
     /// Sending or reading failed; the retry policy decides.
     Failed(reqwest::Error),
+    /// The attempt's time limit fired first; the retry policy decides.
+    TimedOut,
     /// An answer that must not be used; final.
     Refused(Refusal),
 }
@@ -118,16 +120,13 @@ impl Refusal {
     }
 }
 
-/// Checks where `response` (to a request for `request_url`) came from and
-/// reads its body with `limit`.
-pub(crate) async fn receive(
-    mut response: reqwest::Response,
-    request_url: &reqwest::Url,
-    limit: u64,
-) -> Received {
-    // Most answers come from the very URL asked for and are no redirect.
-    let elsewhere = response.url() != request_url || response.status().is_redirection();
-    if elsewhere && let Some(location) = crate::redirect::left_origin(request_url, &response) {
+/// Checks where `response` (to a request sent to `origin`, any URL of that
+/// origin) came from and reads its body with `limit`.
+pub(crate) async fn receive(mut response: reqwest::Response, origin: &reqwest::Url, limit: u64) -> Received {
+    // Most answers come from the origin asked and are no redirect.
+    let elsewhere =
+        !crate::redirect::same_origin(response.url(), origin) || response.status().is_redirection();
+    if elsewhere && let Some(location) = crate::redirect::left_origin(origin, &response) {
         return Received::Refused(Refusal::Redirect(location));
     }
     match read_capped(&mut response, limit).await {
@@ -177,11 +176,14 @@ impl http_body::Body for Refused {
 }
 
 /// Ends the running call with `error`: it goes into the call's record (where
-/// it wins), and the generated code gets a `reqwest::Error` that says it.
+/// it wins, unless the record already holds the failure that ended the
+/// call), and the generated code gets a `reqwest::Error` that says it.
 pub(crate) async fn refuse(call: &Call, error: crate::Error) -> reqwest::Result<reqwest::Response> {
-    tracing::debug!(%error, "answer refused");
+    tracing::debug!(%error, "call ended");
     let reason = error.to_string();
-    call.update(|r| r.failure = Some(error));
+    call.update(|r| {
+        r.failure.get_or_insert(error);
+    });
     refused(reason).await
 }
 

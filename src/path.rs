@@ -39,7 +39,7 @@ pub(crate) fn segment(name: &str, value: &str) -> Result<String, String> {
 /// Whether `url` lies under `base`: the same origin (scheme, host, port), and
 /// a path that is the base's path or continues it after a `/`.
 pub(crate) fn under_base(base: &Url, url: &Url) -> bool {
-    if base.origin() != url.origin() {
+    if !crate::redirect::same_origin(base, url) {
         return false;
     }
     let prefix = base.path().trim_end_matches('/');

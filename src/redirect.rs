@@ -20,7 +20,7 @@ const MAX_REDIRECTS: usize = 10;
 /// (the first of them the original request).
 fn follows(previous: &[Url], next: &Url) -> bool {
     match previous.first() {
-        Some(first) => previous.len() <= MAX_REDIRECTS && first.origin() == next.origin(),
+        Some(first) => previous.len() <= MAX_REDIRECTS && same_origin(first, next),
         None => false,
     }
 }
@@ -36,11 +36,21 @@ pub(crate) fn same_origin_policy() -> Policy {
     })
 }
 
-/// Where a response to a request for `request_url` left the request's
-/// origin, if it did: the response came from elsewhere (a redirect the HTTP
+/// Whether `a` and `b` have the same origin (scheme, host and port), as
+/// [`Url::origin`] compares them but without allocating. URLs whose scheme
+/// has no such origin (`file:`, `data:`, `blob:` ...) share none.
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
+    matches!(a.scheme(), "http" | "https" | "ws" | "wss" | "ftp")
+        && a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Where a response to a request sent to `origin` (any URL of that origin)
+/// left it, if it did: the response came from elsewhere (a redirect the HTTP
 /// client followed), or it is a redirect that points elsewhere.
-pub(crate) fn left_origin(request_url: &Url, response: &reqwest::Response) -> Option<String> {
-    if response.url().origin() != request_url.origin() {
+pub(crate) fn left_origin(origin: &Url, response: &reqwest::Response) -> Option<String> {
+    if !same_origin(response.url(), origin) {
         return Some(crate::endpoint::redact(response.url().as_str()));
     }
     if !response.status().is_redirection() {
@@ -50,7 +60,7 @@ pub(crate) fn left_origin(request_url: &Url, response: &reqwest::Response) -> Op
     let Some(target) = location.to_str().ok().and_then(|l| response.url().join(l).ok()) else {
         return Some(String::from_utf8_lossy(location.as_bytes()).into_owned());
     };
-    (target.origin() != request_url.origin()).then(|| crate::endpoint::redact(target.as_str()))
+    (!same_origin(&target, origin)).then(|| crate::endpoint::redact(target.as_str()))
 }
 
 #[cfg(test)]
@@ -59,6 +69,41 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn same_origin_agrees_with_url_origin() {
+        let urls = [
+            "https://api.example.com/v1/a",
+            "https://api.example.com:443/v1/b?x=1",
+            "https://API.example.com/",
+            "https://api.example.com:8443/",
+            "http://api.example.com/",
+            "http://api.example.com:443/",
+            "http://127.0.0.1:8080/x",
+            "http://127.0.0.1:8081/x",
+            "http://[::1]:8080/x",
+            "https://u:p@api.example.com/v1",
+            "wss://api.example.com/",
+            "ftp://files.example.com/a",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+            "blob:https://api.example.com/uuid",
+            "mailto:a@example.com",
+        ];
+        for a in urls {
+            for b in urls {
+                let (a, b) = (url(a), url(b));
+                // `blob:` URLs count as their own origin here (url gives
+                // them the origin of the URL inside).
+                let blob = a.scheme() == "blob" || b.scheme() == "blob";
+                assert_eq!(
+                    same_origin(&a, &b),
+                    a.origin().is_tuple() && !blob && a.origin() == b.origin(),
+                    "{a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -187,6 +187,16 @@ impl Call {
         f(&mut record);
     }
 
+    /// The request id the record holds now (of the last attempt, or the
+    /// server's own).
+    pub fn request_id(&self) -> Option<String> {
+        self.record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .request_id
+            .clone()
+    }
+
     /// Takes the record out (the call is over).
     pub fn take_record(&self) -> CallRecord {
         std::mem::take(&mut *self.record.lock().unwrap_or_else(|e| e.into_inner()))

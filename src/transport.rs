@@ -326,22 +326,7 @@ impl Transport {
                 .get_request_id()
                 .and_then(|id| HeaderValue::try_from(id).ok()),
         };
-        for (name, value) in &settings.default_headers {
-            if !request.headers().contains_key(name) {
-                request.headers_mut().insert(name.clone(), value.clone());
-            }
-        }
-        if !request.headers().contains_key(&shared.trace_id_header) {
-            let trace = match call.options.get_trace_id() {
-                Some(t) => HeaderValue::try_from(t).ok(),
-                None => settings.trace_id.clone(),
-            };
-            if let Some(trace) = trace {
-                request
-                    .headers_mut()
-                    .insert(shared.trace_id_header.clone(), trace);
-            }
-        }
+        self.add_default_headers(&mut request, &call);
         let retryable_method = matches!(
             *request.method(),
             Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
@@ -360,7 +345,7 @@ impl Transport {
         let mut retries = 0;
         let mut attempt = 0;
         let mut template = Some(request);
-        let mut previous: Option<reqwest::Result<reqwest::Response>> = None;
+        let mut previous: Option<Ended> = None;
 
         loop {
             attempt += 1;
@@ -383,66 +368,46 @@ impl Transport {
             {
                 call.update(|r| r.failure = Some(e));
                 // Report what the previous attempt got.
-                return previous
+                let previous = previous
                     .take()
                     .expect("an attempt after the first has a previous result");
+                return self.deliver(previous, &call, operation, started).await;
             }
-            let id_header = match &chosen_id {
-                Some(id) => id.clone(),
-                None => HeaderValue::try_from(new_request_id()).expect("a UUID is a header value"),
+            let (id_header, request_id) = match &chosen_id {
+                Some(id) => (id.clone(), id.to_str().unwrap_or_default().to_owned()),
+                None => {
+                    let id = new_request_id();
+                    (HeaderValue::try_from(&id).expect("a UUID is a header value"), id)
+                }
             };
-            let request_id = id_header.to_str().unwrap_or_default().to_owned();
             span.record("attempt", attempt);
             span.record("request_id", request_id.as_str());
             req.headers_mut()
                 .insert(shared.request_id_header.clone(), id_header);
-
-            // The attempt's limit, cut short by the operation's deadline.
-            let remaining = deadline.map(|(at, total)| (at.saturating_duration_since(Instant::now()), total));
-            let limit = match (settings.timeouts.attempt, remaining) {
-                (Some(a), Some((left, total))) if left < a => Some((TimeoutKind::Operation, left, total)),
-                (None, Some((left, total))) => Some((TimeoutKind::Operation, left, total)),
-                (Some(a), _) => Some((TimeoutKind::Attempt, a, a)),
-                (None, None) => None,
-            };
-            if let Some((_, d, _)) = limit {
-                *req.timeout_mut() = Some(d);
-            }
+            let limit = attempt_limit(settings.timeouts.attempt, deadline, Instant::now());
             // The header sent, to name the rejected token after a 401.
             let sent_auth = if can_refresh && !refreshed {
                 req.headers().get(AUTHORIZATION).cloned()
             } else {
                 None
             };
-            let url = req.url().clone();
             call.update(|r| {
                 r.provider = Some(settings.provider);
                 r.attempts = attempt;
-                r.request_id = Some(request_id.clone());
+                r.request_id = Some(request_id);
                 r.limit = limit.map(|(kind, _, total)| (kind, total));
                 r.connect_timeout = settings.timeouts.connect;
             });
 
-            let result = match client.execute(req).await {
-                Ok(response) => match receive(response, &url, settings.max_body_size).await {
-                    Received::Answer(response) => Ok(response),
-                    Received::Failed(e) => Err(e),
-                    Received::Refused(refusal) => {
-                        span.record("duration_ms", started.elapsed().as_millis() as u64);
-                        let error = refusal.into_error(operation, Some(request_id), attempt);
-                        return crate::body::refuse(&call, error).await;
-                    }
-                },
-                Err(e) => Err(e),
-            };
-            let outcome = match &result {
-                Ok(resp) => {
+            let got = self.exchange(client, req, limit.map(|(_, at, _)| at)).await;
+            let outcome = match &got {
+                Received::Answer(resp) => {
                     let status = resp.status();
                     if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
                         span.record("request_id", id.as_str());
                         call.update(|r| r.request_id = Some(id));
                     }
-                    tracing::debug!(attempt, request_id, status = status.as_u16(), "attempt answered");
+                    tracing::debug!(attempt, status = status.as_u16(), "attempt answered");
                     if status == StatusCode::UNAUTHORIZED && !refreshed && can_refresh {
                         Outcome::RefreshToken
                     } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
@@ -458,15 +423,25 @@ impl Transport {
                         Outcome::Done
                     }
                 }
-                Err(e) => {
-                    tracing::debug!(attempt, request_id, error = %e, "attempt failed");
-                    let may_retry = e.is_connect() || retryable_method;
-                    if may_retry && retries + 1 < max_attempts {
+                Received::Failed(_) | Received::TimedOut => {
+                    let connect = match &got {
+                        Received::Failed(e) => {
+                            tracing::debug!(attempt, error = %e, "attempt failed");
+                            e.is_connect()
+                        }
+                        _ => {
+                            tracing::debug!(attempt, "attempt timed out");
+                            false
+                        }
+                    };
+                    // A request that never reached the server can always go again.
+                    if (connect || retryable_method) && retries + 1 < max_attempts {
                         Outcome::RetryAfter(backoff.next().unwrap_or_default())
                     } else {
                         Outcome::Done
                     }
                 }
+                Received::Refused(_) => Outcome::Done,
             };
             let wait = match outcome {
                 Outcome::Done => None,
@@ -484,25 +459,138 @@ impl Transport {
             let wait = wait.filter(|w| {
                 deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
             });
+            let ended = Ended {
+                got,
+                attempt,
+                limit: limit.map(|(kind, _, total)| (kind, total)),
+            };
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
-                let mut result = result;
-                if let Ok(resp) = &mut result {
-                    span.record("status", resp.status().as_u16());
-                    // An `execute()` call takes the headers from its record
-                    // rather than copying them out of the generated code's
-                    // answer (which would copy them from this response).
-                    if call.executing {
-                        let headers = std::mem::take(resp.headers_mut());
-                        call.update(|r| r.headers = Some(headers));
-                    }
-                }
-                span.record("duration_ms", started.elapsed().as_millis() as u64);
-                return result;
+                return self.deliver(ended, &call, operation, started).await;
             };
             tracing::info!(attempt, ?wait, "retrying");
-            previous = Some(result);
+            previous = Some(ended);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Puts the client's default headers and the trace id on `request`,
+    /// where it does not set them itself.
+    fn add_default_headers(&self, request: &mut reqwest::Request, call: &Call) {
+        let shared = &*self.0;
+        for (name, value) in &shared.default_headers {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        if !request.headers().contains_key(&shared.trace_id_header) {
+            let trace = match call.options.get_trace_id() {
+                Some(t) => HeaderValue::try_from(t).ok(),
+                None => shared.trace_id.clone(),
+            };
+            if let Some(trace) = trace {
+                request
+                    .headers_mut()
+                    .insert(shared.trace_id_header.clone(), trace);
+            }
+        }
+    }
+
+    /// One attempt: sends `request` and reads the answer, all before
+    /// `fires_at`.
+    ///
+    /// The limit is a timer around the whole exchange rather than reqwest's
+    /// per-request timeout, which costs more per call (it boxes a timer and
+    /// the body, and gives each request an extension map).
+    async fn exchange(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        fires_at: Option<Instant>,
+    ) -> Received {
+        let settings = &self.0.settings;
+        let exchange = async {
+            match client.execute(request).await {
+                // Every request went to the base URL's origin (`pre` checked).
+                Ok(response) => receive(response, &settings.base_url, settings.max_body_size).await,
+                Err(e) => Received::Failed(e),
+            }
+        };
+        match fires_at {
+            Some(at) => tokio::time::timeout_at(at, exchange)
+                .await
+                .unwrap_or(Received::TimedOut),
+            None => exchange.await,
+        }
+    }
+
+    /// Hands the generated code what the last attempt got. A time limit or a
+    /// refused answer goes into the call's record, where it wins.
+    async fn deliver(
+        &self,
+        ended: Ended,
+        call: &Call,
+        operation: &str,
+        started: Instant,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+        }
+        match ended.got {
+            Received::Answer(mut response) => {
+                span.record("status", response.status().as_u16());
+                // An `execute()` call takes the headers from its record rather
+                // than copying them out of the generated code's answer (which
+                // would copy them from this response).
+                if call.executing {
+                    let headers = std::mem::take(response.headers_mut());
+                    call.update(|r| r.headers = Some(headers));
+                }
+                Ok(response)
+            }
+            Received::Failed(e) => Err(e),
+            Received::TimedOut => {
+                let (limit, after) = ended.limit.unwrap_or((TimeoutKind::Attempt, Duration::ZERO));
+                let error = crate::Error::Timeout {
+                    operation: operation.to_owned(),
+                    limit,
+                    after,
+                    request_id: call.request_id(),
+                    attempts: ended.attempt,
+                };
+                crate::body::refuse(call, error).await
+            }
+            Received::Refused(refusal) => {
+                let error = refusal.into_error(operation, call.request_id(), ended.attempt);
+                crate::body::refuse(call, error).await
+            }
+        }
+    }
+}
+
+/// How an attempt ended: what it got, its number, and its time limit (which
+/// limit, and its full length).
+struct Ended {
+    got: Received,
+    attempt: u32,
+    limit: Option<(TimeoutKind, Duration)>,
+}
+
+/// The time limit of an attempt that starts at `now`: which limit, when it
+/// fires, and its full length. The per-attempt limit is cut short by the
+/// operation's deadline, and is then reported as the operation's limit. A
+/// limit too far away to be an instant is none.
+fn attempt_limit(
+    attempt: Option<Duration>,
+    deadline: Option<(Instant, Duration)>,
+    now: Instant,
+) -> Option<(TimeoutKind, Instant, Duration)> {
+    let own = attempt.and_then(|a| Some((now.checked_add(a)?, a)));
+    match (own, deadline) {
+        (Some((at, _)), Some((end, total))) if end < at => Some((TimeoutKind::Operation, end, total)),
+        (Some((at, a)), _) => Some((TimeoutKind::Attempt, at, a)),
+        (None, Some((end, total))) => Some((TimeoutKind::Operation, end, total)),
+        (None, None) => None,
     }
 }
 
@@ -536,6 +624,37 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     use super::*;
+
+    #[test]
+    fn an_attempt_is_limited_by_its_own_limit_or_the_operation_deadline() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        assert_eq!(attempt_limit(None, None, now), None);
+        assert_eq!(
+            attempt_limit(Some(s(30)), None, now),
+            Some((TimeoutKind::Attempt, now + s(30), s(30)))
+        );
+        assert_eq!(
+            attempt_limit(None, Some((now + s(5), s(120))), now),
+            Some((TimeoutKind::Operation, now + s(5), s(120)))
+        );
+        // The operation ends first: its limit is the one reported.
+        assert_eq!(
+            attempt_limit(Some(s(30)), Some((now + s(5), s(120))), now),
+            Some((TimeoutKind::Operation, now + s(5), s(120)))
+        );
+        assert_eq!(
+            attempt_limit(Some(s(30)), Some((now + s(100), s(120))), now),
+            Some((TimeoutKind::Attempt, now + s(30), s(30)))
+        );
+        // A deadline already passed still fires (at once).
+        assert_eq!(
+            attempt_limit(Some(s(30)), Some((now, s(120))), now + s(1)),
+            Some((TimeoutKind::Operation, now, s(120)))
+        );
+        // Too far away to be an instant: no limit of its own.
+        assert_eq!(attempt_limit(Some(Duration::MAX), None, now), None);
+    }
 
     /// The TLS setup works without a process-wide crypto provider: a client
     /// builds, and an `https` request starts a TLS handshake (to a loopback

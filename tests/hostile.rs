@@ -16,7 +16,7 @@ use cloud_images::digitalocean::DigitalOcean;
 use cloud_images::wait::WaitOptions;
 use cloud_images::{
     CallOptions, ClientBuilder, DEFAULT_MAX_BODY_SIZE, Error, Execute, Paginate, PaginationOptions, Provider,
-    RetryPolicy, Timeouts,
+    RetryPolicy, TimeoutKind, Timeouts,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -66,6 +66,8 @@ enum Reply {
     Endless(String),
     /// This head, these bytes of the body, then a connection reset.
     Reset(String, Vec<u8>),
+    /// This head, these bytes of the body, then nothing more, ever.
+    Stall(String, Vec<u8>),
     /// Nothing, ever.
     Hang,
 }
@@ -144,6 +146,12 @@ async fn serve(mut stream: TcpStream, record: Arc<Mutex<Vec<Seen>>>, answer: Arc
             let _ = stream.flush().await;
             tokio::time::sleep(Duration::from_millis(20)).await;
             let _ = stream.set_zero_linger();
+        }
+        Reply::Stall(head, partial) => {
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&partial).await;
+            let _ = stream.flush().await;
+            std::future::pending::<()>().await
         }
         Reply::Hang => std::future::pending::<()>().await,
     }
@@ -952,6 +960,45 @@ async fn a_reset_mid_body_is_retried_for_idempotent_methods<S: Subject>() {
     assert_eq!(once.lines().len(), 1);
 }
 
+async fn a_stalled_body_is_cut_off_by_the_attempt_limit<S: Subject>() {
+    let body = S::item(ID, S::READY, "").to_string();
+    let stalled = move || {
+        let head = head(
+            200,
+            &[("content-type", "application/json"), ("content-length", "1000")],
+        );
+        Reply::Stall(head, body.as_bytes()[..10].to_vec())
+    };
+    let server = Hostile::start(move |_, _| stalled()).await;
+    let client = builder::<S>(&server.url())
+        .retry_policy(fast_retries().with_max_attempts(2))
+        .timeouts(Timeouts::default().with_attempt(Duration::from_millis(100)))
+        .build()
+        .unwrap();
+    let err = S::get(&client, ID, BuilderIds::default()).await.unwrap_err();
+    let Error::Timeout {
+        limit,
+        after,
+        attempts,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (*limit, *after, *attempts),
+        (TimeoutKind::Attempt, Duration::from_millis(100), 2)
+    );
+    assert!(err.is_timeout(), "{err:?}");
+    let ids: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| s.header("x-request-id").map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 2, "the stalled GET was sent again");
+    assert_eq!(err.request_id(), ids[1].as_deref(), "the last attempt's id");
+}
+
 async fn a_fractional_expires_in_is_rounded_down<S: Subject>() {
     let server = Hostile::start(|seen, _| match seen.path() {
         "/token" => json_reply(200, &json!({"access_token": "tok", "expires_in": 3600.5})),
@@ -1097,6 +1144,11 @@ macro_rules! hostile_suite {
             #[tokio::test]
             async fn a_connection_reset_mid_body_is_retried_for_get_only_within_the_attempts() {
                 a_reset_mid_body_is_retried_for_idempotent_methods::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn a_body_that_stalls_is_cut_off_by_the_attempt_limit_and_retried() {
+                a_stalled_body_is_cut_off_by_the_attempt_limit::<$provider>().await;
             }
 
             #[tokio::test]

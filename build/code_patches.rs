@@ -51,6 +51,14 @@ pub enum CodePatch {
     ///
     /// [`Execute`]: https://docs.rs/cloud-images/latest/cloud_images/trait.Execute.html
     DocsUseExecute,
+    /// A request URL is made from the base URL the client parsed once,
+    /// rather than formatted into a string that reqwest parses again for
+    /// every request (which costs more than the rest of what the layer adds
+    /// to a call): each `format!("{}/path/{}", client.baseurl, x)` becomes
+    /// `crate::path::url(client.inner.base_url(), format_args!("/path/{}", x))`,
+    /// which gives the same URL. Fails when the number of rewritten URLs
+    /// differs from the number of operations, or one is left unpatched.
+    UrlFromBase,
 }
 
 /// The code patches, in the order they are applied to every provider.
@@ -59,6 +67,7 @@ pub const CODE_PATCHES: &[CodePatch] = &[
     CodePatch::SetterErrorCauses,
     CodePatch::OptionalSetters,
     CodePatch::DocsUseExecute,
+    CodePatch::UrlFromBase,
 ];
 
 impl CodePatch {
@@ -69,6 +78,7 @@ impl CodePatch {
             CodePatch::SetterErrorCauses => "SetterErrorCauses",
             CodePatch::OptionalSetters => "OptionalSetters",
             CodePatch::DocsUseExecute => "DocsUseExecute",
+            CodePatch::UrlFromBase => "UrlFromBase",
         }
     }
 
@@ -127,6 +137,21 @@ impl CodePatch {
                         counts.sends,
                         counts.examples,
                         counts.client_docs
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::UrlFromBase => {
+                let operations = count_operations(code.clone());
+                let mut patched = 0;
+                let code = url_from_base(code, &mut patched)?;
+                let left = count_base_url_formats(code.clone());
+                if operations == 0 || patched != operations || left != 0 {
+                    return Err(format!(
+                        "code patch {}: {operations} operation(s), {patched} request URL(s) made \
+                         from the base URL, {left} `format!` of `client.baseurl` left; progenitor's \
+                         output changed, update the patch",
+                        self.name()
                     ));
                 }
                 Ok(code)
@@ -615,6 +640,103 @@ fn docs_use_execute(code: TokenStream, counts: &mut DocCounts) -> Result<TokenSt
             token => out.push(token.clone()),
         }
         i += 1;
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Operations in the generated code: one `OperationInfo { operation_id: .. }` each.
+fn count_operations(code: TokenStream) -> usize {
+    code.into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => count_operations(group.stream()),
+            token => usize::from(is_ident(&token, "operation_id")),
+        })
+        .sum()
+}
+
+/// Whether `args` (the contents of a `format!(...)`) format `client.baseurl`
+/// first: `"{}...", client.baseurl` and the rest. Gives the literal without
+/// its leading `{}` and the tokens after `client.baseurl`.
+fn base_url_format(args: TokenStream) -> Option<(String, Vec<TokenTree>)> {
+    let tokens: Vec<TokenTree> = args.into_iter().collect();
+    match tokens.as_slice() {
+        [
+            TokenTree::Literal(literal),
+            comma,
+            client,
+            dot,
+            baseurl,
+            rest @ ..,
+        ] if is_punct(comma, ',')
+            && is_ident(client, "client")
+            && is_punct(dot, '.')
+            && is_ident(baseurl, "baseurl") =>
+        {
+            let text = literal.to_string();
+            let path = text.strip_prefix("\"{}").filter(|p| p.starts_with('/'))?;
+            Some((format!("\"{path}"), rest.to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// `format!` calls that mention `baseurl`, in `code`.
+fn count_base_url_formats(code: TokenStream) -> usize {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut count = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        match (token, tokens.get(i + 1), tokens.get(i + 2)) {
+            (format, Some(bang), Some(TokenTree::Group(args)))
+                if is_ident(format, "format") && is_punct(bang, '!') =>
+            {
+                count += usize::from(mentions(args.stream(), "baseurl"));
+            }
+            (TokenTree::Group(group), _, _) => count += count_base_url_formats(group.stream()),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Whether `code` has the identifier `name`.
+fn mentions(code: TokenStream, name: &str) -> bool {
+    code.into_iter().any(|token| match token {
+        TokenTree::Group(group) => mentions(group.stream(), name),
+        token => is_ident(&token, name),
+    })
+}
+
+/// Rewrites every `format!("{}/path", client.baseurl, ..)` in `code`.
+fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        match (&tokens[i], tokens.get(i + 1), tokens.get(i + 2)) {
+            (format, Some(bang), Some(TokenTree::Group(args)))
+                if is_ident(format, "format") && is_punct(bang, '!') =>
+            {
+                match base_url_format(args.stream()) {
+                    Some((path, rest)) => {
+                        let rest: TokenStream = rest.into_iter().collect();
+                        out.extend(parse(&format!(
+                            "crate::path::url(client.inner.base_url(), format_args!({path} {rest}))"
+                        ))?);
+                        *patched += 1;
+                    }
+                    None => out.extend(tokens[i..i + 3].iter().cloned()),
+                }
+                i += 3;
+            }
+            (TokenTree::Group(group), _, _) => {
+                out.push(regroup(group, url_from_base(group.stream(), patched)?));
+                i += 1;
+            }
+            (token, _, _) => {
+                out.push(token.clone());
+                i += 1;
+            }
+        }
     }
     Ok(out.into_iter().collect())
 }

@@ -12,28 +12,72 @@ use reqwest::Url;
 /// Percent-encodes a path parameter so that it is exactly one path segment.
 ///
 /// Every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) is
-/// percent-encoded, so `/`, `\`, `%`, `?` and `#` cannot be reinterpreted.
+/// percent-encoded, so `/`, `\\`, `%`, `?` and `#` cannot be reinterpreted.
 /// Refused, naming the parameter and why: the empty string, `.` and `..`
-/// (they would address the collection or its parent).
-pub(crate) fn segment(name: &str, value: &str) -> Result<String, String> {
+/// (they would address the collection or its parent). The encoding is
+/// written where the segment is formatted (see [`Segment`]).
+pub(crate) fn segment<'a>(name: &str, value: &'a str) -> Result<Segment<'a>, String> {
     match value {
-        "" => return Err(format!("path parameter `{name}` is empty")),
-        "." | ".." => {
-            return Err(format!(
-                "path parameter `{name}` is `{value}`, which would address another resource"
-            ));
-        }
-        _ => {}
+        "" => Err(format!("path parameter `{name}` is empty")),
+        "." | ".." => Err(format!(
+            "path parameter `{name}` is `{value}`, which would address another resource"
+        )),
+        _ => Ok(Segment(value)),
     }
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
+}
+
+/// A path parameter that formats as one percent-encoded path segment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segment<'a>(&'a str);
+
+impl std::fmt::Display for Segment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let bytes = self.0.as_bytes();
+        // Runs of unreserved bytes go out as they are, every other byte as `%XX`.
+        let mut run = 0;
+        for (i, &byte) in bytes.iter().enumerate() {
+            if !is_unreserved(byte) {
+                write_ascii(f, &bytes[run..i])?;
+                write_ascii(
+                    f,
+                    &[b'%', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]],
+                )?;
+                run = i + 1;
+            }
         }
+        write_ascii(f, &bytes[run..])
     }
-    Ok(out)
+}
+
+/// RFC 3986's unreserved characters: `A-Z a-z 0-9 - . _ ~`.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Writes ASCII `bytes`.
+fn write_ascii(f: &mut std::fmt::Formatter<'_>, bytes: &[u8]) -> std::fmt::Result {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => f.write_str(text),
+        Err(_) => Err(std::fmt::Error),
+    }
+}
+
+/// The URL of a request: `path` (which starts with `/`, its parameters
+/// already [`segment`]s) under `base`, a client's base URL (which has no
+/// query or fragment). The same URL as parsing the base URL's text with
+/// `path` appended, without parsing the whole URL again.
+pub(crate) fn url(base: &Url, path: std::fmt::Arguments<'_>) -> Url {
+    use std::fmt::Write;
+
+    let prefix = base.path().trim_end_matches('/');
+    let mut full = String::with_capacity(prefix.len() + 96);
+    full.push_str(prefix);
+    // Writing into a String cannot fail.
+    let _ = full.write_fmt(path);
+    let mut url = base.clone();
+    url.set_path(&full);
+    url
 }
 
 /// Whether `url` lies under `base`: the same origin (scheme, host, port), and
@@ -66,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_segment_is_unreserved_bytes_or_percent_escapes() {
-        let ok = |v: &str| segment("image_id", v).unwrap();
+        let ok = |v: &str| segment("image_id", v).unwrap().to_string();
         assert_eq!(
             ok("d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4"),
             "d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4"
@@ -80,6 +124,26 @@ mod tests {
         assert_eq!(ok("a?b#c d"), "a%3Fb%23c%20d");
         assert_eq!(ok("ü"), "%C3%BC");
         assert_eq!(ok("\n"), "%0A");
+    }
+
+    #[test]
+    fn a_request_url_is_the_base_url_with_the_path_appended() {
+        let id = "a/b c";
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://api.example.com/prefix",
+            "https://API.Example.com:443/v2/",
+            "http://[::1]:9000/my prefix",
+            "https://bücher.example/ä",
+        ] {
+            let base_url = Url::parse(base.trim_end_matches('/')).unwrap();
+            let seg = segment("image_id", id).unwrap();
+            let made = url(&base_url, format_args!("/v1/images/{seg}"));
+            let parsed = Url::parse(&format!("{}/v1/images/{seg}", base.trim_end_matches('/'))).unwrap();
+            assert_eq!(made, parsed, "{base}");
+            assert_eq!(made.as_str(), parsed.as_str());
+            assert!(under_base(&base_url, &made), "{made}");
+        }
     }
 
     #[test]

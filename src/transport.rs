@@ -220,6 +220,11 @@ impl Transport {
         }))
     }
 
+    /// The base URL every request goes under.
+    pub fn base_url(&self) -> &reqwest::Url {
+        &self.0.base_url
+    }
+
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.0.retry

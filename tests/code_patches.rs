@@ -249,3 +249,49 @@ fn an_optional_setter_spelled_otherwise_fails_the_build() {
         "{err}"
     );
 }
+
+const OPERATIONS: &str = r#"
+    pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!("{}/v1/compute/images/{}", client.baseurl, crate::path::segment("image_id", &image_id.to_string()).map_err(::progenitor_client::Error::InvalidRequest)?,);
+        let info = OperationInfo { operation_id: "retrieve_image" };
+        Ok(())
+    }
+    pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!("{}/v1/compute/images", client.baseurl,);
+        let info = OperationInfo { operation_id: "retrieve_image_list" };
+        Ok(())
+    }
+"#;
+
+#[test]
+fn request_urls_are_made_from_the_parsed_base_url() {
+    let patched = CodePatch::UrlFromBase.apply(tokens(OPERATIONS), 1).unwrap();
+    let want = OPERATIONS
+        .replace(
+            r#"format!("{}/v1/compute/images/{}", client.baseurl, "#,
+            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images/{}", "#,
+        )
+        .replace("InvalidRequest)?,);", "InvalidRequest)?,));")
+        .replace(
+            r#"format!("{}/v1/compute/images", client.baseurl,);"#,
+            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images",));"#,
+        );
+    assert!(same(&patched, &want), "{patched}");
+}
+
+#[test]
+fn a_stale_url_patch_fails_the_build() {
+    // An operation whose URL is made some other way.
+    let odd = OPERATIONS.replace(
+        r#"format!("{}/v1/compute/images", client.baseurl,)"#,
+        r#"format!("{}{}", client.baseurl, "/v1/compute/images")"#,
+    );
+    let err = CodePatch::UrlFromBase.apply(tokens(&odd), 1).unwrap_err();
+    assert!(
+        err.contains("UrlFromBase") && err.contains("2 operation(s), 1 request URL(s)"),
+        "{err}"
+    );
+    // No operation at all.
+    let err = CodePatch::UrlFromBase.apply(tokens("fn f() {}"), 0).unwrap_err();
+    assert!(err.contains("0 operation(s)"), "{err}");
+}

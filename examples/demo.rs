@@ -385,7 +385,7 @@ async fn digitalocean_tour() -> Result<()> {
         })
         .execute()
         .await?;
-    let limit = created.rate_limit().copied().unwrap_or_default();
+    let limit = created.rate_limit().unwrap_or_default();
     println!(
         "created image {} ({}); server request id {}; rate limit {} of {} left",
         created.image.id,
@@ -514,7 +514,7 @@ async fn ionos_tour() -> Result<()> {
         ]);
     }
     println!("{table}");
-    let limit = images.rate_limit().copied().unwrap_or_default();
+    let limit = images.rate_limit().unwrap_or_default();
     println!(
         "{} images; rate limit {} of {} a minute left, burst {}\n",
         images.len(),

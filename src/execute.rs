@@ -26,14 +26,28 @@ use crate::request_id::{Call, CallOptions, CallRecord, check_id};
 /// let stats = response.into_inner();
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Response<T> {
     inner: T,
     status: StatusCode,
     headers: HeaderMap,
     request_id: Option<String>,
     attempts: u32,
-    rate_limit: Option<RateLimit>,
+    /// The provider's reading of its rate-limit headers, done when asked.
+    read_rate_limit: fn(&HeaderMap) -> Option<RateLimit>,
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("inner", &self.inner)
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .field("rate_limit", &self.rate_limit())
+            .finish()
+    }
 }
 
 impl<T> Response<T> {
@@ -55,9 +69,10 @@ impl<T> Response<T> {
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
-    /// The rate-limit state the answer reported, where the provider reports one.
-    pub fn rate_limit(&self) -> Option<&RateLimit> {
-        self.rate_limit.as_ref()
+    /// The rate-limit state the answer reported, where the provider reports
+    /// one (read from the headers when asked).
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        (self.read_rate_limit)(&self.headers)
     }
     /// Attempts made, retries included.
     pub fn attempts(&self) -> u32 {
@@ -71,7 +86,7 @@ impl<T> Response<T> {
             headers: self.headers,
             request_id: self.request_id,
             attempts: self.attempts,
-            rate_limit: self.rate_limit,
+            read_rate_limit: self.read_rate_limit,
         }
     }
     /// Applies a fallible `f` to the body, keeping the metadata on success;
@@ -84,7 +99,7 @@ impl<T> Response<T> {
             headers: self.headers,
             request_id: self.request_id,
             attempts: self.attempts,
-            rate_limit: self.rate_limit,
+            read_rate_limit: self.read_rate_limit,
         })
     }
 }
@@ -94,6 +109,11 @@ impl<T> Deref for Response<T> {
     fn deref(&self) -> &T {
         &self.inner
     }
+}
+
+/// For answers from no known provider.
+fn no_rate_limit(_: &HeaderMap) -> Option<RateLimit> {
+    None
 }
 
 /// Sends a generated request builder through the crate's layer.
@@ -145,9 +165,14 @@ macro_rules! impl_execute {
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<$crate::Response<$output>, $crate::Error>,
             > + Send {
-                // Boxed: the generated future is large (about 9 KB for a
-                // GET), and every future that holds it would copy it.
-                $crate::execute::run($operation, options, ::std::boxed::Box::pin(self.send()))
+                // Boxed: the generated future is large (about 5 KB for a
+                // GET), and every future that holds it would copy it. It is
+                // made inside the box (only the builder moves there).
+                $crate::execute::run(
+                    $operation,
+                    options,
+                    ::std::boxed::Box::pin(async move { self.send().await }),
+                )
             }
         }
     )+};
@@ -185,14 +210,13 @@ where
         Ok(value) => {
             let status = value.status();
             let headers = record.headers.take().unwrap_or_else(|| value.headers().clone());
-            let rate_limit = record.provider.and_then(|p| (p.rate_limit)(&headers));
             Ok(Response {
                 inner: value.into_inner(),
                 status,
                 headers,
                 request_id: record.request_id,
                 attempts: record.attempts,
-                rate_limit,
+                read_rate_limit: record.provider.map_or(no_rate_limit, |p| p.rate_limit),
             })
         }
         // Boxed: reading an unexpected answer's body makes this future

@@ -300,9 +300,14 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.send_with_retries(client, request, info.operation_id)
-            .instrument(span)
-            .await
+        let send = self.send_with_retries(client, request, info.operation_id, &span);
+        // Without a subscriber that wants the span, no span to enter and
+        // leave on every poll.
+        if span.is_disabled() {
+            send.await
+        } else {
+            send.instrument(span.clone()).await
+        }
     }
 
     async fn send_with_retries(
@@ -310,6 +315,7 @@ impl Transport {
         client: &reqwest::Client,
         mut request: reqwest::Request,
         operation: &str,
+        span: &tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
         let shared = &*self.0;
         let settings = &shared.settings;
@@ -320,7 +326,6 @@ impl Transport {
             .timeouts
             .operation
             .and_then(|d| Some((started.checked_add(d)?, d)));
-        let span = tracing::Span::current();
 
         // The caller's request id (a generated builder parameter or the call's
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
@@ -376,7 +381,7 @@ impl Transport {
                 let previous = previous
                     .take()
                     .expect("an attempt after the first has a previous result");
-                return self.deliver(previous, &call, operation, started).await;
+                return self.deliver(previous, &call, operation, started, span).await;
             }
             let (id_header, request_id) = match &chosen_id {
                 Some(id) => (id.clone(), id.to_str().unwrap_or_default().to_owned()),
@@ -470,7 +475,7 @@ impl Transport {
                 limit: limit.map(|(kind, _, total)| (kind, total)),
             };
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
-                return self.deliver(ended, &call, operation, started).await;
+                return self.deliver(ended, &call, operation, started, span).await;
             };
             tracing::info!(attempt, ?wait, "retrying");
             previous = Some(ended);
@@ -536,8 +541,8 @@ impl Transport {
         call: &Call,
         operation: &str,
         started: Instant,
+        span: &tracing::Span,
     ) -> reqwest::Result<reqwest::Response> {
-        let span = tracing::Span::current();
         if !span.is_disabled() {
             span.record("duration_ms", started.elapsed().as_millis() as u64);
         }

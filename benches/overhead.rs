@@ -28,7 +28,7 @@ type Round = (Option<Duration>, Duration);
 /// Which figure of a round.
 type Pick = dyn Fn(&Round) -> Option<Duration>;
 
-const ROUNDS: usize = 31;
+const ROUNDS: usize = 32;
 const CALLS: usize = 500;
 const TARGET: f64 = 1.05;
 const REQUEST_ID: &str = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
@@ -102,6 +102,20 @@ fn start_fakes() -> Fakes {
     rx.recv().expect("the fakes started")
 }
 
+/// The library / reqwest ratio from the rounds' ratios: the median, over each
+/// two neighbouring rounds (one with the library first, one with reqwest
+/// first), of their geometric mean. Whichever side runs second in a round
+/// tends to be measured slower; a pair of rounds cancels that, and
+/// neighbouring rounds see the same machine load.
+fn paired_ratio(ratios: &[f64]) -> f64 {
+    let mut pairs: Vec<f64> = ratios.chunks_exact(2).map(|p| (p[0] * p[1]).sqrt()).collect();
+    if pairs.is_empty() {
+        pairs = ratios.to_vec();
+    }
+    pairs.sort_by(f64::total_cmp);
+    pairs[pairs.len() / 2]
+}
+
 /// CPU (this thread) and wall time of `calls` calls of `call`.
 async fn time<F: AsyncFnMut()>(calls: usize, mut call: F) -> Round {
     let cpu = common::thread_cpu();
@@ -115,8 +129,8 @@ async fn time<F: AsyncFnMut()>(calls: usize, mut call: F) -> Round {
 }
 
 /// Per-call figures of `library` and `raw`, run in alternating rounds (which
-/// goes first alternates too): the medians, and the median of the rounds'
-/// ratios (pairs of neighbouring rounds see the same machine load).
+/// goes first alternates too): the medians, and their ratio by
+/// [`paired_ratio`].
 async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
     name: &str,
     rounds: usize,
@@ -149,8 +163,7 @@ async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
         for (l, r) in lib.iter().zip(&plain) {
             ratios.push(pick(l)?.as_secs_f64() / pick(r)?.as_secs_f64());
         }
-        ratios.sort_by(f64::total_cmp);
-        Some(ratios[ratios.len() / 2])
+        Some(paired_ratio(&ratios))
     };
     let median = |v: &[Round], pick: &Pick| {
         let all: Option<Vec<Duration>> = v.iter().map(pick).collect();
@@ -181,7 +194,7 @@ async fn compare<L: AsyncFnMut(), R: AsyncFnMut()>(
 async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
     println!(
         "per call, library / reqwest + serde (medians of {rounds} alternating rounds of {calls} calls; \
-         the ratio is the median of the rounds' ratios):"
+         the ratio is the median over pairs of rounds, one in each order):"
     );
     let http = cloud_images::transport::http_client_builder()
         .expect("a TLS setup")

@@ -113,7 +113,12 @@ fn paired_ratio(ratios: &[f64]) -> f64 {
         pairs = ratios.to_vec();
     }
     pairs.sort_by(f64::total_cmp);
-    pairs[pairs.len() / 2]
+    let middle = pairs.len() / 2;
+    if pairs.len().is_multiple_of(2) {
+        (pairs[middle - 1] + pairs[middle]) / 2.0
+    } else {
+        pairs[middle]
+    }
 }
 
 /// CPU (this thread) and wall time of `calls` calls of `call`.

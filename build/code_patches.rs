@@ -55,9 +55,12 @@ pub enum CodePatch {
     /// rather than formatted into a string that reqwest parses again for
     /// every request (which costs more than the rest of what the layer adds
     /// to a call): each `format!("{}/path/{}", client.baseurl, x)` becomes
-    /// `crate::path::url(client.inner.base_url(), format_args!("/path/{}", x))`,
-    /// which gives the same URL. Fails when the number of rewritten URLs
-    /// differs from the number of operations, or one is left unpatched.
+    /// `crate::path::url(client.inner.base_url(), format_args!("/path/{}", x))`
+    /// (and `.map_err(Error::InvalidRequest)?`),
+    /// which gives the same URL. Fails when an operation's body (the block
+    /// with its `OperationInfo`) has other than one rewritten URL, when the
+    /// number of rewritten URLs differs from the number of operations, or when
+    /// a `format!` of `client.baseurl` is left unpatched.
     UrlFromBase,
 }
 
@@ -144,7 +147,8 @@ impl CodePatch {
             CodePatch::UrlFromBase => {
                 let operations = count_operations(code.clone());
                 let mut patched = 0;
-                let code = url_from_base(code, &mut patched)?;
+                let code = url_from_base(code, &mut patched)
+                    .map_err(|e| format!("code patch {}: {e}", self.name()))?;
                 let left = count_base_url_formats(code.clone());
                 if operations == 0 || patched != operations || left != 0 {
                     return Err(format!(
@@ -720,7 +724,8 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
                     Some((path, rest)) => {
                         let rest: TokenStream = rest.into_iter().collect();
                         out.extend(parse(&format!(
-                            "crate::path::url(client.inner.base_url(), format_args!({path} {rest}))"
+                            "crate::path::url(client.inner.base_url(), format_args!({path} {rest}))\
+                             .map_err(::progenitor_client::Error::InvalidRequest)?"
                         ))?);
                         *patched += 1;
                     }
@@ -729,7 +734,25 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
                 i += 3;
             }
             (TokenTree::Group(group), _, _) => {
-                out.push(regroup(group, url_from_base(group.stream(), patched)?));
+                let before = *patched;
+                let stream = url_from_base(group.stream(), patched)?;
+                // `OperationInfo { .. }` literals (not the name in a `use`).
+                let direct: Vec<TokenTree> = group.stream().into_iter().collect();
+                let operations = direct
+                    .windows(2)
+                    .filter(|w| {
+                        is_ident(&w[0], "OperationInfo")
+                            && matches!(&w[1], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace)
+                    })
+                    .count();
+                if operations > 0 && (operations != 1 || *patched - before != 1) {
+                    return Err(format!(
+                        "an operation's body with {operations} `OperationInfo`(s) has {} request \
+                         URL(s) made from the base URL, expected one",
+                        *patched - before
+                    ));
+                }
+                out.push(regroup(group, stream));
                 i += 1;
             }
             (token, _, _) => {

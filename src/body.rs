@@ -24,7 +24,8 @@ pub const DEFAULT_MAX_BODY_SIZE: u64 = 16 * 1024 * 1024;
 pub(crate) enum ReadError {
     /// The body (or its declared length) is larger than the limit.
     TooLarge,
-    /// Reading failed (reset, timeout, ...).
+    /// Reading failed (a reset, or the time limit of an HTTP client brought
+    /// along; the layer's own limits are a timer around the whole attempt).
     Failed(reqwest::Error),
 }
 

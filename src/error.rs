@@ -420,7 +420,12 @@ impl Error {
 
     /// Whether a time limit fired ([`Error::Timeout`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        match self {
+            Error::Timeout { .. } => true,
+            // The time limit of an HTTP client brought along.
+            Error::Transport { source, .. } => source.is_timeout(),
+            _ => false,
+        }
     }
 
     /// Whether the provider does not offer the operation ([`Error::Unsupported`]).

@@ -331,20 +331,19 @@ impl<'a> Answer<'a> {
 fn transport_error(operation: String, source: reqwest::Error, record: &CallRecord) -> Error {
     let request_id = record.request_id.clone();
     let attempts = record.attempts;
-    if source.is_timeout() {
-        let (limit, after) = if source.is_connect() {
-            (TimeoutKind::Connect, record.connect_timeout.unwrap_or_default())
-        } else {
-            record.limit.unwrap_or((TimeoutKind::Attempt, Default::default()))
-        };
+    if source.is_timeout() && source.is_connect() {
         return Error::Timeout {
             operation,
-            limit,
-            after,
+            limit: TimeoutKind::Connect,
+            after: record.connect_timeout.unwrap_or_default(),
             request_id,
             attempts,
         };
     }
+    // The layer's own attempt and operation limits come as `Error::Timeout`
+    // from the transport; any other time limit is the HTTP client's own
+    // (one passed to `ClientBuilder::http_client`), whose length the layer
+    // does not know: a transport error whose source says it timed out.
     Error::Transport {
         operation,
         kind: if source.is_connect() { "connect" } else { "request" },

@@ -12,7 +12,7 @@ use reqwest::Url;
 /// Percent-encodes a path parameter so that it is exactly one path segment.
 ///
 /// Every byte outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`) is
-/// percent-encoded, so `/`, `\\`, `%`, `?` and `#` cannot be reinterpreted.
+/// percent-encoded, so `/`, `\`, `%`, `?` and `#` cannot be reinterpreted.
 /// Refused, naming the parameter and why: the empty string, `.` and `..`
 /// (they would address the collection or its parent). The encoding is
 /// written where the segment is formatted (see [`Segment`]).
@@ -66,18 +66,19 @@ fn write_ascii(f: &mut std::fmt::Formatter<'_>, bytes: &[u8]) -> std::fmt::Resul
 /// The URL of a request: `path` (which starts with `/`, its parameters
 /// already [`segment`]s) under `base`, a client's base URL (which has no
 /// query or fragment). The same URL as parsing the base URL's text with
-/// `path` appended, without parsing the whole URL again.
-pub(crate) fn url(base: &Url, path: std::fmt::Arguments<'_>) -> Url {
+/// `path` appended, without parsing the whole URL again. A path that cannot
+/// be formatted (a parameter's `Display` failed) is refused, never cut short.
+pub(crate) fn url(base: &Url, path: std::fmt::Arguments<'_>) -> Result<Url, String> {
     use std::fmt::Write;
 
     let prefix = base.path().trim_end_matches('/');
     let mut full = String::with_capacity(prefix.len() + 96);
     full.push_str(prefix);
-    // Writing into a String cannot fail.
-    let _ = full.write_fmt(path);
+    full.write_fmt(path)
+        .map_err(|_| "a path parameter could not be formatted".to_owned())?;
     let mut url = base.clone();
     url.set_path(&full);
-    url
+    Ok(url)
 }
 
 /// Whether `url` lies under `base`: the same origin (scheme, host, port), and
@@ -138,12 +139,25 @@ mod tests {
         ] {
             let base_url = Url::parse(base.trim_end_matches('/')).unwrap();
             let seg = segment("image_id", id).unwrap();
-            let made = url(&base_url, format_args!("/v1/images/{seg}"));
+            let made = url(&base_url, format_args!("/v1/images/{seg}")).unwrap();
             let parsed = Url::parse(&format!("{}/v1/images/{seg}", base.trim_end_matches('/'))).unwrap();
             assert_eq!(made, parsed, "{base}");
             assert_eq!(made.as_str(), parsed.as_str());
             assert!(under_base(&base_url, &made), "{made}");
         }
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_formatted_is_refused() {
+        struct Failing;
+        impl std::fmt::Display for Failing {
+            fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                Err(std::fmt::Error)
+            }
+        }
+        let base = Url::parse("http://127.0.0.1:8080").unwrap();
+        let err = url(&base, format_args!("/v1/images/{}", Failing)).unwrap_err();
+        assert_eq!(err, "a path parameter could not be formatted");
     }
 
     #[test]

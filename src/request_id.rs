@@ -147,9 +147,6 @@ pub(crate) struct CallRecord {
     pub attempts: u32,
     /// The `x-request-id` of the last attempt.
     pub request_id: Option<String>,
-    /// The time limit of the last attempt and its full value (an attempt cut
-    /// short by the operation's deadline reports the operation limit).
-    pub limit: Option<(crate::error::TimeoutKind, std::time::Duration)>,
     /// The provider that answered, to read its error bodies and headers.
     pub provider: Option<crate::provider::Hooks>,
     /// The client's connect limit.

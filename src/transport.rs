@@ -405,7 +405,6 @@ impl Transport {
                 r.provider = Some(settings.provider);
                 r.attempts = attempt;
                 r.request_id = Some(request_id);
-                r.limit = limit.map(|(kind, _, total)| (kind, total));
                 r.connect_timeout = settings.timeouts.connect;
             });
 
@@ -417,7 +416,12 @@ impl Transport {
                         span.record("request_id", id.as_str());
                         call.update(|r| r.request_id = Some(id));
                     }
-                    tracing::debug!(attempt, status = status.as_u16(), "attempt answered");
+                    tracing::debug!(
+                        attempt,
+                        request_id = call.request_id(),
+                        status = status.as_u16(),
+                        "attempt answered"
+                    );
                     if status == StatusCode::UNAUTHORIZED && !refreshed && can_refresh {
                         Outcome::RefreshToken
                     } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
@@ -433,23 +437,15 @@ impl Transport {
                         Outcome::Done
                     }
                 }
-                Received::Failed(_) | Received::TimedOut => {
-                    let connect = match &got {
-                        Received::Failed(e) => {
-                            tracing::debug!(attempt, error = %e, "attempt failed");
-                            e.is_connect()
-                        }
-                        _ => {
-                            tracing::debug!(attempt, "attempt timed out");
-                            false
-                        }
-                    };
+                Received::Failed(e) => {
+                    tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
                     // A request that never reached the server can always go again.
-                    if (connect || retryable_method) && retries + 1 < max_attempts {
-                        Outcome::RetryAfter(backoff.next().unwrap_or_default())
-                    } else {
-                        Outcome::Done
-                    }
+                    let may_retry = e.is_connect() || retryable_method;
+                    after_failure(may_retry, retries, max_attempts, &mut backoff)
+                }
+                Received::TimedOut => {
+                    tracing::debug!(attempt, request_id = call.request_id(), "attempt timed out");
+                    after_failure(retryable_method, retries, max_attempts, &mut backoff)
                 }
                 Received::Refused(_) => Outcome::Done,
             };
@@ -474,6 +470,7 @@ impl Transport {
                 attempt,
                 limit: limit.map(|(kind, _, total)| (kind, total)),
             };
+
             let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
                 return self.deliver(ended, &call, operation, started, span).await;
             };
@@ -534,7 +531,9 @@ impl Transport {
     }
 
     /// Hands the generated code what the last attempt got. A time limit or a
-    /// refused answer goes into the call's record, where it wins.
+    /// refused answer goes into the call's record, where it wins over what
+    /// the generated code makes of it (unless a failure that ended the call
+    /// is there already, e.g. a token that could not be had for a retry).
     async fn deliver(
         &self,
         ended: Ended,
@@ -575,6 +574,21 @@ impl Transport {
                 crate::body::refuse(call, error).await
             }
         }
+    }
+}
+
+/// What follows an attempt that failed or timed out: a retry after the next
+/// back-off, if the request may go again and attempts are left.
+fn after_failure(
+    may_retry: bool,
+    retries: u32,
+    max_attempts: u32,
+    backoff: &mut impl Iterator<Item = Duration>,
+) -> Outcome {
+    if may_retry && retries + 1 < max_attempts {
+        Outcome::RetryAfter(backoff.next().unwrap_or_default())
+    } else {
+        Outcome::Done
     }
 }
 

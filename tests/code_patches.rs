@@ -271,10 +271,10 @@ fn request_urls_are_made_from_the_parsed_base_url() {
             r#"format!("{}/v1/compute/images/{}", client.baseurl, "#,
             r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images/{}", "#,
         )
-        .replace("InvalidRequest)?,);", "InvalidRequest)?,));")
+        .replace("InvalidRequest)?,);", "InvalidRequest)?,)).map_err(::progenitor_client::Error::InvalidRequest)?;")
         .replace(
             r#"format!("{}/v1/compute/images", client.baseurl,);"#,
-            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images",));"#,
+            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images",)).map_err(::progenitor_client::Error::InvalidRequest)?;"#,
         );
     assert!(same(&patched, &want), "{patched}");
 }
@@ -288,9 +288,17 @@ fn a_stale_url_patch_fails_the_build() {
     );
     let err = CodePatch::UrlFromBase.apply(tokens(&odd), 1).unwrap_err();
     assert!(
-        err.contains("UrlFromBase") && err.contains("2 operation(s), 1 request URL(s)"),
+        err.contains("UrlFromBase") && err.contains("has 0 request URL(s) made from the base URL"),
         "{err}"
     );
+    // One operation with two URLs cannot make up for another with none.
+    let twice = odd.replace(
+        r#"let info = OperationInfo { operation_id: "retrieve_image" };"#,
+        r#"let again = format!("{}/v1/compute/images/x", client.baseurl,);
+        let info = OperationInfo { operation_id: "retrieve_image" };"#,
+    );
+    let err = CodePatch::UrlFromBase.apply(tokens(&twice), 1).unwrap_err();
+    assert!(err.contains("has 2 request URL(s)"), "{err}");
     // No operation at all.
     let err = CodePatch::UrlFromBase.apply(tokens("fn f() {}"), 0).unwrap_err();
     assert!(err.contains("0 operation(s)"), "{err}");

@@ -996,6 +996,7 @@ async fn a_stalled_body_is_cut_off_by_the_attempt_limit<S: Subject>() {
         .map(|s| s.header("x-request-id").map(str::to_owned))
         .collect();
     assert_eq!(ids.len(), 2, "the stalled GET was sent again");
+    assert_ne!(ids[0], ids[1], "each attempt has its own request id");
     assert_eq!(err.request_id(), ids[1].as_deref(), "the last attempt's id");
 }
 

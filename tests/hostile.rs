@@ -202,6 +202,14 @@ fn head(status: u16, headers: &[(&str, &str)]) -> String {
     head + "\r\n"
 }
 
+/// A 200 head announcing a JSON body of 1000 bytes (more than is sent).
+fn long_json_head() -> String {
+    head(
+        200,
+        &[("content-type", "application/json"), ("content-length", "1000")],
+    )
+}
+
 fn respond(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let length = body.len().to_string();
     let mut all = headers.to_vec();
@@ -921,11 +929,7 @@ async fn a_reset_mid_body_is_retried_for_idempotent_methods<S: Subject>() {
     let body = S::item(ID, S::READY, "").to_string();
     let server = Hostile::start(move |_, n| {
         if n == 0 {
-            let head = head(
-                200,
-                &[("content-type", "application/json"), ("content-length", "1000")],
-            );
-            Reply::Reset(head, body.as_bytes()[..10].to_vec())
+            Reply::Reset(long_json_head(), body.as_bytes()[..10].to_vec())
         } else {
             respond(200, &[("content-type", "application/json")], body.as_bytes())
         }
@@ -943,14 +947,7 @@ async fn a_reset_mid_body_is_retried_for_idempotent_methods<S: Subject>() {
         .collect();
     assert_ne!(ids[0], ids[1], "each attempt has its own request id");
 
-    let once = Hostile::start(|_, _| {
-        let head = head(
-            200,
-            &[("content-type", "application/json"), ("content-length", "1000")],
-        );
-        Reply::Reset(head, b"{\"data\": [".to_vec())
-    })
-    .await;
+    let once = Hostile::start(|_, _| Reply::Reset(long_json_head(), b"{\"data\": [".to_vec())).await;
     let client = builder::<S>(&once.url())
         .retry_policy(RetryPolicy::disabled())
         .build()
@@ -962,13 +959,7 @@ async fn a_reset_mid_body_is_retried_for_idempotent_methods<S: Subject>() {
 
 async fn a_stalled_body_is_cut_off_by_the_attempt_limit<S: Subject>() {
     let body = S::item(ID, S::READY, "").to_string();
-    let stalled = move || {
-        let head = head(
-            200,
-            &[("content-type", "application/json"), ("content-length", "1000")],
-        );
-        Reply::Stall(head, body.as_bytes()[..10].to_vec())
-    };
+    let stalled = move || Reply::Stall(long_json_head(), body.as_bytes()[..10].to_vec());
     let server = Hostile::start(move |_, _| stalled()).await;
     let client = builder::<S>(&server.url())
         .retry_policy(fast_retries().with_max_attempts(2))

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
 use super::RecordedRequest;
-use super::harness::{Api, Response, Server, common_methods, empty, form_pairs, lock, reply};
+use super::harness::{
+    Api, Response, Server, common_methods, empty, form_pairs, impl_fake_debug, lock, reply,
+};
 use crate::ClientBuilder;
 use crate::auth::PasswordGrant;
 
@@ -208,38 +210,9 @@ struct Contabo {
 /// ```
 pub struct FakeContabo(Server<Contabo>);
 
-impl std::fmt::Debug for FakeContabo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeContabo")
-            .field("base_url", &self.base_url())
-            .finish_non_exhaustive()
-    }
-}
+impl_fake_debug!(FakeContabo);
 
 impl FakeContabo {
-    /// Starts with the default seed and settings ([`Config::default`]) on
-    /// 127.0.0.1 with an ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start() -> Self {
-        Self::start_with(Config::default()).await
-    }
-
-    /// Starts with this seed and these settings on 127.0.0.1 with an
-    /// ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start_with(config: Config) -> Self {
-        match Self::start_on("127.0.0.1:0", config).await {
-            Ok(fake) => fake,
-            Err(e) => panic!("the fake Contabo API cannot listen on 127.0.0.1: {e}"),
-        }
-    }
-
     /// Starts on `addr` (e.g. `127.0.0.1:8080`).
     ///
     /// # Panics
@@ -258,7 +231,7 @@ impl FakeContabo {
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
 
-    common_methods!();
+    common_methods!("Contabo", crate::contabo::Client);
 
     /// A client builder for this fake: its base URL, and its token
     /// ([`Config::token`]) or else, with [`Config::oauth`], a
@@ -270,19 +243,6 @@ impl FakeContabo {
             (Some(token), _) => builder.bearer_token(token),
             (None, Some(grant)) => builder.token_source(grant),
             (None, None) => builder,
-        }
-    }
-
-    /// A Contabo client for this fake (see [`client_builder`](Self::client_builder)).
-    ///
-    /// # Panics
-    ///
-    /// If the client cannot be built (a [`Config::token`] that is not a
-    /// valid header value).
-    pub fn client(&self) -> crate::contabo::Client {
-        match self.client_builder().build() {
-            Ok(client) => client,
-            Err(e) => panic!("cannot build a client for the fake Contabo API: {e}"),
         }
     }
 

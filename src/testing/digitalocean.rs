@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
 use super::RecordedRequest;
-use super::harness::{Api, Response, Server, common_methods, empty, lock, reply};
+use super::harness::{Api, Response, Server, common_methods, empty, impl_fake_debug, lock, reply};
 use crate::ClientBuilder;
 
 /// How the fake behaves: its seed and its rules.
@@ -151,38 +151,9 @@ struct DigitalOcean {
 /// ```
 pub struct FakeDigitalOcean(Server<DigitalOcean>);
 
-impl std::fmt::Debug for FakeDigitalOcean {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeDigitalOcean")
-            .field("base_url", &self.base_url())
-            .finish_non_exhaustive()
-    }
-}
+impl_fake_debug!(FakeDigitalOcean);
 
 impl FakeDigitalOcean {
-    /// Starts with the default seed and settings ([`Config::default`]) on
-    /// 127.0.0.1 with an ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start() -> Self {
-        Self::start_with(Config::default()).await
-    }
-
-    /// Starts with this seed and these settings on 127.0.0.1 with an
-    /// ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start_with(config: Config) -> Self {
-        match Self::start_on("127.0.0.1:0", config).await {
-            Ok(fake) => fake,
-            Err(e) => panic!("the fake DigitalOcean API cannot listen on 127.0.0.1: {e}"),
-        }
-    }
-
     /// Starts on `addr` (e.g. `127.0.0.1:8081`).
     ///
     /// # Panics
@@ -202,7 +173,7 @@ impl FakeDigitalOcean {
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
 
-    common_methods!();
+    common_methods!("DigitalOcean", crate::digitalocean::Client);
 
     /// A client builder for this fake: its base URL and its token
     /// ([`Config::token`]).
@@ -211,19 +182,6 @@ impl FakeDigitalOcean {
         match &self.0.api().config.token {
             Some(token) => builder.bearer_token(token),
             None => builder,
-        }
-    }
-
-    /// A DigitalOcean client for this fake (see [`client_builder`](Self::client_builder)).
-    ///
-    /// # Panics
-    ///
-    /// If the client cannot be built (a [`Config::token`] that is not a
-    /// valid header value).
-    pub fn client(&self) -> crate::digitalocean::Client {
-        match self.client_builder().build() {
-            Ok(client) => client,
-            Err(e) => panic!("cannot build a client for the fake DigitalOcean API: {e}"),
         }
     }
 

@@ -402,9 +402,48 @@ impl<A: Api> Server<A> {
     }
 }
 
-/// The methods every fake has, delegated to its [`Server`] in `self.0`.
+/// The methods every fake has: `start`, `start_with` and `client` (of the
+/// provider named `$name`, whose client type is `$client`; the fake's
+/// module has `Config`, `start_on` and `client_builder`), and those
+/// delegated to its [`Server`] in `self.0`.
 macro_rules! common_methods {
-    () => {
+    ($name:literal, $client:ty) => {
+        /// Starts with the default seed and settings ([`Config::default`]) on
+        /// 127.0.0.1 with an ephemeral port.
+        ///
+        /// # Panics
+        ///
+        /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+        pub async fn start() -> Self {
+            Self::start_with(Config::default()).await
+        }
+
+        /// Starts with this seed and these settings on 127.0.0.1 with an
+        /// ephemeral port.
+        ///
+        /// # Panics
+        ///
+        /// If it cannot listen on a loopback port, or outside a Tokio runtime.
+        pub async fn start_with(config: Config) -> Self {
+            match Self::start_on("127.0.0.1:0", config).await {
+                Ok(fake) => fake,
+                Err(e) => panic!(concat!("the fake ", $name, " API cannot listen on 127.0.0.1: {}"), e),
+            }
+        }
+
+        #[doc = concat!("A client of the ", $name, " API for this fake (see [`client_builder`](Self::client_builder)).")]
+        ///
+        /// # Panics
+        ///
+        /// If the client cannot be built (a [`Config::token`] that is not a
+        /// valid header value).
+        pub fn client(&self) -> $client {
+            match self.client_builder().build() {
+                Ok(client) => client,
+                Err(e) => panic!(concat!("cannot build a client for the fake ", $name, " API: {}"), e),
+            }
+        }
+
         /// The address the fake listens on.
         pub fn addr(&self) -> std::net::SocketAddr {
             self.0.addr()
@@ -466,6 +505,20 @@ macro_rules! common_methods {
     };
 }
 pub(crate) use common_methods;
+
+/// A fake's `Debug`: its type and base URL.
+macro_rules! impl_fake_debug {
+    ($fake:ident) => {
+        impl std::fmt::Debug for $fake {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($fake))
+                    .field("base_url", &self.base_url())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use impl_fake_debug;
 
 struct InFlight<'a>(&'a AtomicUsize);
 impl Drop for InFlight<'_> {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use tokio::net::ToSocketAddrs;
 
 use super::RecordedRequest;
-use super::harness::{Api, Response, Server, common_methods, empty, lock, reply};
+use super::harness::{Api, Response, Server, common_methods, empty, impl_fake_debug, lock, reply};
 use crate::ClientBuilder;
 
 /// How the fake behaves: its seed and its rules.
@@ -170,38 +170,9 @@ struct Ionos {
 /// ```
 pub struct FakeIonos(Server<Ionos>);
 
-impl std::fmt::Debug for FakeIonos {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FakeIonos")
-            .field("base_url", &self.base_url())
-            .finish_non_exhaustive()
-    }
-}
+impl_fake_debug!(FakeIonos);
 
 impl FakeIonos {
-    /// Starts with the default seed and settings ([`Config::default`]) on
-    /// 127.0.0.1 with an ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start() -> Self {
-        Self::start_with(Config::default()).await
-    }
-
-    /// Starts with this seed and these settings on 127.0.0.1 with an
-    /// ephemeral port.
-    ///
-    /// # Panics
-    ///
-    /// If it cannot listen on a loopback port, or outside a Tokio runtime.
-    pub async fn start_with(config: Config) -> Self {
-        match Self::start_on("127.0.0.1:0", config).await {
-            Ok(fake) => fake,
-            Err(e) => panic!("the fake IONOS Cloud API cannot listen on 127.0.0.1: {e}"),
-        }
-    }
-
     /// Starts on `addr` (e.g. `127.0.0.1:8082`).
     ///
     /// # Panics
@@ -220,7 +191,7 @@ impl FakeIonos {
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
 
-    common_methods!();
+    common_methods!("IONOS Cloud", crate::ionos::Client);
 
     /// A client builder for this fake: its base URL, its token
     /// ([`Config::token`]) or else its Basic credentials ([`Config::basic`]),
@@ -236,19 +207,6 @@ impl FakeIonos {
         match config.contract_number {
             Some(number) => builder.contract_number(number),
             None => builder,
-        }
-    }
-
-    /// An IONOS Cloud client for this fake (see [`client_builder`](Self::client_builder)).
-    ///
-    /// # Panics
-    ///
-    /// If the client cannot be built (a [`Config::token`] that is not a
-    /// valid header value).
-    pub fn client(&self) -> crate::ionos::Client {
-        match self.client_builder().build() {
-            Ok(client) => client,
-            Err(e) => panic!("cannot build a client for the fake IONOS Cloud API: {e}"),
         }
     }
 

@@ -62,6 +62,17 @@ pub enum CodePatch {
     /// number of rewritten URLs differs from the number of operations, or when
     /// a `format!` of `client.baseurl` is left unpatched.
     UrlFromBase,
+    /// A body is decoded from the bytes the transport read inside the attempt
+    /// (with the client's size limit), rather than handed back inside a
+    /// response rebuilt around them and read a second time: each
+    /// `ResponseValue::from_response(response)` becomes
+    /// `crate::body::from_response(response)`. That decodes the bytes the
+    /// running call's record holds just as progenitor does (status, headers,
+    /// `serde_json`, `InvalidResponsePayload` for a body that does not
+    /// decode), and reads the response itself when the record holds none (a
+    /// builder's own `send()`). Fails when no `from_response` is found or one
+    /// is left unpatched.
+    DecodeReadBody,
 }
 
 /// The code patches, in the order they are applied to every provider.
@@ -71,6 +82,7 @@ pub const CODE_PATCHES: &[CodePatch] = &[
     CodePatch::OptionalSetters,
     CodePatch::DocsUseExecute,
     CodePatch::UrlFromBase,
+    CodePatch::DecodeReadBody,
 ];
 
 impl CodePatch {
@@ -82,6 +94,7 @@ impl CodePatch {
             CodePatch::OptionalSetters => "OptionalSetters",
             CodePatch::DocsUseExecute => "DocsUseExecute",
             CodePatch::UrlFromBase => "UrlFromBase",
+            CodePatch::DecodeReadBody => "DecodeReadBody",
         }
     }
 
@@ -155,6 +168,19 @@ impl CodePatch {
                         "code patch {}: {operations} operation(s), {patched} request URL(s) made \
                          from the base URL, {left} `format!` of `client.baseurl` left; progenitor's \
                          output changed, update the patch",
+                        self.name()
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::DecodeReadBody => {
+                let expected = count_ident(code.clone(), "from_response");
+                let mut patched = 0;
+                let code = decode_read_body(code, &mut patched)?;
+                if expected == 0 || patched != expected {
+                    return Err(format!(
+                        "code patch {}: found {expected} `from_response` call(s), patched {patched} \
+                         `ResponseValue::from_response`; progenitor's output changed, update the patch",
                         self.name()
                     ));
                 }
@@ -760,6 +786,43 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
                 i += 1;
             }
         }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// How often the identifier `name` occurs in `code`.
+fn count_ident(code: TokenStream, name: &str) -> usize {
+    code.into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => count_ident(group.stream(), name),
+            token => usize::from(is_ident(&token, name)),
+        })
+        .sum()
+}
+
+/// Rewrites every `ResponseValue::from_response` in `code` into
+/// `crate::body::from_response`.
+fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while let Some(token) = tokens.get(i) {
+        if let [value, colon, colon2, from, ..] = &tokens[i..]
+            && is_ident(value, "ResponseValue")
+            && is_punct(colon, ':')
+            && is_punct(colon2, ':')
+            && is_ident(from, "from_response")
+        {
+            out.extend(parse("crate::body::from_response")?);
+            *patched += 1;
+            i += 4;
+            continue;
+        }
+        match token {
+            TokenTree::Group(group) => out.push(regroup(group, decode_read_body(group.stream(), patched)?)),
+            token => out.push(token.clone()),
+        }
+        i += 1;
     }
     Ok(out.into_iter().collect())
 }

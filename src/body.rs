@@ -11,7 +11,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures::future::Either;
+use progenitor_client::ResponseValue;
 use reqwest::header::CONTENT_LENGTH;
+use serde::de::DeserializeOwned;
 
 use crate::request_id::Call;
 
@@ -76,8 +79,8 @@ pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) ->
 
 /// What one attempt got back.
 pub(crate) enum Received {
-    /// A response, its body in memory.
-    Answer(reqwest::Response),
+    /// A response (its body read) and its body.
+    Answer(reqwest::Response, Bytes),
     /// Sending or reading failed; the retry policy decides.
     Failed(reqwest::Error),
     /// The attempt's time limit fired first; the retry policy decides.
@@ -123,23 +126,32 @@ impl Refusal {
 
 /// Checks where `response` (to a request sent to `origin`, any URL of that
 /// origin) came from and reads its body with `limit`.
-pub(crate) async fn receive(mut response: reqwest::Response, origin: &reqwest::Url, limit: u64) -> Received {
-    // Most answers come from the origin asked and are no redirect.
-    let elsewhere =
-        !crate::redirect::same_origin(response.url(), origin) || response.status().is_redirection();
-    if elsewhere && let Some(location) = crate::redirect::left_origin(origin, &response) {
-        return Received::Refused(Refusal::Redirect(location));
-    }
-    match read_capped(&mut response, limit).await {
-        Ok(body) => Received::Answer(with_body(response, body)),
-        Err(ReadError::TooLarge) => Received::Refused(Refusal::TooLarge(limit)),
-        Err(ReadError::Failed(e)) => Received::Failed(e),
+///
+/// Not an `async fn`, which would keep two copies of the response.
+#[allow(clippy::manual_async_fn)] // on purpose, see above
+pub(crate) fn receive(
+    mut response: reqwest::Response,
+    origin: &reqwest::Url,
+    limit: u64,
+) -> impl Future<Output = Received> + '_ {
+    async move {
+        // Most answers come from the origin asked and are no redirect.
+        let elsewhere =
+            !crate::redirect::same_origin(response.url(), origin) || response.status().is_redirection();
+        if elsewhere && let Some(location) = crate::redirect::left_origin(origin, &response) {
+            return Received::Refused(Refusal::Redirect(location));
+        }
+        match read_capped(&mut response, limit).await {
+            Ok(body) => Received::Answer(response, body),
+            Err(ReadError::TooLarge) => Received::Refused(Refusal::TooLarge(limit)),
+            Err(ReadError::Failed(e)) => Received::Failed(e),
+        }
     }
 }
 
 /// `response` (whose body was read) with `body` in memory: the same status,
 /// version, headers, URL and extensions.
-fn with_body(mut response: reqwest::Response, body: Bytes) -> reqwest::Response {
+pub(crate) fn with_body(mut response: reqwest::Response, body: Bytes) -> reqwest::Response {
     let mut builder = http::Response::builder()
         .status(response.status())
         .version(response.version());
@@ -157,6 +169,28 @@ fn with_body(mut response: reqwest::Response, body: Bytes) -> reqwest::Response 
         Err(_) => http::Response::new(body),
     };
     reqwest::Response::from(rebuilt)
+}
+
+/// What the generated code decodes an answer's body with (code patch
+/// `DecodeReadBody`): the body the transport read for the running call, else
+/// (outside [`crate::Execute`], or when none was kept) the response's own. The
+/// outcome is that of progenitor's `ResponseValue::from_response`.
+///
+/// The future is ready at once for a body in memory; reading the response is
+/// boxed, as only a builder's own `send()` needs it (and it would make every
+/// call's future larger).
+pub(crate) fn from_response<T: DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> {
+    let Some(body) = Call::take_current_body() else {
+        return Either::Right(Box::pin(ResponseValue::from_response(response)));
+    };
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    Either::Left(std::future::ready(match serde_json::from_slice(&body) {
+        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(body, e)),
+    }))
 }
 
 /// A body that fails at once: the way to hand the generated code a
@@ -255,12 +289,59 @@ mod tests {
             .header("x-thing", "1")
             .body("{}")
             .unwrap();
-        let Received::Answer(answer) = receive(reqwest::Response::from(r), &url, 100).await else {
+        let Received::Answer(answer, body) = receive(reqwest::Response::from(r), &url, 100).await else {
             panic!("an answer")
         };
+        assert_eq!(body, "{}");
+        let answer = with_body(answer, body);
         assert_eq!(answer.status(), reqwest::StatusCode::CREATED);
         assert_eq!(answer.url(), &url);
         assert_eq!(answer.headers()["x-thing"], "1");
         assert_eq!(answer.bytes().await.unwrap(), "{}");
+    }
+
+    /// A response whose body was read already, as the transport hands it on.
+    fn read_answer(status: u16) -> reqwest::Response {
+        reqwest::Response::from(
+            http::Response::builder()
+                .status(status)
+                .header("x-thing", "1")
+                .body("")
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_call_decodes_the_body_its_record_holds_once() {
+        let call = Call::new(crate::CallOptions::default());
+        call.update(|r| r.body = Some(Bytes::from_static(br#"{"n": 7}"#)));
+        let decoded = Call::scope(call.clone(), async {
+            crate::body::from_response::<serde_json::Value, ()>(read_answer(200)).await
+        })
+        .await
+        .unwrap();
+        assert_eq!(decoded.status(), reqwest::StatusCode::OK);
+        assert_eq!(decoded.headers()["x-thing"], "1");
+        assert_eq!(decoded.into_inner(), serde_json::json!({"n": 7}));
+        assert!(call.update(|r| r.body.is_none()), "the body is taken");
+
+        // A body that does not decode is progenitor's error, with the bytes.
+        call.update(|r| r.body = Some(Bytes::from_static(b"{\"n\":")));
+        let e = Call::scope(call.clone(), async {
+            crate::body::from_response::<serde_json::Value, ()>(read_answer(200)).await
+        })
+        .await
+        .unwrap_err();
+        let progenitor_client::Error::InvalidResponsePayload(bytes, _) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(bytes, "{\"n\":");
+    }
+
+    #[tokio::test]
+    async fn outside_a_call_the_response_body_is_decoded() {
+        let response = reqwest::Response::from(http::Response::new(r#"[1, 2]"#));
+        let decoded = crate::body::from_response::<Vec<u8>, ()>(response).await.unwrap();
+        assert_eq!(decoded.into_inner(), vec![1, 2]);
     }
 }

@@ -2,6 +2,10 @@
 //! an [`Error`] that carries the request id.
 
 use std::ops::Deref;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::Either;
 
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
@@ -165,14 +169,7 @@ macro_rules! impl_execute {
             ) -> impl ::std::future::Future<
                 Output = ::std::result::Result<$crate::Response<$output>, $crate::Error>,
             > + Send {
-                // Boxed: the generated future is large (about 5 KB for a
-                // GET), and every future that holds it would copy it. It is
-                // made inside the box (only the builder moves there).
-                $crate::execute::run(
-                    $operation,
-                    options,
-                    ::std::boxed::Box::pin(async move { self.send().await }),
-                )
+                $crate::execute::run($operation, options, self.send())
             }
         }
     )+};
@@ -180,15 +177,27 @@ macro_rules! impl_execute {
 pub(crate) use impl_execute;
 
 /// Runs one generated call as the current [`Call`] and maps its outcome.
-pub(crate) async fn run<T, E>(
+///
+/// Made of combinators rather than an `async fn`, which would keep two
+/// copies of `send` (the generated future, the largest part of a call).
+pub(crate) fn run<T, E>(
     operation: &'static str,
     options: CallOptions,
-    send: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-) -> Result<Response<T>, Error>
+    send: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send,
+) -> impl Future<Output = Result<Response<T>, Error>> + Send
 where
-    T: DeserializeOwned,
-    E: Serialize,
+    T: DeserializeOwned + Send,
+    E: Serialize + Send,
 {
+    if let Err(e) = check_options(operation, &options) {
+        return Either::Left(std::future::ready(Err(e)));
+    }
+    let call = Call::new(options);
+    Either::Right(Call::scope(call.clone(), send).then(move |result| finish(operation, call, result)))
+}
+
+/// Refuses per-call ids that break the id rules, before anything is sent.
+fn check_options(operation: &str, options: &CallOptions) -> Result<(), Error> {
     for (what, value) in [
         ("request id", options.get_request_id()),
         ("trace id", options.get_trace_id()),
@@ -199,8 +208,20 @@ where
             return Err(Error::InvalidRequest(format!("{operation}: {reason}")));
         }
     }
-    let call = Call::new(options);
-    let result = Call::scope(call.clone(), send).await;
+    Ok(())
+}
+
+/// The call's outcome from what the generated code returned and what the
+/// call's record holds.
+async fn finish<T, E>(
+    operation: &'static str,
+    call: Arc<Call>,
+    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Result<Response<T>, Error>
+where
+    T: DeserializeOwned,
+    E: Serialize,
+{
     let mut record = call.take_record();
     // What the transport refused wins, whatever the generated code made of it.
     if let Some(failure) = record.failure.take() {
@@ -269,9 +290,12 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
                 .take()
                 .unwrap_or_else(|| response.headers().clone());
             let provider = Answer::new(record.provider, &headers);
-            let bytes = match response.bytes().await {
-                Ok(bytes) => bytes,
-                Err(e) => return transport_error(operation, e, &record),
+            let bytes = match record.body.take() {
+                Some(bytes) => bytes,
+                None => match response.bytes().await {
+                    Ok(bytes) => bytes,
+                    Err(e) => return transport_error(operation, e, &record),
+                },
             };
             let body: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
             let message = body.as_ref().and_then(|b| provider.message(b)).or_else(|| {

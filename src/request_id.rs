@@ -155,9 +155,11 @@ pub(crate) struct CallRecord {
     /// token that could not be had, a time limit); it wins over what the
     /// generated code reports.
     pub failure: Option<crate::Error>,
-    /// The headers of the final answer, moved out of it (only for an
-    /// `execute()` call, which reads them from here).
+    /// The headers and the body of the final answer, moved out of it (only
+    /// for an `execute()` call, which reads them from here; the generated
+    /// code decodes the body through `crate::body::from_response`).
     pub headers: Option<reqwest::header::HeaderMap>,
+    pub body: Option<bytes::Bytes>,
 }
 
 /// One call's options and record, shared with the transport through a task-local.
@@ -178,10 +180,10 @@ impl Call {
         })
     }
 
-    pub fn update(&self, f: impl FnOnce(&mut CallRecord)) {
+    pub fn update<R>(&self, f: impl FnOnce(&mut CallRecord) -> R) -> R {
         // A poisoned lock only means a panic elsewhere; the record is still usable.
         let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut record);
+        f(&mut record)
     }
 
     /// The request id the record holds now (of the last attempt, or the
@@ -200,14 +202,23 @@ impl Call {
     }
 
     /// Runs `fut` with `call` as the current call.
-    pub async fn scope<F: Future>(call: Arc<Call>, fut: F) -> F::Output {
-        CURRENT.scope(call, fut).await
+    pub fn scope<F: Future>(call: Arc<Call>, fut: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(call, fut)
     }
 
     /// The call being run, or a fresh one (for requests made through the
     /// generated client's own `send()`).
     pub fn current() -> Arc<Call> {
         CURRENT.try_with(Arc::clone).unwrap_or_default()
+    }
+
+    /// The body of the running call's final answer, taken from its record
+    /// (none outside a call, or once taken).
+    pub fn take_current_body() -> Option<bytes::Bytes> {
+        CURRENT
+            .try_with(|call| call.update(|r| r.body.take()))
+            .ok()
+            .flatten()
     }
 }
 

@@ -15,6 +15,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::Either;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
@@ -198,6 +200,16 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// What the attempts of one request share.
+struct Plan {
+    /// The request id the caller chose, sent with every attempt.
+    chosen_id: Option<HeaderValue>,
+    retryable_method: bool,
+    max_attempts: u32,
+    /// Whether a rejected token may be refreshed for one more attempt.
+    can_refresh: bool,
+}
+
 /// What one attempt ended in.
 enum Outcome {
     Done,
@@ -284,12 +296,16 @@ impl Transport {
     }
 
     /// progenitor's `exec` hook: sends the request, with retries.
-    pub(crate) async fn exec(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
+    ///
+    /// The future is made here rather than by an `async fn`, which would keep
+    /// a copy of its arguments (the request among them) for as long as it
+    /// runs: each layer of that would make every call's future larger.
+    pub(crate) fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        mut request: reqwest::Request,
         info: &progenitor_client::OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
         let span = tracing::info_span!(
             "cloud_images.request",
             operation = info.operation_id,
@@ -300,33 +316,22 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let send = self.send_with_retries(client, request, info.operation_id, &span);
+        let call = Call::current();
+        let plan = self.plan(&mut request, &call);
+        let send = self.send_with_retries(client, Some(request), plan, call, info.operation_id, span.clone());
         // Without a subscriber that wants the span, no span to enter and
         // leave on every poll.
         if span.is_disabled() {
-            send.await
+            Either::Left(send)
         } else {
-            send.instrument(span.clone()).await
+            Either::Right(send.instrument(span))
         }
     }
 
-    async fn send_with_retries(
-        &self,
-        client: &reqwest::Client,
-        mut request: reqwest::Request,
-        operation: &str,
-        span: &tracing::Span,
-    ) -> reqwest::Result<reqwest::Response> {
+    /// What the attempts of `request` share: its request id, if chosen, and
+    /// whether and how often it may go again. Puts the default headers on it.
+    fn plan(&self, request: &mut reqwest::Request, call: &Call) -> Plan {
         let shared = &*self.0;
-        let settings = &shared.settings;
-        let call = Call::current();
-        let started = Instant::now();
-        // A limit too far away to be an instant is no limit.
-        let deadline = settings
-            .timeouts
-            .operation
-            .and_then(|d| Some((started.checked_add(d)?, d)));
-
         // The caller's request id (a generated builder parameter or the call's
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
         let chosen_id = match request.headers().get(&shared.request_id_header) {
@@ -336,147 +341,190 @@ impl Transport {
                 .get_request_id()
                 .and_then(|id| HeaderValue::try_from(id).ok()),
         };
-        self.add_default_headers(&mut request, &call);
+        self.add_default_headers(request, call);
         let retryable_method = matches!(
             *request.method(),
             Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
         );
         // A request with a streaming body cannot be sent twice.
         let resendable = request.body().is_none_or(|body| body.as_bytes().is_some());
-        let max_attempts = if resendable {
-            settings.retry.max_attempts()
-        } else {
-            1
-        };
-        let can_refresh = resendable && settings.auth.as_ref().is_some_and(|a| a.can_refresh());
-        let mut backoff = settings.retry.backoff();
-        let mut refreshed = false;
-        let mut rejected: Option<secrecy::SecretString> = None;
-        let mut retries = 0;
-        let mut attempt = 0;
-        let mut template = Some(request);
-        let mut previous: Option<Ended> = None;
-
-        loop {
-            attempt += 1;
-            // The request is copied only when another attempt may follow
-            // this one (a retry, or one after a token refresh).
-            let may_follow = retries + 1 < max_attempts || (can_refresh && !refreshed);
-            let copy = if may_follow {
-                template.as_ref().and_then(reqwest::Request::try_clone)
+        Plan {
+            chosen_id,
+            retryable_method,
+            max_attempts: if resendable {
+                shared.retry.max_attempts()
             } else {
-                None
-            };
-            let mut req = match copy {
-                Some(req) => req,
-                None => template
-                    .take()
-                    .expect("the template is only taken for the last attempt"),
-            };
-            if attempt > 1
-                && let Err(e) = self.authorize(&mut req, rejected.take()).await
-            {
-                call.update(|r| r.failure = Some(e));
-                // Report what the previous attempt got.
-                let previous = previous
-                    .take()
-                    .expect("an attempt after the first has a previous result");
-                return self.deliver(previous, &call, operation, started, span).await;
-            }
-            let (id_header, request_id) = match &chosen_id {
-                Some(id) => (id.clone(), id.to_str().unwrap_or_default().to_owned()),
-                None => {
-                    let id = new_request_id();
-                    (HeaderValue::try_from(&id).expect("a UUID is a header value"), id)
-                }
-            };
-            span.record("attempt", attempt);
-            span.record("request_id", request_id.as_str());
-            req.headers_mut()
-                .insert(shared.request_id_header.clone(), id_header);
-            let limit = attempt_limit(settings.timeouts.attempt, deadline, Instant::now());
-            // The header sent, to name the rejected token after a 401.
-            let sent_auth = if can_refresh && !refreshed {
-                req.headers().get(AUTHORIZATION).cloned()
-            } else {
-                None
-            };
-            call.update(|r| {
-                r.provider = Some(settings.provider);
-                r.attempts = attempt;
-                r.request_id = Some(request_id);
-                r.connect_timeout = settings.timeouts.connect;
-            });
+                1
+            },
+            can_refresh: resendable && shared.auth.as_ref().is_some_and(|a| a.can_refresh()),
+        }
+    }
 
-            let got = self.exchange(client, req, limit.map(|(_, at, _)| at)).await;
-            let outcome = match &got {
-                Received::Answer(resp) => {
-                    let status = resp.status();
-                    if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
-                        span.record("request_id", id.as_str());
-                        call.update(|r| r.request_id = Some(id));
+    /// The attempts of one call. `template` is the request (taken for the
+    /// last attempt).
+    ///
+    /// Not an `async fn`, which would keep two copies of its arguments.
+    #[allow(clippy::manual_async_fn)] // on purpose, see above
+    fn send_with_retries<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        mut template: Option<reqwest::Request>,
+        plan: Plan,
+        call: Arc<Call>,
+        operation: &'static str,
+        span: tracing::Span,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        async move {
+            let shared = &*self.0;
+            let settings = &shared.settings;
+            // (Its fields are read where used: copies of them would make the
+            // future larger.)
+            let started = Instant::now();
+            // A limit too far away to be an instant is no limit.
+            let deadline = settings
+                .timeouts
+                .operation
+                .and_then(|d| Some((started.checked_add(d)?, d)));
+            let mut backoff = Backoff::new(&settings.retry);
+            let mut refreshed = false;
+            let mut rejected: Option<secrecy::SecretString> = None;
+            let mut retries = 0;
+            let mut attempt = 0;
+            // Boxed, as on retries only.
+            let mut previous: Option<Box<Ended>> = None;
+
+            let ended = loop {
+                attempt += 1;
+                // The attempt's request, in a block of its own: it is handed to
+                // reqwest before the exchange, and the call's future need not
+                // keep room for it while the exchange runs.
+                let (pending, limit, sent_auth) = {
+                    // The request is copied only when another attempt may follow
+                    // this one (a retry, or one after a token refresh).
+                    let may_follow = retries + 1 < plan.max_attempts || (plan.can_refresh && !refreshed);
+                    let mut req = next_request(&mut template, may_follow)
+                        .expect("the template is only taken for the last attempt");
+                    // Boxed, as on retries only.
+                    if attempt > 1
+                        && let Err(e) = Box::pin(self.authorize(&mut req, rejected.take())).await
+                    {
+                        call.update(|r| r.failure = Some(e));
+                        // Report what the previous attempt got.
+                        break *previous
+                            .take()
+                            .expect("an attempt after the first has a previous result");
                     }
-                    tracing::debug!(
-                        attempt,
-                        request_id = call.request_id(),
-                        status = status.as_u16(),
-                        "attempt answered"
-                    );
-                    if status == StatusCode::UNAUTHORIZED && !refreshed && can_refresh {
-                        Outcome::RefreshToken
-                    } else if is_retryable_status(status) && retryable_method && retries + 1 < max_attempts {
-                        match (settings.provider.retry_after)(resp.headers(), std::time::SystemTime::now()) {
-                            Some(wait) if wait > settings.retry.max_retry_after() => {
-                                tracing::debug!(?wait, "Retry-After is longer than the cap; not retrying");
-                                Outcome::Done
-                            }
-                            Some(wait) => Outcome::RetryAfter(wait),
-                            None => Outcome::RetryAfter(backoff.next().unwrap_or_default()),
+                    let (id_header, request_id) = match &plan.chosen_id {
+                        Some(id) => (id.clone(), id.to_str().unwrap_or_default().to_owned()),
+                        None => {
+                            let id = new_request_id();
+                            (HeaderValue::try_from(&id).expect("a UUID is a header value"), id)
                         }
+                    };
+                    span.record("attempt", attempt);
+                    span.record("request_id", request_id.as_str());
+                    req.headers_mut()
+                        .insert(shared.request_id_header.clone(), id_header);
+                    let limit = attempt_limit(settings.timeouts.attempt, deadline, Instant::now());
+                    // The header sent, to name the rejected token after a 401.
+                    let sent_auth = if plan.can_refresh && !refreshed {
+                        req.headers().get(AUTHORIZATION).cloned()
                     } else {
-                        Outcome::Done
-                    }
-                }
-                Received::Failed(e) => {
-                    tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
-                    // A request that never reached the server can always go again.
-                    let may_retry = e.is_connect() || retryable_method;
-                    after_failure(may_retry, retries, max_attempts, &mut backoff)
-                }
-                Received::TimedOut => {
-                    tracing::debug!(attempt, request_id = call.request_id(), "attempt timed out");
-                    after_failure(retryable_method, retries, max_attempts, &mut backoff)
-                }
-                Received::Refused(_) => Outcome::Done,
-            };
-            let wait = match outcome {
-                Outcome::Done => None,
-                Outcome::RefreshToken => {
-                    refreshed = true;
-                    rejected = sent_auth.as_ref().and_then(token_of);
-                    Some(Duration::ZERO)
-                }
-                Outcome::RetryAfter(wait) => {
-                    retries += 1;
-                    Some(wait)
-                }
-            };
-            // No time left for the wait and another attempt: stop here.
-            let wait = wait.filter(|w| {
-                deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
-            });
-            let ended = Ended {
-                got,
-                attempt,
-                limit: limit.map(|(kind, _, total)| (kind, total)),
-            };
+                        None
+                    };
+                    call.update(|r| {
+                        r.provider = Some(settings.provider);
+                        r.attempts = attempt;
+                        r.request_id = Some(request_id);
+                        r.connect_timeout = settings.timeouts.connect;
+                    });
+                    (client.execute(req), limit, sent_auth)
+                };
 
-            let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
-                return self.deliver(ended, &call, operation, started, span).await;
+                let got = self.exchange(pending, limit.map(|(_, at, _)| at)).await;
+                let outcome = match &got {
+                    Received::Answer(resp, _) => {
+                        let status = resp.status();
+                        if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
+                            span.record("request_id", id.as_str());
+                            call.update(|r| r.request_id = Some(id));
+                        }
+                        tracing::debug!(
+                            attempt,
+                            request_id = call.request_id(),
+                            status = status.as_u16(),
+                            "attempt answered"
+                        );
+                        if status == StatusCode::UNAUTHORIZED && !refreshed && plan.can_refresh {
+                            Outcome::RefreshToken
+                        } else if is_retryable_status(status)
+                            && plan.retryable_method
+                            && retries + 1 < plan.max_attempts
+                        {
+                            match (settings.provider.retry_after)(
+                                resp.headers(),
+                                std::time::SystemTime::now(),
+                            ) {
+                                Some(wait) if wait > settings.retry.max_retry_after() => {
+                                    tracing::debug!(
+                                        ?wait,
+                                        "Retry-After is longer than the cap; not retrying"
+                                    );
+                                    Outcome::Done
+                                }
+                                Some(wait) => Outcome::RetryAfter(wait),
+                                None => Outcome::RetryAfter(backoff.next().unwrap_or_default()),
+                            }
+                        } else {
+                            Outcome::Done
+                        }
+                    }
+                    Received::Failed(e) => {
+                        tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
+                        // A request that never reached the server can always go again.
+                        let may_retry = e.is_connect() || plan.retryable_method;
+                        after_failure(may_retry, retries, plan.max_attempts, &mut backoff)
+                    }
+                    Received::TimedOut => {
+                        tracing::debug!(attempt, request_id = call.request_id(), "attempt timed out");
+                        after_failure(plan.retryable_method, retries, plan.max_attempts, &mut backoff)
+                    }
+                    Received::Refused(_) => Outcome::Done,
+                };
+                let wait = match outcome {
+                    Outcome::Done => None,
+                    Outcome::RefreshToken => {
+                        refreshed = true;
+                        rejected = sent_auth.as_ref().and_then(token_of);
+                        Some(Duration::ZERO)
+                    }
+                    Outcome::RetryAfter(wait) => {
+                        retries += 1;
+                        Some(wait)
+                    }
+                };
+                // No time left for the wait and another attempt: stop here.
+                let wait = wait.filter(|w| {
+                    deadline.is_none_or(|(at, _)| Instant::now().checked_add(*w).is_some_and(|t| t < at))
+                });
+                let ended = Ended {
+                    got,
+                    attempt,
+                    limit: limit.map(|(kind, _, total)| (kind, total)),
+                };
+
+                let (Some(wait), Some(_)) = (wait, template.as_ref()) else {
+                    break ended;
+                };
+                tracing::info!(attempt, ?wait, "retrying");
+                previous = Some(Box::new(ended));
+                tokio::time::sleep(wait).await;
             };
-            tracing::info!(attempt, ?wait, "retrying");
-            previous = Some(ended);
-            tokio::time::sleep(wait).await;
+            match self.deliver(ended, &call, operation, started, &span) {
+                Ok(outcome) => outcome,
+                // Boxed: only a refused answer needs this future.
+                Err(refusal) => Box::pin(crate::body::refuse(&call, refusal)).await,
+            }
         }
     }
 
@@ -502,78 +550,132 @@ impl Transport {
         }
     }
 
-    /// One attempt: sends `request` and reads the answer, all before
-    /// `fires_at`.
+    /// One attempt: awaits the answer to a request sent with `pending`
+    /// and reads it, all before `fires_at`.
     ///
     /// The limit is a timer around the whole exchange rather than reqwest's
     /// per-request timeout, which costs more per call (it boxes a timer and
     /// the body, and gives each request an extension map).
-    async fn exchange(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
+    fn exchange<'a>(
+        &'a self,
+        pending: impl Future<Output = reqwest::Result<reqwest::Response>> + 'a,
         fires_at: Option<Instant>,
-    ) -> Received {
+    ) -> impl Future<Output = Received> + 'a {
         let settings = &self.0.settings;
-        let exchange = async {
-            match client.execute(request).await {
-                // Every request went to the base URL's origin (`pre` checked).
+        // Every request went to the base URL's origin (`pre` checked).
+        let answer = async move {
+            match pending.await {
                 Ok(response) => receive(response, &settings.base_url, settings.max_body_size).await,
                 Err(e) => Received::Failed(e),
             }
         };
         match fires_at {
-            Some(at) => tokio::time::timeout_at(at, exchange)
-                .await
-                .unwrap_or(Received::TimedOut),
-            None => exchange.await,
+            Some(at) => {
+                Either::Left(tokio::time::timeout_at(at, answer).map(|got| got.unwrap_or(Received::TimedOut)))
+            }
+            None => Either::Right(answer),
         }
     }
 
-    /// Hands the generated code what the last attempt got. A time limit or a
-    /// refused answer goes into the call's record, where it wins over what
-    /// the generated code makes of it (unless a failure that ended the call
-    /// is there already, e.g. a token that could not be had for a retry).
-    async fn deliver(
+    /// What the generated code gets for the last attempt: its outcome, or
+    /// the error that refuses it (a time limit or a refused answer), which
+    /// goes into the call's record, where it wins over what the generated
+    /// code makes of it (unless a failure that ended the call is there
+    /// already, e.g. a token that could not be had for a retry).
+    fn deliver(
         &self,
         ended: Ended,
         call: &Call,
         operation: &str,
         started: Instant,
         span: &tracing::Span,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> Result<reqwest::Result<reqwest::Response>, crate::Error> {
         if !span.is_disabled() {
             span.record("duration_ms", started.elapsed().as_millis() as u64);
         }
         match ended.got {
-            Received::Answer(mut response) => {
+            Received::Answer(mut response, body) => {
                 span.record("status", response.status().as_u16());
-                // An `execute()` call takes the headers from its record rather
-                // than copying them out of the generated code's answer (which
-                // would copy them from this response).
+                // An `execute()` call takes the headers and the body from its
+                // record (the generated code decodes the body through
+                // `body::from_response`) rather than from a response rebuilt
+                // around them.
                 if call.executing {
                     let headers = std::mem::take(response.headers_mut());
-                    call.update(|r| r.headers = Some(headers));
+                    call.update(|r| {
+                        r.headers = Some(headers);
+                        r.body = Some(body);
+                    });
+                    Ok(Ok(response))
+                } else {
+                    Ok(Ok(crate::body::with_body(response, body)))
                 }
-                Ok(response)
             }
-            Received::Failed(e) => Err(e),
+            Received::Failed(e) => Ok(Err(e)),
             Received::TimedOut => {
                 let (limit, after) = ended.limit.unwrap_or((TimeoutKind::Attempt, Duration::ZERO));
-                let error = crate::Error::Timeout {
+                Err(crate::Error::Timeout {
                     operation: operation.to_owned(),
                     limit,
                     after,
                     request_id: call.request_id(),
                     attempts: ended.attempt,
-                };
-                crate::body::refuse(call, error).await
+                })
             }
             Received::Refused(refusal) => {
-                let error = refusal.into_error(operation, call.request_id(), ended.attempt);
-                crate::body::refuse(call, error).await
+                Err(refusal.into_error(operation, call.request_id(), ended.attempt))
             }
         }
+    }
+}
+
+/// A copy of `request` for another attempt, or none when its body cannot be
+/// copied (a stream). A request without a body or a time limit of its own
+/// (the only extension a request built by a generated builder can have) is
+/// copied without reqwest's `try_clone`, which gives every copy an extension
+/// map for its time limit: an allocation, and more work, in every call.
+fn copy_request(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    Some(copy)
+}
+
+/// The request of the next attempt: a copy of `template` when another
+/// attempt may follow, else the template itself (taken). None when the
+/// template was taken already.
+fn next_request(template: &mut Option<reqwest::Request>, may_follow: bool) -> Option<reqwest::Request> {
+    let copy = if may_follow {
+        template.as_ref().and_then(copy_request)
+    } else {
+        None
+    };
+    copy.or_else(|| template.take())
+}
+
+/// The back-off delays of one call, made at its first retry (most calls
+/// have none, and the iterator would make every call's future larger).
+struct Backoff<'a> {
+    policy: &'a RetryPolicy,
+    delays: Option<Box<dyn Iterator<Item = Duration> + Send>>,
+}
+
+impl<'a> Backoff<'a> {
+    fn new(policy: &'a RetryPolicy) -> Self {
+        Self { policy, delays: None }
+    }
+}
+
+impl Iterator for Backoff<'_> {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        let policy = self.policy;
+        self.delays
+            .get_or_insert_with(|| Box::new(policy.backoff()))
+            .next()
     }
 }
 
@@ -631,12 +733,14 @@ macro_rules! impl_client_hooks {
                 self.inner.pre(request, info).await
             }
 
-            async fn exec(
+            // Not an `async fn`: that would be one more future holding the
+            // request.
+            fn exec(
                 &self,
                 request: ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
-            ) -> ::reqwest::Result<::reqwest::Response> {
-                self.inner.exec(&self.client, request, info).await
+            ) -> impl ::std::future::Future<Output = ::reqwest::Result<::reqwest::Response>> {
+                self.inner.exec(&self.client, request, info)
             }
         }
     };

@@ -303,3 +303,42 @@ fn a_stale_url_patch_fails_the_build() {
     let err = CodePatch::UrlFromBase.apply(tokens("fn f() {}"), 0).unwrap_err();
     assert!(err.contains("0 operation(s)"), "{err}");
 }
+
+const DECODES: &str = r#"
+    pub async fn send(self) -> Result<ResponseValue<types::Image>, Error<()>> {
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            204u16 => Ok(ResponseValue::empty(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+"#;
+
+#[test]
+fn bodies_are_decoded_from_what_the_transport_read() {
+    let patched = CodePatch::DecodeReadBody.apply(tokens(DECODES), 0).unwrap();
+    let want = DECODES.replace(
+        "ResponseValue::from_response(response)",
+        "crate::body::from_response(response)",
+    );
+    assert!(same(&patched, &want), "{patched}");
+}
+
+#[test]
+fn a_stale_decode_patch_fails_the_build() {
+    // A call spelled another way would read a body that is no longer there.
+    let odd = DECODES.replace(
+        "ResponseValue::from_response(",
+        "progenitor_client::ResponseValue::<types::Image>::from_response(",
+    );
+    let err = CodePatch::DecodeReadBody.apply(tokens(&odd), 0).unwrap_err();
+    assert!(
+        err.contains("DecodeReadBody") && err.contains("found 1 `from_response` call(s), patched 0"),
+        "{err}"
+    );
+    let err = CodePatch::DecodeReadBody
+        .apply(tokens("fn f() {}"), 0)
+        .unwrap_err();
+    assert!(err.contains("found 0"), "{err}");
+}

@@ -2,7 +2,6 @@
 //! an [`Error`] that carries the request id.
 
 use std::ops::Deref;
-use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::future::Either;
@@ -193,7 +192,7 @@ where
         return Either::Left(std::future::ready(Err(e)));
     }
     let call = Call::new(options);
-    Either::Right(Call::scope(call.clone(), send).then(move |result| finish(operation, call, result)))
+    Either::Right(Call::scope(call.clone(), send).map(move |result| finish(operation, &call, result)))
 }
 
 /// Refuses per-call ids that break the id rules, before anything is sent.
@@ -213,9 +212,9 @@ fn check_options(operation: &str, options: &CallOptions) -> Result<(), Error> {
 
 /// The call's outcome from what the generated code returned and what the
 /// call's record holds.
-async fn finish<T, E>(
+fn finish<T, E>(
     operation: &'static str,
-    call: Arc<Call>,
+    call: &Call,
     result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
 ) -> Result<Response<T>, Error>
 where
@@ -240,13 +239,11 @@ where
                 read_rate_limit: record.provider.map_or(no_rate_limit, |p| p.rate_limit),
             })
         }
-        // Boxed: reading an unexpected answer's body makes this future
-        // large, and only errors need it.
-        Err(e) => Err(Box::pin(map_error::<T, E>(operation, e, record)).await),
+        Err(e) => Err(map_error::<T, E>(operation, e, record)),
     }
 }
 
-async fn map_error<T: DeserializeOwned, E: Serialize>(
+fn map_error<T: DeserializeOwned, E: Serialize>(
     operation: &str,
     error: progenitor_client::Error<E>,
     mut record: CallRecord,
@@ -290,11 +287,14 @@ async fn map_error<T: DeserializeOwned, E: Serialize>(
                 .take()
                 .unwrap_or_else(|| response.headers().clone());
             let provider = Answer::new(record.provider, &headers);
+            // The transport keeps the body of an `execute()` call's answer in
+            // the record; a body still in the response is in memory.
             let bytes = match record.body.take() {
                 Some(bytes) => bytes,
-                None => match response.bytes().await {
-                    Ok(bytes) => bytes,
-                    Err(e) => return transport_error(operation, e, &record),
+                None => match response.bytes().now_or_never() {
+                    Some(Ok(bytes)) => bytes,
+                    Some(Err(e)) => return transport_error(operation, e, &record),
+                    None => bytes::Bytes::new(),
                 },
             };
             let body: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();

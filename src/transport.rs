@@ -421,8 +421,8 @@ impl Transport {
                             (HeaderValue::try_from(&id).expect("a UUID is a header value"), id)
                         }
                     };
-                    span.record("attempt", attempt);
-                    span.record("request_id", request_id.as_str());
+                    record(&span, "attempt", attempt);
+                    record(&span, "request_id", request_id.as_str());
                     req.headers_mut()
                         .insert(shared.request_id_header.clone(), id_header);
                     let limit = attempt_limit(settings.timeouts.attempt, deadline, Instant::now());
@@ -446,7 +446,7 @@ impl Transport {
                     Received::Answer(resp, _) => {
                         let status = resp.status();
                         if let Some(id) = (settings.provider.server_request_id)(resp.headers(), None) {
-                            span.record("request_id", id.as_str());
+                            record(&span, "request_id", id.as_str());
                             call.update(|r| r.request_id = Some(id));
                         }
                         tracing::debug!(
@@ -590,12 +590,13 @@ impl Transport {
         started: Instant,
         span: &tracing::Span,
     ) -> Result<reqwest::Result<reqwest::Response>, crate::Error> {
+        // (Not read from the clock for a span nobody wants.)
         if !span.is_disabled() {
             span.record("duration_ms", started.elapsed().as_millis() as u64);
         }
         match ended.got {
             Received::Answer(mut response, body) => {
-                span.record("status", response.status().as_u16());
+                record(span, "status", response.status().as_u16());
                 // An `execute()` call takes the headers and the body from its
                 // record (the generated code decodes the body through
                 // `body::from_response`) rather than from a response rebuilt
@@ -642,6 +643,15 @@ fn copy_request(request: &reqwest::Request) -> Option<reqwest::Request> {
     *copy.headers_mut() = request.headers().clone();
     *copy.version_mut() = request.version();
     Some(copy)
+}
+
+/// Records a field of the request's span, when a subscriber wants the span
+/// (else each record still costs a call, and with tracing's `log` feature a
+/// check of the logger).
+fn record<V: tracing::Value>(span: &tracing::Span, field: &str, value: V) {
+    if !span.is_disabled() {
+        span.record(field, value);
+    }
 }
 
 /// The request of the next attempt: a copy of `template` when another

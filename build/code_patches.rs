@@ -55,7 +55,7 @@ pub enum CodePatch {
     /// rather than formatted into a string that reqwest parses again for
     /// every request (which costs more than the rest of what the layer adds
     /// to a call): each `format!("{}/path/{}", client.baseurl, x)` becomes
-    /// `crate::path::url(client.inner.base_url(), format_args!("/path/{}", x))`
+    /// `client.inner.request_url(format_args!("/path/{}", x))`
     /// (and `.map_err(Error::InvalidRequest)?`),
     /// which gives the same URL. Fails when an operation's body (the block
     /// with its `OperationInfo`) has other than one rewritten URL, when the
@@ -750,7 +750,7 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
                     Some((path, rest)) => {
                         let rest: TokenStream = rest.into_iter().collect();
                         out.extend(parse(&format!(
-                            "crate::path::url(client.inner.base_url(), format_args!({path} {rest}))\
+                            "client.inner.request_url(format_args!({path} {rest}))\
                              .map_err(::progenitor_client::Error::InvalidRequest)?"
                         ))?);
                         *patched += 1;

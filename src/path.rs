@@ -63,22 +63,45 @@ fn write_ascii(f: &mut std::fmt::Formatter<'_>, bytes: &[u8]) -> std::fmt::Resul
     }
 }
 
-/// The URL of a request: `path` (which starts with `/`, its parameters
-/// already [`segment`]s) under `base`, a client's base URL (which has no
-/// query or fragment). The same URL as parsing the base URL's text with
-/// `path` appended, without parsing the whole URL again. A path that cannot
-/// be formatted (a parameter's `Display` failed) is refused, never cut short.
-pub(crate) fn url(base: &Url, path: std::fmt::Arguments<'_>) -> Result<Url, String> {
-    use std::fmt::Write;
+/// A client's base URL (which has no query or fragment), kept ready to make
+/// request URLs from.
+#[derive(Debug, Clone)]
+pub(crate) struct Base {
+    url: Url,
+    /// The base URL with a long path after its own. A request URL starts
+    /// as a clone of it, whose text has room for the request's path: setting
+    /// the path then does not grow the text (twice, for a typical path).
+    roomy: Url,
+}
 
-    let prefix = base.path().trim_end_matches('/');
-    let mut full = String::with_capacity(prefix.len() + 96);
-    full.push_str(prefix);
-    full.write_fmt(path)
-        .map_err(|_| "a path parameter could not be formatted".to_owned())?;
-    let mut url = base.clone();
-    url.set_path(&full);
-    Ok(url)
+/// Room for a request's path, in bytes.
+const PATH_ROOM: usize = 160;
+
+impl Base {
+    pub(crate) fn new(url: Url) -> Self {
+        let mut roomy = url.clone();
+        let prefix = url.path().trim_end_matches('/');
+        roomy.set_path(&format!("{prefix}/{}", "x".repeat(PATH_ROOM)));
+        Self { url, roomy }
+    }
+
+    /// The URL of a request: `path` (which starts with `/`, its parameters
+    /// already [`segment`]s) under the base URL. The same URL as parsing the
+    /// base URL's text with `path` appended, without parsing the whole URL
+    /// again. A path that cannot be formatted (a parameter's `Display`
+    /// failed) is refused, never cut short.
+    pub(crate) fn join(&self, path: std::fmt::Arguments<'_>) -> Result<Url, String> {
+        use std::fmt::Write;
+
+        let prefix = self.url.path().trim_end_matches('/');
+        let mut full = String::with_capacity(prefix.len() + 96);
+        full.push_str(prefix);
+        full.write_fmt(path)
+            .map_err(|_| "a path parameter could not be formatted".to_owned())?;
+        let mut url = self.roomy.clone();
+        url.set_path(&full);
+        Ok(url)
+    }
 }
 
 /// Whether `url` lies under `base`: the same origin (scheme, host, port), and
@@ -129,17 +152,22 @@ mod tests {
 
     #[test]
     fn a_request_url_is_the_base_url_with_the_path_appended() {
-        let id = "a/b c";
-        for base in [
+        let long = "y".repeat(2 * PATH_ROOM);
+        for (base, id) in [
             "http://127.0.0.1:8080",
             "https://api.example.com/prefix",
             "https://API.Example.com:443/v2/",
             "http://[::1]:9000/my prefix",
             "https://bücher.example/ä",
-        ] {
+        ]
+        .into_iter()
+        .flat_map(|base| [(base, "a/b c"), (base, long.as_str())])
+        {
             let base_url = Url::parse(base.trim_end_matches('/')).unwrap();
             let seg = segment("image_id", id).unwrap();
-            let made = url(&base_url, format_args!("/v1/images/{seg}")).unwrap();
+            let made = Base::new(base_url.clone())
+                .join(format_args!("/v1/images/{seg}"))
+                .unwrap();
             let parsed = Url::parse(&format!("{}/v1/images/{seg}", base.trim_end_matches('/'))).unwrap();
             assert_eq!(made, parsed, "{base}");
             assert_eq!(made.as_str(), parsed.as_str());
@@ -155,8 +183,8 @@ mod tests {
                 Err(std::fmt::Error)
             }
         }
-        let base = Url::parse("http://127.0.0.1:8080").unwrap();
-        let err = url(&base, format_args!("/v1/images/{}", Failing)).unwrap_err();
+        let base = Base::new(Url::parse("http://127.0.0.1:8080").unwrap());
+        let err = base.join(format_args!("/v1/images/{}", Failing)).unwrap_err();
         assert_eq!(err, "a path parameter could not be formatted");
     }
 

@@ -157,6 +157,8 @@ struct Shared {
     settings: Settings,
     /// The `Authorization` headers, from `settings.auth`.
     authorizer: Option<Authorizer>,
+    /// The base URL, ready to make request URLs from.
+    urls: crate::path::Base,
     /// The provider's request-id and trace-id headers, parsed.
     request_id_header: HeaderName,
     trace_id_header: HeaderName,
@@ -225,6 +227,7 @@ impl Transport {
                 .unwrap_or_else(|_| panic!("the provider's header name `{name}` is not a valid header name"))
         };
         Self(Arc::new(Shared {
+            urls: crate::path::Base::new(settings.base_url.clone()),
             request_id_header: header(settings.provider.request_id_header),
             trace_id_header: header(settings.provider.trace_id_header),
             authorizer,
@@ -235,6 +238,12 @@ impl Transport {
     /// The base URL every request goes under.
     pub fn base_url(&self) -> &reqwest::Url {
         &self.0.base_url
+    }
+
+    /// The URL of a request: `path` under the base URL (what the generated
+    /// code makes its request URLs with; see `crate::path::Base::join`).
+    pub(crate) fn request_url(&self, path: std::fmt::Arguments<'_>) -> Result<reqwest::Url, String> {
+        self.0.urls.join(path)
     }
 
     /// The retry policy.

@@ -269,12 +269,12 @@ fn request_urls_are_made_from_the_parsed_base_url() {
     let want = OPERATIONS
         .replace(
             r#"format!("{}/v1/compute/images/{}", client.baseurl, "#,
-            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images/{}", "#,
+            r#"client.inner.request_url(format_args!("/v1/compute/images/{}", "#,
         )
         .replace("InvalidRequest)?,);", "InvalidRequest)?,)).map_err(::progenitor_client::Error::InvalidRequest)?;")
         .replace(
             r#"format!("{}/v1/compute/images", client.baseurl,);"#,
-            r#"crate::path::url(client.inner.base_url(), format_args!("/v1/compute/images",)).map_err(::progenitor_client::Error::InvalidRequest)?;"#,
+            r#"client.inner.request_url(format_args!("/v1/compute/images",)).map_err(::progenitor_client::Error::InvalidRequest)?;"#,
         );
     assert!(same(&patched, &want), "{patched}");
 }

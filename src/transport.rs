@@ -772,6 +772,70 @@ mod tests {
 
     use super::*;
 
+    fn request(method: Method, body: Option<&'static str>) -> reqwest::Request {
+        let mut r = reqwest::Request::new(method, "http://127.0.0.1:1/v1/x?a=b".parse().unwrap());
+        r.headers_mut()
+            .insert(AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        r.headers_mut().append("x-many", HeaderValue::from_static("1"));
+        r.headers_mut().append("x-many", HeaderValue::from_static("2"));
+        *r.version_mut() = reqwest::Version::HTTP_11;
+        *r.body_mut() = body.map(reqwest::Body::from);
+        r
+    }
+
+    fn same_request(a: &reqwest::Request, b: &reqwest::Request) {
+        assert_eq!(a.method(), b.method());
+        assert_eq!(a.url(), b.url());
+        assert_eq!(a.headers(), b.headers());
+        assert_eq!(a.version(), b.version());
+        assert_eq!(a.timeout(), b.timeout());
+        assert_eq!(
+            a.body().and_then(|b| b.as_bytes()),
+            b.body().and_then(|b| b.as_bytes())
+        );
+    }
+
+    #[test]
+    fn a_copy_for_another_attempt_is_the_same_request() {
+        for body in [None, Some("{\"name\":\"x\"}")] {
+            let mut original = request(Method::POST, body);
+            same_request(&copy_request(&original).unwrap(), &original);
+            *original.timeout_mut() = Some(Duration::from_secs(3));
+            same_request(&copy_request(&original).unwrap(), &original);
+        }
+        // A streaming body cannot be copied.
+        let mut streaming = request(Method::PUT, None);
+        *streaming.body_mut() = Some(reqwest::Body::wrap_stream(futures::stream::empty::<
+            Result<bytes::Bytes, std::io::Error>,
+        >()));
+        assert!(copy_request(&streaming).is_none());
+    }
+
+    #[test]
+    fn the_template_is_copied_while_another_attempt_may_follow_and_then_taken() {
+        let mut template = Some(request(Method::GET, None));
+        let first = next_request(&mut template, true).unwrap();
+        same_request(&first, template.as_ref().unwrap());
+        let last = next_request(&mut template, false).unwrap();
+        same_request(&last, &first);
+        assert!(template.is_none());
+        assert!(next_request(&mut template, true).is_none());
+    }
+
+    #[test]
+    fn back_off_delays_are_made_at_the_first_retry() {
+        let policy = RetryPolicy::default().with_initial_backoff(Duration::from_millis(100));
+        let mut backoff = Backoff::new(&policy);
+        assert!(backoff.delays.is_none());
+        let first = backoff.next().unwrap();
+        // Jittered into [d/2, d), like the policy's own delays.
+        assert!(
+            first >= Duration::from_millis(50) && first < Duration::from_millis(100),
+            "{first:?}"
+        );
+        assert!(backoff.delays.is_some());
+    }
+
     #[test]
     fn an_attempt_is_limited_by_its_own_limit_or_the_operation_deadline() {
         let now = Instant::now();

@@ -14,6 +14,11 @@
 //!
 //! **Decoding**: a page of 100 images, as each fake serves it, decoded into
 //! the provider's list type; nanoseconds per image.
+//!
+//! For an outside counter (`valgrind --tool=callgrind`): `OVERHEAD_ONLY=library`
+//! (or `raw`) runs one side only, `OVERHEAD_PROVIDER=contabo` (or
+//! `digitalocean`, `ionos`) one provider, `OVERHEAD_CALLS=N` sets the calls
+//! per round.
 
 mod common;
 

@@ -3,9 +3,12 @@
 //!
 //! The transport reads every response body itself, chunk by chunk, and stops
 //! as soon as it exceeds the client's limit, so a huge or endless answer costs
-//! at most the limit in memory. The generated code then gets the body from
-//! memory. Reading inside the attempt also puts a connection reset in the
-//! middle of a body under the retry policy.
+//! at most the limit in memory. Reading inside the attempt also puts a
+//! connection reset in the middle of a body under the retry policy. For an
+//! [`crate::Execute`] call, the body (and the headers) go into the call's
+//! record, where the generated code decodes it ([`from_response`], code patch
+//! `DecodeReadBody`) and the call's error reads it; a builder's own `send()`
+//! gets a response rebuilt around the body ([`with_body`]).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};

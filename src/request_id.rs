@@ -11,8 +11,10 @@
 //! space; anything else is refused before a request is sent.
 //!
 //! The transport records what it sent for the call that is running (attempts,
-//! the last request id) in a task-local record, so that the response
-//! and the error of that call can report it.
+//! the last request id) and what the final answer brought (its headers and
+//! body) in a task-local record, so that the response and the error of that
+//! call can report it. A token source runs outside the record of the call
+//! that needs the token.
 
 use std::sync::{Arc, Mutex};
 
@@ -155,10 +157,12 @@ pub(crate) struct CallRecord {
     /// token that could not be had, a time limit); it wins over what the
     /// generated code reports.
     pub failure: Option<crate::Error>,
-    /// The headers and the body of the final answer, moved out of it (only
-    /// for an `execute()` call, which reads them from here; the generated
-    /// code decodes the body through `crate::body::from_response`).
+    /// The headers of the final answer, moved out of it (only for an
+    /// `execute()` call, which reads them from here).
     pub headers: Option<reqwest::header::HeaderMap>,
+    /// The body of the final answer, as the attempt read it (only for an
+    /// `execute()` call: the generated code decodes it through
+    /// `crate::body::from_response`, an error reads it from here).
     pub body: Option<bytes::Bytes>,
 }
 
@@ -167,7 +171,8 @@ pub(crate) struct CallRecord {
 pub(crate) struct Call {
     pub options: CallOptions,
     pub record: Mutex<CallRecord>,
-    /// An `execute()` call (not a generated `send()` outside one).
+    /// An `execute()` call (not a generated `send()` outside one, nor one
+    /// made by a token source, which runs as no call).
     pub executing: bool,
 }
 

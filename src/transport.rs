@@ -386,8 +386,8 @@ impl Transport {
         async move {
             let shared = &*self.0;
             let settings = &shared.settings;
-            // (Its fields are read where used: copies of them would make the
-            // future larger.)
+            // (The plan's fields are read where used: copies of them would
+            // make the future larger.)
             let started = Instant::now();
             // A limit too far away to be an instant is no limit.
             let deadline = settings
@@ -778,7 +778,7 @@ mod tests {
             .insert(AUTHORIZATION, HeaderValue::from_static("Bearer t"));
         r.headers_mut().append("x-many", HeaderValue::from_static("1"));
         r.headers_mut().append("x-many", HeaderValue::from_static("2"));
-        *r.version_mut() = reqwest::Version::HTTP_11;
+        *r.version_mut() = reqwest::Version::HTTP_2;
         *r.body_mut() = body.map(reqwest::Body::from);
         r
     }

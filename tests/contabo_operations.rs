@@ -636,3 +636,19 @@ fn bad_configuration_is_named() {
     let err = Client::builder().trace_id("bad\ntrace").build().unwrap_err();
     assert!(err.to_string().contains("trace id"), "{err}");
 }
+
+#[test]
+fn the_future_of_a_call_stays_small() {
+    // It holds the whole call: the generated code's state, the transport's,
+    // the answer. An `async fn` layer that keeps a second copy of a large
+    // argument (the generated future, the request) would show here; every
+    // future that awaits a call moves this much.
+    let client = Client::builder()
+        .base_url("http://127.0.0.1:1")
+        .bearer_token("t")
+        .build()
+        .unwrap();
+    let call = client.retrieve_image().image_id("x").execute();
+    let size = std::mem::size_of_val(&call);
+    assert!(size <= 3 * 1024, "{size} bytes");
+}

@@ -450,3 +450,108 @@ async fn a_wrong_token_is_a_401_with_the_apis_message() {
     assert!(err.to_string().contains("Unable to authenticate you"), "{err}");
     assert!(err.request_id().is_some(), "the server's request id");
 }
+
+/// A token source that asks another API (through a generated client's own
+/// `send()`) before it answers, and keeps what that call got.
+#[derive(Debug)]
+struct AsksFirst {
+    other: Client,
+    seen: std::sync::Mutex<Option<(StatusCode, Option<String>, String)>>,
+}
+
+impl cloud_images::auth::TokenSource for AsksFirst {
+    fn token(
+        &self,
+        _rejected: Option<secrecy::SecretString>,
+    ) -> futures::future::BoxFuture<'_, Result<secrecy::SecretString, Error>> {
+        Box::pin(async move {
+            let e = self.other.images_get().image_id("7").send().await.unwrap_err();
+            let progenitor_client::Error::UnexpectedResponse(answer) = e else {
+                panic!("{e:?}")
+            };
+            let status = answer.status();
+            let header = answer
+                .headers()
+                .get("x-answer")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body = answer.text().await.unwrap();
+            *self.seen.lock().unwrap() = Some((status, header, body));
+            Ok("outer-token".to_owned().into())
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_token_source_that_calls_an_api_itself_gets_its_own_answer() {
+    let other = MockServer::start_async().await;
+    let leaked = other
+        .mock_async(|when, then| {
+            when.path("/v2/images/7").header("x-request-id", "outer-id");
+            then.status(500);
+        })
+        .await;
+    let nested = other
+        .mock_async(|when, then| {
+            when.method(GET).path("/v2/images/7");
+            then.status(418)
+                .header("x-answer", "teapot")
+                .body("short and stout");
+        })
+        .await;
+    let api = MockServer::start_async().await;
+    let outer = api
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/v2/images/8")
+                .header("authorization", "Bearer outer-token")
+                .header("x-request-id", "outer-id");
+            then.status(200).json_body(json!({"image": {
+                "id": 8, "name": "x", "type": "snapshot", "distribution": "Ubuntu",
+                "public": false, "regions": [], "created_at": "2024-01-01T00:00:00Z",
+                "min_disk_size": 1, "size_gigabytes": 1.0, "status": "available"
+            }}));
+        })
+        .await;
+    let source = std::sync::Arc::new(AsksFirst {
+        other: client(&other.base_url(), "other-token"),
+        seen: Default::default(),
+    });
+    let client = Client::builder()
+        .base_url(api.base_url())
+        .token_source(SharedSource(source.clone()))
+        .build()
+        .unwrap();
+    let image = client
+        .images_get()
+        .image_id("8")
+        .execute_with(cloud_images::CallOptions::new().request_id("outer-id"))
+        .await
+        .unwrap();
+    assert_eq!(image.request_id(), Some("outer-id"));
+    outer.assert_async().await;
+    // The nested call kept its own answer, and did not send the outer
+    // call's request id.
+    assert_eq!(
+        source.seen.lock().unwrap().clone(),
+        Some((
+            StatusCode::IM_A_TEAPOT,
+            Some("teapot".to_owned()),
+            "short and stout".to_owned()
+        ))
+    );
+    nested.assert_async().await;
+    assert_eq!(leaked.calls_async().await, 0);
+}
+
+/// A token source shared with the test.
+#[derive(Debug)]
+struct SharedSource(std::sync::Arc<AsksFirst>);
+
+impl cloud_images::auth::TokenSource for SharedSource {
+    fn token(
+        &self,
+        rejected: Option<secrecy::SecretString>,
+    ) -> futures::future::BoxFuture<'_, Result<secrecy::SecretString, Error>> {
+        self.0.token(rejected)
+    }
+}

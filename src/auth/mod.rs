@@ -193,7 +193,11 @@ impl Authorizer {
         if let Some(fixed) = &self.fixed {
             return fixed.clone().map_err(Error::Auth);
         }
-        let token = self.source.token(rejected).await?;
+        // The token source runs as no call of its own: a generated client's
+        // `send()` it may make is not taken for part of the call that needs
+        // the token (whose record would take that answer's headers and body,
+        // and whose ids it would send).
+        let token = crate::request_id::Call::scope(Default::default(), self.source.token(rejected)).await?;
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((cached, header)) = &*last
             && cached.expose_secret() == token.expose_secret()

@@ -229,7 +229,7 @@ where
     match result {
         Ok(value) => {
             let status = value.status();
-            let headers = record.headers.take().unwrap_or_else(|| value.headers().clone());
+            let headers = record.take_headers(value.headers());
             Ok(Response {
                 inner: value.into_inner(),
                 status,
@@ -243,15 +243,14 @@ where
     }
 }
 
+/// The error of a call whose record holds no failure of its own (`finish`
+/// took that first).
 fn map_error<T: DeserializeOwned, E: Serialize>(
     operation: &str,
     error: progenitor_client::Error<E>,
     mut record: CallRecord,
 ) -> Error {
     use progenitor_client::Error as P;
-    if let Some(failure) = record.failure.take() {
-        return failure;
-    }
     let operation = operation.to_owned();
     let request_id = record.request_id.clone();
     let attempts = record.attempts;
@@ -263,7 +262,7 @@ fn map_error<T: DeserializeOwned, E: Serialize>(
         }
         P::ErrorResponse(value) => {
             let status = value.status();
-            let headers = record.headers.take().unwrap_or_else(|| value.headers().clone());
+            let headers = record.take_headers(value.headers());
             let provider = Answer::new(record.provider, &headers);
             let body = serde_json::to_value(value.into_inner())
                 .ok()
@@ -282,10 +281,7 @@ fn map_error<T: DeserializeOwned, E: Serialize>(
         P::InvalidResponsePayload(bytes, e) => decode_error::<T>(operation, &bytes, e, request_id),
         P::UnexpectedResponse(response) => {
             let status = response.status();
-            let headers = record
-                .headers
-                .take()
-                .unwrap_or_else(|| response.headers().clone());
+            let headers = record.take_headers(response.headers());
             let provider = Answer::new(record.provider, &headers);
             // The transport keeps the body of an `execute()` call's answer in
             // the record; a body still in the response is in memory.

@@ -176,6 +176,14 @@ pub(crate) struct Call {
     pub executing: bool,
 }
 
+impl CallRecord {
+    /// The final answer's headers: the ones moved here, else a copy of
+    /// `answer`'s (a call whose answer the transport did not hand on).
+    pub fn take_headers(&mut self, answer: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {
+        self.headers.take().unwrap_or_else(|| answer.clone())
+    }
+}
+
 impl Call {
     pub fn new(options: CallOptions) -> Arc<Self> {
         Arc::new(Self {

@@ -73,6 +73,15 @@ pub enum CodePatch {
     /// builder's own `send()`). Fails when no `from_response` is found or one
     /// is left unpatched.
     DecodeReadBody,
+    /// A header that every request of an operation sends with a fixed name
+    /// or value (`accept`, `api-version`) is made once, at compile time, not
+    /// checked again on every request: each
+    /// `::reqwest::header::HeaderValue::from_static(x)` (and `HeaderName`'s)
+    /// becomes `const { ::reqwest::header::HeaderValue::from_static(x) }`,
+    /// where `x` is a string literal, or the literal the generated
+    /// `api_version()` returns in place of that call. Fails when none is
+    /// found, when one is left, or when an argument is neither.
+    ConstHeaders,
 }
 
 /// The code patches, in the order they are applied to every provider.
@@ -83,6 +92,7 @@ pub const CODE_PATCHES: &[CodePatch] = &[
     CodePatch::DocsUseExecute,
     CodePatch::UrlFromBase,
     CodePatch::DecodeReadBody,
+    CodePatch::ConstHeaders,
 ];
 
 impl CodePatch {
@@ -95,6 +105,7 @@ impl CodePatch {
             CodePatch::DocsUseExecute => "DocsUseExecute",
             CodePatch::UrlFromBase => "UrlFromBase",
             CodePatch::DecodeReadBody => "DecodeReadBody",
+            CodePatch::ConstHeaders => "ConstHeaders",
         }
     }
 
@@ -181,6 +192,21 @@ impl CodePatch {
                     return Err(format!(
                         "code patch {}: found {expected} `from_response` call(s), patched {patched} \
                          `ResponseValue::from_response`; progenitor's output changed, update the patch",
+                        self.name()
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::ConstHeaders => {
+                let expected = count_ident(code.clone(), "from_static");
+                let version = api_version(code.clone());
+                let mut patched = 0;
+                let code = const_headers(code, version.as_ref(), &mut patched)
+                    .map_err(|e| format!("code patch {}: {e}", self.name()))?;
+                if expected == 0 || patched != expected {
+                    return Err(format!(
+                        "code patch {}: found {expected} `from_static` call(s), made {patched} of them \
+                         `const`; progenitor's output changed, update the patch",
                         self.name()
                     ));
                 }
@@ -820,6 +846,116 @@ fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
         }
         match token {
             TokenTree::Group(group) => out.push(regroup(group, decode_read_body(group.stream(), patched)?)),
+            token => out.push(token.clone()),
+        }
+        i += 1;
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// The string literal the generated `fn api_version() -> &'static str`
+/// returns, if there is one.
+fn api_version(code: TokenStream) -> Option<proc_macro2::Literal> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        if let [fun, name, params, ..] = &tokens[i..]
+            && is_ident(fun, "fn")
+            && is_ident(name, "api_version")
+            && is_parens(params)
+        {
+            let body = tokens[i + 3..].iter().find_map(|t| match t {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
+                _ => None,
+            })?;
+            return match body.into_iter().collect::<Vec<_>>().as_slice() {
+                [TokenTree::Literal(literal)] => Some(literal.clone()),
+                _ => None,
+            };
+        }
+        if let TokenTree::Group(group) = token
+            && let Some(found) = api_version(group.stream())
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The argument of a `from_static(...)` call as a string literal: the
+/// literal itself, or `version` for a call of `api_version()`.
+fn static_argument(args: TokenStream, version: Option<&proc_macro2::Literal>) -> Result<TokenTree, String> {
+    let mut tokens: Vec<TokenTree> = args.into_iter().collect();
+    if tokens.last().is_some_and(|t| is_punct(t, ',')) {
+        tokens.pop();
+    }
+    if let [TokenTree::Literal(literal)] = tokens.as_slice()
+        && literal.to_string().starts_with('"')
+    {
+        return Ok(TokenTree::Literal(literal.clone()));
+    }
+    let shown = tokens.iter().cloned().collect::<TokenStream>().to_string();
+    if shown.replace(' ', "").ends_with("::api_version()") {
+        return version
+            .map(|v| TokenTree::Literal(v.clone()))
+            .ok_or_else(|| "`api_version()` is called but returns no string literal".to_owned());
+    }
+    Err(format!(
+        "`from_static({shown})` has an argument that is not a string literal"
+    ))
+}
+
+/// Rewrites every `::reqwest::header::{HeaderValue,HeaderName}::from_static(x)`
+/// in `code` into a `const` block.
+fn const_headers(
+    code: TokenStream,
+    version: Option<&proc_macro2::Literal>,
+    patched: &mut usize,
+) -> Result<TokenStream, String> {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while let Some(token) = tokens.get(i) {
+        if let [
+            c1,
+            c2,
+            reqwest,
+            c3,
+            c4,
+            header,
+            c5,
+            c6,
+            kind,
+            c7,
+            c8,
+            from,
+            args,
+            ..,
+        ] = &tokens[i..]
+            && [c1, c2, c3, c4, c5, c6, c7, c8].iter().all(|c| is_punct(c, ':'))
+            && is_ident(reqwest, "reqwest")
+            && is_ident(header, "header")
+            && (is_ident(kind, "HeaderValue") || is_ident(kind, "HeaderName"))
+            && is_ident(from, "from_static")
+            && let TokenTree::Group(args) = args
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            let argument = static_argument(args.stream(), version)?;
+            let call: TokenStream = [
+                parse(&format!("::reqwest::header::{kind}::from_static"))?,
+                TokenStream::from(regroup(args, TokenStream::from(argument))),
+            ]
+            .into_iter()
+            .collect();
+            out.extend(parse("const")?);
+            out.push(TokenTree::Group(Group::new(Delimiter::Brace, call)));
+            *patched += 1;
+            i += 13;
+            continue;
+        }
+        match token {
+            TokenTree::Group(group) => {
+                out.push(regroup(group, const_headers(group.stream(), version, patched)?))
+            }
             token => out.push(token.clone()),
         }
         i += 1;

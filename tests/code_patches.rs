@@ -342,3 +342,70 @@ fn a_stale_decode_patch_fails_the_build() {
         .unwrap_err();
     assert!(err.contains("found 0"), "{err}");
 }
+
+const HEADERS: &str = r#"
+    impl Client {
+        pub fn api_version() -> &'static str {
+            "1.0.0"
+        }
+    }
+    pub async fn send(self) -> Result<ResponseValue<types::Image>, Error<()>> {
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        );
+        let request = client
+            .client
+            .get(url)
+            .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+            .headers(header_map)
+            .build()?;
+    }
+"#;
+
+#[test]
+fn fixed_headers_are_made_at_compile_time() {
+    let patched = CodePatch::ConstHeaders.apply(tokens(HEADERS), 0).unwrap();
+    let want = HEADERS
+        .replace(
+            r#"::reqwest::header::HeaderName::from_static("api-version")"#,
+            r#"const { ::reqwest::header::HeaderName::from_static("api-version") }"#,
+        )
+        .replace(
+            "::reqwest::header::HeaderValue::from_static(super::Client::api_version())",
+            r#"const { ::reqwest::header::HeaderValue::from_static("1.0.0") }"#,
+        )
+        .replace(
+            r#"::reqwest::header::HeaderValue::from_static("application/json")"#,
+            r#"const { ::reqwest::header::HeaderValue::from_static("application/json") }"#,
+        );
+    assert!(same(&patched, &want), "{patched}");
+}
+
+#[test]
+fn a_stale_const_headers_patch_fails_the_build() {
+    // Spelled another way: left as it is, so the counts differ.
+    let odd = HEADERS.replace(
+        r#"::reqwest::header::HeaderValue::from_static("application/json")"#,
+        r#"reqwest::header::HeaderValue::from_static("application/json")"#,
+    );
+    let err = CodePatch::ConstHeaders.apply(tokens(&odd), 0).unwrap_err();
+    assert!(
+        err.contains("ConstHeaders") && err.contains("found 3 `from_static` call(s), made 2"),
+        "{err}"
+    );
+    // An argument that is no literal cannot go into a `const` block.
+    let computed = HEADERS.replace(r#"from_static("application/json")"#, "from_static(accept())");
+    let err = CodePatch::ConstHeaders.apply(tokens(&computed), 0).unwrap_err();
+    assert!(err.contains("`from_static(accept ())` has an argument"), "{err}");
+    // `api_version()` that returns no literal.
+    let version = HEADERS.replace(r#""1.0.0""#, "VERSION");
+    let err = CodePatch::ConstHeaders.apply(tokens(&version), 0).unwrap_err();
+    assert!(
+        err.contains("`api_version()` is called but returns no string literal"),
+        "{err}"
+    );
+    let err = CodePatch::ConstHeaders.apply(tokens("fn f() {}"), 0).unwrap_err();
+    assert!(err.contains("found 0"), "{err}");
+}

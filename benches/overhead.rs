@@ -33,8 +33,8 @@ type Round = (Option<Duration>, Duration);
 /// Which figure of a round.
 type Pick = dyn Fn(&Round) -> Option<Duration>;
 
-const ROUNDS: usize = 32;
-const CALLS: usize = 500;
+const ROUNDS: usize = 96;
+const CALLS: usize = 200;
 const TARGET: f64 = 1.05;
 const REQUEST_ID: &str = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 

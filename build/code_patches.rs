@@ -20,7 +20,8 @@ pub enum CodePatch {
     /// of `..` or `..\..\admin` would address another resource.
     ///
     /// Rewrites each `encode_path(&x.to_string())` into
-    /// `crate::path::segment("x", &x.to_string()).map_err(Error::InvalidRequest)?`.
+    /// `crate::path::segment("x", &PathText::path_text(&x)).map_err(Error::InvalidRequest)?`
+    /// (`path_text` borrows a string parameter rather than copying it).
     /// Fails when the number of calls differs from the number of path
     /// parameters of the spec's operations, or a call has another shape.
     PathSegments,
@@ -280,7 +281,7 @@ fn path_segments(code: TokenStream, found: &mut usize) -> Result<TokenStream, St
                     )
                 })?;
                 out.extend(parse(&format!(
-                    "crate::path::segment({name:?}, &{name}.to_string())\
+                    "crate::path::segment({name:?}, &crate::path::PathText::path_text(&{name}))\
                      .map_err(::progenitor_client::Error::InvalidRequest)?"
                 ))?);
                 *found += 1;

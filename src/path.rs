@@ -8,6 +8,8 @@
 //! `a\b` can never name another resource. [`Base::join`] makes the URL and
 //! refuses one whose path leaves the client's base URL.
 
+use std::borrow::Cow;
+
 use reqwest::Url;
 
 /// Percent-encodes a path parameter so that it is exactly one path segment.
@@ -26,6 +28,36 @@ pub(crate) fn segment<'a>(name: &str, value: &'a str) -> Result<Segment<'a>, Str
         _ => Ok(Segment(value)),
     }
 }
+
+/// A path parameter's text, as the generated code hands it to [`segment`]:
+/// borrowed from a string (no copy per request), formatted from a number or
+/// an id. A parameter of another type fails to compile, and gets an impl here.
+pub(crate) trait PathText {
+    fn path_text(&self) -> Cow<'_, str>;
+}
+
+impl PathText for String {
+    fn path_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+macro_rules! formatted_path_text {
+    ($($t:ty),*) => {$(
+        impl PathText for $t {
+            fn path_text(&self) -> Cow<'_, str> {
+                Cow::Owned(self.to_string())
+            }
+        }
+    )*};
+}
+formatted_path_text!(i8, i16, i32, i64, u8, u16, u32, u64, uuid::Uuid);
+formatted_path_text!(
+    std::num::NonZeroI32,
+    std::num::NonZeroI64,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64
+);
 
 /// A path parameter that formats as one percent-encoded path segment.
 #[derive(Debug, Clone, Copy)]
@@ -142,6 +174,18 @@ fn continues(prefix: &str, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_parameter_is_borrowed_and_others_formatted() {
+        let id = "a/b".to_owned();
+        assert!(matches!(id.path_text(), Cow::Borrowed("a/b")));
+        assert_eq!(42i64.path_text(), "42");
+        assert_eq!(std::num::NonZeroU64::new(7).unwrap().path_text(), "7");
+        let uuid = uuid::Uuid::nil();
+        assert_eq!(uuid.path_text(), "00000000-0000-0000-0000-000000000000");
+        let seg = segment("image_id", &id.path_text()).unwrap().to_string();
+        assert_eq!(seg, "a%2Fb");
+    }
 
     #[test]
     fn every_ascii_byte_is_kept_only_when_unreserved() {

@@ -32,7 +32,7 @@ fn path_parameters_are_routed_through_the_segment_check() {
     let patched = CodePatch::PathSegments.apply(tokens(SEND), 1).unwrap();
     let want = SEND.replace(
         "encode_path(&image_id.to_string())",
-        "crate::path::segment(\"image_id\", &image_id.to_string())\
+        "crate::path::segment(\"image_id\", &crate::path::PathText::path_text(&image_id))\
          .map_err(::progenitor_client::Error::InvalidRequest)?",
     );
     assert!(same(&patched, &want), "{patched}");
@@ -252,7 +252,7 @@ fn an_optional_setter_spelled_otherwise_fails_the_build() {
 
 const OPERATIONS: &str = r#"
     pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-        let url = format!("{}/v1/compute/images/{}", client.baseurl, crate::path::segment("image_id", &image_id.to_string()).map_err(::progenitor_client::Error::InvalidRequest)?,);
+        let url = format!("{}/v1/compute/images/{}", client.baseurl, crate::path::segment("image_id", &crate::path::PathText::path_text(&image_id)).map_err(::progenitor_client::Error::InvalidRequest)?,);
         let info = OperationInfo { operation_id: "retrieve_image" };
         Ok(())
     }

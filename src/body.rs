@@ -128,22 +128,19 @@ impl Refusal {
 }
 
 /// Checks where `response` (to a request sent to `origin`, any URL of that
-/// origin) came from and reads its body with `limit`. `check_url`: whether
-/// the answer may come from another origin (a redirect the HTTP client
-/// followed); else only a redirect it handed back is looked at.
+/// origin) came from and reads its body with `limit`.
 ///
 /// Not an `async fn`, which would keep two copies of the response.
 #[allow(clippy::manual_async_fn)] // on purpose, see above
 pub(crate) fn receive(
     mut response: reqwest::Response,
     origin: &reqwest::Url,
-    check_url: bool,
     limit: u64,
 ) -> impl Future<Output = Received> + '_ {
     async move {
         // Most answers come from the origin asked and are no redirect.
-        let elsewhere = response.status().is_redirection()
-            || (check_url && !crate::redirect::same_origin(response.url(), origin));
+        let elsewhere =
+            !crate::redirect::same_origin(response.url(), origin) || response.status().is_redirection();
         if elsewhere && let Some(location) = crate::redirect::left_origin(origin, &response) {
             return Received::Refused(Refusal::Redirect(location));
         }
@@ -295,8 +292,7 @@ mod tests {
             .header("x-thing", "1")
             .body("{}")
             .unwrap();
-        let Received::Answer(answer, body) = receive(reqwest::Response::from(r), &url, true, 100).await
-        else {
+        let Received::Answer(answer, body) = receive(reqwest::Response::from(r), &url, 100).await else {
             panic!("an answer")
         };
         assert_eq!(body, "{}");

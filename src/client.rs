@@ -249,7 +249,6 @@ impl<P: Provider> ClientBuilder<P> {
             })
             .transpose()?;
         let default_headers = default_headers(&self.default_headers)?;
-        let redirects_within_origin = self.http.is_none();
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -275,7 +274,6 @@ impl<P: Provider> ClientBuilder<P> {
             timeouts: self.timeouts,
             provider: Hooks::of::<P>(),
             base_url: url,
-            redirects_within_origin,
             max_body_size: self.max_body_size,
         });
         Ok(P::new_client(base_url, http, transport))

@@ -181,10 +181,6 @@ pub(crate) struct Settings {
     pub provider: Hooks,
     /// Every request must go under this URL.
     pub base_url: reqwest::Url,
-    /// The HTTP client follows redirects only within the base URL's origin
-    /// (the crate built it with that policy), so an answer cannot come from
-    /// another origin and its URL need not be compared.
-    pub redirects_within_origin: bool,
     /// The largest response body read, in bytes.
     pub max_body_size: u64,
 }
@@ -578,15 +574,7 @@ impl Transport {
         // Every request went to the base URL's origin (`pre` checked).
         let answer = async move {
             match pending.await {
-                Ok(response) => {
-                    receive(
-                        response,
-                        &settings.base_url,
-                        !settings.redirects_within_origin,
-                        settings.max_body_size,
-                    )
-                    .await
-                }
+                Ok(response) => receive(response, &settings.base_url, settings.max_body_size).await,
                 Err(e) => Received::Failed(e),
             }
         };

@@ -864,14 +864,21 @@ fn api_version(code: TokenStream) -> Option<proc_macro2::Literal> {
             && is_ident(name, "api_version")
             && is_parens(params)
         {
-            let body = tokens[i + 3..].iter().find_map(|t| match t {
-                TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
-                _ => None,
-            })?;
-            return match body.into_iter().collect::<Vec<_>>().as_slice() {
-                [TokenTree::Literal(literal)] => Some(literal.clone()),
-                _ => None,
-            };
+            // The body: the first `{ ... }` after the signature, unless a
+            // `;` ends a declaration first.
+            let body = tokens[i + 3..]
+                .iter()
+                .take_while(|t| !is_punct(t, ';'))
+                .find_map(|t| match t {
+                    TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
+                    _ => None,
+                });
+            if let Some(body) = body
+                && let [TokenTree::Literal(literal)] = body.into_iter().collect::<Vec<_>>().as_slice()
+            {
+                return Some(literal.clone());
+            }
+            continue;
         }
         if let TokenTree::Group(group) = token
             && let Some(found) = api_version(group.stream())
@@ -895,7 +902,14 @@ fn static_argument(args: TokenStream, version: Option<&proc_macro2::Literal>) ->
         return Ok(TokenTree::Literal(literal.clone()));
     }
     let shown = tokens.iter().cloned().collect::<TokenStream>().to_string();
-    if shown.replace(' ', "").ends_with("::api_version()") {
+    let call = shown.replace(' ', "");
+    if [
+        "Client::api_version()",
+        "super::Client::api_version()",
+        "Self::api_version()",
+    ]
+    .contains(&call.as_str())
+    {
         return version
             .map(|v| TokenTree::Literal(v.clone()))
             .ok_or_else(|| "`api_version()` is called but returns no string literal".to_owned());

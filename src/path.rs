@@ -51,12 +51,20 @@ macro_rules! formatted_path_text {
         }
     )*};
 }
-formatted_path_text!(i8, i16, i32, i64, u8, u16, u32, u64, uuid::Uuid);
 formatted_path_text!(
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
     std::num::NonZeroI32,
     std::num::NonZeroI64,
     std::num::NonZeroU32,
-    std::num::NonZeroU64
+    std::num::NonZeroU64,
+    uuid::Uuid
 );
 
 /// A path parameter that formats as one percent-encoded path segment.
@@ -67,7 +75,8 @@ impl std::fmt::Display for Segment<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let bytes = self.0.as_bytes();
-        // Most parameters (ids) need no escape: one write.
+        // Most parameters (ids) need no escape: one write, without a check
+        // of each run. (One that does is scanned twice.)
         if bytes.iter().all(|&byte| is_unreserved(byte)) {
             return f.write_str(self.0);
         }
@@ -121,6 +130,10 @@ pub(crate) struct Base {
     /// as a clone of it, whose text has room for the request's path: setting
     /// the path then does not grow the text (twice, for a typical path).
     roomy: Url,
+    /// The base URL's text without a trailing `/`: the text of every URL
+    /// under it starts with this (the url crate keeps a URL's text
+    /// normalized), followed by its end, `/`, `?` or `#`.
+    text: String,
 }
 
 /// Room for a request's path, in bytes.
@@ -131,7 +144,8 @@ impl Base {
         let mut roomy = url.clone();
         let prefix = url.path().trim_end_matches('/');
         roomy.set_path(&format!("{prefix}/{}", "x".repeat(PATH_ROOM)));
-        Self { url, roomy }
+        let text = url.as_str().trim_end_matches('/').to_owned();
+        Self { url, roomy, text }
     }
 
     /// The URL of a request: `path` (which starts with `/`, its parameters
@@ -149,25 +163,26 @@ impl Base {
             .map_err(|_| "a path parameter could not be formatted".to_owned())?;
         let mut url = self.roomy.clone();
         url.set_path(&full);
-        // The origin is the base URL's (setting a path cannot change it);
-        // the path, normalized, must still continue the base URL's.
-        if !continues(prefix, url.path()) {
-            return Err(format!(
-                "the request path {} is not under the client's base URL {}",
-                url.path(),
-                crate::endpoint::redact(self.url.as_str())
-            ));
-        }
         Ok(url)
     }
-}
 
-/// Whether `path` is `prefix` (a path without a trailing `/`) or continues
-/// it after a `/`.
-fn continues(prefix: &str, path: &str) -> bool {
-    match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
+    /// Refuses `url` unless it lies under the base URL: the same origin (and
+    /// user information), and a path that is the base's path or continues
+    /// it after a `/`. A comparison of the URLs' texts, which the url crate
+    /// keeps normalized (a `..` of a path is resolved when it is set).
+    pub(crate) fn check(&self, url: &Url) -> Result<(), String> {
+        let under = match url.as_str().strip_prefix(self.text.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with(['/', '?', '#']),
+            None => false,
+        };
+        if under {
+            return Ok(());
+        }
+        Err(format!(
+            "the request URL {} is not under the client's base URL {}",
+            crate::endpoint::redact(url.as_str()),
+            crate::endpoint::redact(self.url.as_str())
+        ))
     }
 }
 
@@ -272,37 +287,53 @@ mod tests {
     }
 
     #[test]
-    fn a_path_that_leaves_the_base_url_is_refused() {
-        let base = Base::new(Url::parse("https://user:secret@api.example.com/prefix").unwrap());
-        for (path, made) in [
-            ("/../admin", "/admin"),
-            ("/../prefixed/v1", "/prefixed/v1"),
-            ("/v1/../../x", "/x"),
+    fn a_url_is_under_the_base_when_origin_and_path_prefix_match() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let root = Base::new(url("http://127.0.0.1:8080"));
+        let prefixed = Base::new(url("https://api.example.com/prefix"));
+        let short_port = Base::new(url("http://127.0.0.1:808"));
+        let host = Base::new(url("http://localhost"));
+        for (base, under) in [
+            (&root, "http://127.0.0.1:8080/v1/compute/images/x"),
+            (&root, "http://127.0.0.1:8080"),
+            (&prefixed, "https://api.example.com/prefix/v1/x"),
+            (&prefixed, "https://api.example.com/prefix"),
+            (&prefixed, "https://API.example.com:443/prefix/v1?page=2"),
+            (&prefixed, "https://api.example.com/prefix/a/../b"),
         ] {
-            let e = base.join(format_args!("{path}")).unwrap_err();
-            assert_eq!(
-                e,
-                format!(
-                    "the request path {made} is not under the client's base URL \
-                     https://***@api.example.com/prefix"
-                )
-            );
+            assert_eq!(base.check(&url(under)), Ok(()), "{under}");
         }
-        for (path, made) in [
-            ("", "/prefix"),
-            ("/", "/prefix/"),
-            ("/v1/./x/../y", "/prefix/v1/y"),
+        for (base, elsewhere) in [
+            (&prefixed, "https://api.example.com/prefixed/v1"),
+            (&prefixed, "https://api.example.com/admin"),
+            (&prefixed, "https://api.example.com/prefix/../admin"),
+            (&prefixed, "https://api.example.com:8443/prefix/v1"),
+            (&prefixed, "https://user@api.example.com/prefix/v1"),
+            (&short_port, "http://127.0.0.1:8080/v1"),
+            (&host, "http://localhost.evil.example/v1"),
+            (&host, "http://localhost:8080/v1"),
+            (&root, "http://127.0.0.1:8081/v1"),
+            (&root, "https://127.0.0.1:8080/v1"),
+            (&root, "http://localhost:8080/v1"),
         ] {
-            assert_eq!(base.join(format_args!("{path}")).unwrap().path(), made, "{path}");
+            assert!(base.check(&url(elsewhere)).is_err(), "{elsewhere}");
         }
-    }
-
-    #[test]
-    fn a_path_continues_a_prefix_only_after_a_slash() {
-        assert!(continues("", "/v1/compute/images/x"));
-        assert!(continues("/prefix", "/prefix/v1/x"));
-        assert!(continues("/prefix", "/prefix"));
-        assert!(!continues("/prefix", "/prefixed/v1"));
-        assert!(!continues("/prefix", "/admin"));
+        let with_secret = Base::new(url("https://user:secret@api.example.com/prefix"));
+        let e = with_secret
+            .check(&url("https://api.example.com/admin"))
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "the request URL https://api.example.com/admin is not under the client's base URL \
+             https://***@api.example.com/prefix"
+        );
+        // A URL made from the base is under it, unless its path climbs out.
+        assert_eq!(
+            with_secret.check(&with_secret.join(format_args!("/v1/x")).unwrap()),
+            Ok(())
+        );
+        let climbed = with_secret.join(format_args!("/../admin")).unwrap();
+        assert_eq!(climbed.path(), "/admin");
+        assert!(with_secret.check(&climbed).is_err());
     }
 }

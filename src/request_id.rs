@@ -61,6 +61,9 @@ pub(crate) fn check_id(what: &str, id: &[u8]) -> Result<(), String> {
 /// one per id). Should that source fail, from a keyed hash (SipHash, as
 /// `std`'s `HashMap` uses) of a per-thread counter, with keys `std` had
 /// from the same source: still unique and unpredictable enough for ids.
+/// Like any user-space buffer of random bytes, a process forked (without
+/// `exec`) by a thread that made ids repeats that thread's next ids (up to
+/// 255) in the child.
 ///
 /// ```
 /// let id = cloud_images::new_request_id();
@@ -77,31 +80,40 @@ pub fn new_request_id() -> String {
 /// Bytes of the per-thread buffer of random bytes.
 const POOL_LEN: usize = 4096;
 
-/// 16 random bytes: from the thread's buffer, refilled when used up, or
-/// [`hashed_bytes`] when the operating system gives none.
-fn random_bytes() -> [u8; 16] {
-    use std::cell::RefCell;
+/// Random bytes handed out 16 at a time, refilled when used up.
+struct Pool {
+    bytes: [u8; POOL_LEN],
+    used: usize,
+}
 
-    struct Pool {
-        bytes: [u8; POOL_LEN],
-        used: usize,
-    }
-    thread_local! {
-        static POOL: RefCell<Pool> = const {
-            RefCell::new(Pool { bytes: [0; POOL_LEN], used: POOL_LEN })
-        };
-    }
-    POOL.with_borrow_mut(|pool| {
-        if pool.used + 16 > POOL_LEN {
-            getrandom::fill(&mut pool.bytes).ok()?;
-            pool.used = 0;
+impl Pool {
+    const EMPTY: Pool = Pool {
+        bytes: [0; POOL_LEN],
+        used: POOL_LEN,
+    };
+
+    /// The next 16 bytes, after a refill by `fill` when none are left; none
+    /// when that refill fails (the pool stays empty, to be refilled next time).
+    fn take<E>(&mut self, fill: impl FnOnce(&mut [u8]) -> Result<(), E>) -> Option<[u8; 16]> {
+        if self.used + 16 > POOL_LEN {
+            fill(&mut self.bytes).ok()?;
+            self.used = 0;
         }
         let mut out = [0; 16];
-        out.copy_from_slice(&pool.bytes[pool.used..pool.used + 16]);
-        pool.used += 16;
+        out.copy_from_slice(&self.bytes[self.used..self.used + 16]);
+        self.used += 16;
         Some(out)
-    })
-    .unwrap_or_else(hashed_bytes)
+    }
+}
+
+/// 16 random bytes: from the thread's [`Pool`], which the operating
+/// system's source refills, or [`hashed_bytes`] when that source gives none.
+fn random_bytes() -> [u8; 16] {
+    thread_local! {
+        static POOL: std::cell::RefCell<Pool> = const { std::cell::RefCell::new(Pool::EMPTY) };
+    }
+    POOL.with_borrow_mut(|pool| pool.take(getrandom::fill))
+        .unwrap_or_else(hashed_bytes)
 }
 
 /// 16 pseudo-random bytes: two keyed hashes of a per-thread counter.
@@ -286,6 +298,39 @@ mod tests {
         }
         let other: String = std::thread::spawn(new_request_id).join().unwrap();
         assert!(!ids.contains(&other));
+    }
+
+    #[test]
+    fn the_pool_hands_out_each_filled_byte_once_and_refills_when_used_up() {
+        let mut pool = Pool::EMPTY;
+        let mut fills = 0u8;
+        let mut fill = |bytes: &mut [u8]| -> Result<(), ()> {
+            fills += 1;
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = (i / 16) as u8 ^ fills;
+            }
+            Ok(())
+        };
+        let first: Vec<[u8; 16]> = (0..POOL_LEN / 16)
+            .map(|_| pool.take(&mut fill).unwrap())
+            .collect();
+        let distinct: std::collections::HashSet<&[u8; 16]> = first.iter().collect();
+        assert_eq!(distinct.len(), 256);
+        assert_eq!(first[0], [1; 16]);
+        assert_eq!(first[255], [255 ^ 1; 16]);
+        let next = pool.take(&mut fill).unwrap();
+        assert_eq!(next, [2; 16], "a refill after 256 ids");
+    }
+
+    #[test]
+    fn a_failing_source_gives_none_and_is_asked_again() {
+        let mut pool = Pool::EMPTY;
+        assert_eq!(pool.take(|_: &mut [u8]| Err(())), None);
+        let filled = pool.take(|b: &mut [u8]| {
+            b.fill(7);
+            Ok::<(), ()>(())
+        });
+        assert_eq!(filled, Some([7; 16]));
     }
 
     #[test]

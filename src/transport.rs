@@ -279,10 +279,11 @@ impl Transport {
         Ok(())
     }
 
-    /// Refuses, before anything is sent, a request whose request or trace id
-    /// breaks the id rules. (Its URL is under the base URL: the generated
-    /// code makes every URL with [`Transport::request_url`].)
+    /// Refuses, before anything is sent (or authorized), a request whose URL
+    /// is not under the base URL or whose request or trace id breaks the id
+    /// rules.
     fn check(&self, request: &reqwest::Request) -> Result<(), String> {
+        self.0.urls.check(request.url())?;
         for header in [&self.0.request_id_header, &self.0.trace_id_header] {
             if let Some(value) = request.headers().get(header) {
                 check_id(header.as_str(), value.as_bytes())?;

@@ -399,6 +399,16 @@ fn a_stale_const_headers_patch_fails_the_build() {
     let computed = HEADERS.replace(r#"from_static("application/json")"#, "from_static(accept())");
     let err = CodePatch::ConstHeaders.apply(tokens(&computed), 0).unwrap_err();
     assert!(err.contains("`from_static(accept ())` has an argument"), "{err}");
+    // Another type's `api_version()` is not the client's.
+    let other = HEADERS.replace("super::Client::api_version()", "Other::api_version()");
+    let err = CodePatch::ConstHeaders.apply(tokens(&other), 0).unwrap_err();
+    assert!(
+        err.contains("`from_static(Other :: api_version ())` has an argument"),
+        "{err}"
+    );
+    // A declaration without a body is passed over for the function itself.
+    let declared = format!("trait Versioned {{ fn api_version() -> &'static str; }} {HEADERS}");
+    assert!(CodePatch::ConstHeaders.apply(tokens(&declared), 0).is_ok());
     // `api_version()` that returns no literal.
     let version = HEADERS.replace(r#""1.0.0""#, "VERSION");
     let err = CodePatch::ConstHeaders.apply(tokens(&version), 0).unwrap_err();

@@ -254,6 +254,8 @@ trait Subject: Provider<Client: std::fmt::Debug> + Sized + 'static {
     fn page(ids: &[&str], page: u64, size: u64, total: u64, pages: u64) -> Value;
     /// An error body with this message.
     fn error(message: &str) -> Value;
+    /// A client for `base_url` that pairs `made`'s transport with `http`.
+    fn paired(base_url: &str, made: &Self::Client, http: reqwest::Client) -> Self::Client;
 }
 
 /// Ids set through a generated builder's header setters.
@@ -264,6 +266,9 @@ struct BuilderIds<'a> {
 }
 
 impl Subject for Contabo {
+    fn paired(base_url: &str, made: &Self::Client, http: reqwest::Client) -> Self::Client {
+        cloud_images::contabo::Client::new_with_client(base_url, http, made.transport().clone())
+    }
     const DELETED: u16 = 204;
     const READY: &'static str = "downloaded";
     fn item_path(encoded_id: &str) -> String {
@@ -327,6 +332,9 @@ impl Subject for Contabo {
 /// DigitalOcean's answers carry numbers as ids; the ids these tests use are
 /// names, so an item's name stands for its id.
 impl Subject for DigitalOcean {
+    fn paired(base_url: &str, made: &Self::Client, http: reqwest::Client) -> Self::Client {
+        cloud_images::digitalocean::Client::new_with_client(base_url, http, made.transport().clone())
+    }
     const DELETED: u16 = 204;
     const READY: &'static str = "available";
     fn item_path(encoded_id: &str) -> String {
@@ -589,6 +597,23 @@ async fn api_redirects_stay_within_the_origin<S: Subject>() {
     let reached = elsewhere.seen();
     assert_eq!(reached.len(), 1);
     assert_eq!(reached[0].header("authorization"), None, "the token stayed home");
+
+    // So is it when the crate's transport is paired with such a client.
+    let permissive = cloud_images::transport::http_client_builder()
+        .unwrap()
+        .build()
+        .unwrap();
+    let paired = S::paired(&api.url(), &client, permissive);
+    let err = S::get(&paired, "away", BuilderIds::default()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Redirect { location, .. } if *location == target),
+        "{err:?}"
+    );
+    assert_eq!(
+        elsewhere.seen().len(),
+        2,
+        "followed by reqwest, refused by the layer"
+    );
 }
 
 // ---------------------------------------------------------------------------

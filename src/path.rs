@@ -5,8 +5,9 @@
 //! (progenitor's `format!` of the base URL, rewritten by a build-time code
 //! patch, see `build.rs`). Another patch routes every path parameter through
 //! [`segment`], so that it becomes exactly one path segment: `..`, `a/b` or
-//! `a\b` can never name another resource. [`Base::join`] makes the URL and
-//! refuses one whose path leaves the client's base URL.
+//! `a\b` can never name another resource. [`Base::join`] makes the URL;
+//! [`Base::check`] refuses, before anything is sent, a request whose URL is
+//! not under the client's base URL.
 
 use std::borrow::Cow;
 

@@ -74,14 +74,23 @@ pub enum CodePatch {
     /// builder's own `send()`). Fails when no `from_response` is found or one
     /// is left unpatched.
     DecodeReadBody,
+    /// No request sends progenitor's own `api-version` header, which carries
+    /// the spec document's version and which none of the three APIs defines
+    /// (each has its version in the path): each operation's
+    /// `header_map.append(HeaderName::from_static("api-version"), ...);` is
+    /// removed, and its `let mut header_map = HeaderMap::with_capacity(n)`,
+    /// sized for it, becomes `#[allow(unused_mut)] let mut header_map =
+    /// HeaderMap::new()`, which allocates only when a header parameter is
+    /// given. Fails when an operation has other than one of each, or an
+    /// `"api-version"` is left.
+    NoApiVersionHeader,
     /// A header that every request of an operation sends with a fixed name
-    /// or value (`accept`, `api-version`) is made once, at compile time, not
-    /// checked again on every request: each
-    /// `::reqwest::header::HeaderValue::from_static(x)` (and `HeaderName`'s)
-    /// becomes `const { ::reqwest::header::HeaderValue::from_static(x) }`,
-    /// where `x` is a string literal, or the literal the generated
-    /// `api_version()` returns in place of that call. Fails when none is
-    /// found, when one is left, or when an argument is neither.
+    /// or value (`accept`) is made once, at compile time, not checked again
+    /// on every request: each `::reqwest::header::HeaderValue::from_static(x)`
+    /// (and `HeaderName`'s) becomes
+    /// `const { ::reqwest::header::HeaderValue::from_static(x) }`, where `x`
+    /// is a string literal. Fails when none is found, when one is left, or
+    /// when an argument is no string literal.
     ConstHeaders,
 }
 
@@ -93,6 +102,7 @@ pub const CODE_PATCHES: &[CodePatch] = &[
     CodePatch::DocsUseExecute,
     CodePatch::UrlFromBase,
     CodePatch::DecodeReadBody,
+    CodePatch::NoApiVersionHeader,
     CodePatch::ConstHeaders,
 ];
 
@@ -106,6 +116,7 @@ impl CodePatch {
             CodePatch::DocsUseExecute => "DocsUseExecute",
             CodePatch::UrlFromBase => "UrlFromBase",
             CodePatch::DecodeReadBody => "DecodeReadBody",
+            CodePatch::NoApiVersionHeader => "NoApiVersionHeader",
             CodePatch::ConstHeaders => "ConstHeaders",
         }
     }
@@ -198,11 +209,27 @@ impl CodePatch {
                 }
                 Ok(code)
             }
+            CodePatch::NoApiVersionHeader => {
+                let operations = count_operations(code.clone());
+                let mut counts = ApiVersionCounts::default();
+                let code = no_api_version_header(code, &mut counts);
+                let left = count_literal(code.clone(), "\"api-version\"");
+                if operations == 0 || counts.removed != operations || counts.maps != operations || left != 0 {
+                    return Err(format!(
+                        "code patch {}: {operations} operation(s), {} `api-version` header(s) \
+                         removed, {} header map(s) made lazily, {left} `\"api-version\"` left; \
+                         progenitor's output changed, update the patch",
+                        self.name(),
+                        counts.removed,
+                        counts.maps
+                    ));
+                }
+                Ok(code)
+            }
             CodePatch::ConstHeaders => {
                 let expected = count_ident(code.clone(), "from_static");
-                let version = api_version(code.clone());
                 let mut patched = 0;
-                let code = const_headers(code, version.as_ref(), &mut patched)
+                let code = const_headers(code, &mut patched)
                     .map_err(|e| format!("code patch {}: {e}", self.name()))?;
                 if expected == 0 || patched != expected {
                     return Err(format!(
@@ -854,44 +881,8 @@ fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
     Ok(out.into_iter().collect())
 }
 
-/// The string literal the generated `fn api_version() -> &'static str`
-/// returns, if there is one.
-fn api_version(code: TokenStream) -> Option<proc_macro2::Literal> {
-    let tokens: Vec<TokenTree> = code.into_iter().collect();
-    for (i, token) in tokens.iter().enumerate() {
-        if let [fun, name, params, ..] = &tokens[i..]
-            && is_ident(fun, "fn")
-            && is_ident(name, "api_version")
-            && is_parens(params)
-        {
-            // The body: the first `{ ... }` after the signature, unless a
-            // `;` ends a declaration first.
-            let body = tokens[i + 3..]
-                .iter()
-                .take_while(|t| !is_punct(t, ';'))
-                .find_map(|t| match t {
-                    TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g.stream()),
-                    _ => None,
-                });
-            if let Some(body) = body
-                && let [TokenTree::Literal(literal)] = body.into_iter().collect::<Vec<_>>().as_slice()
-            {
-                return Some(literal.clone());
-            }
-            continue;
-        }
-        if let TokenTree::Group(group) = token
-            && let Some(found) = api_version(group.stream())
-        {
-            return Some(found);
-        }
-    }
-    None
-}
-
-/// The argument of a `from_static(...)` call as a string literal: the
-/// literal itself, or `version` for a call of `api_version()`.
-fn static_argument(args: TokenStream, version: Option<&proc_macro2::Literal>) -> Result<TokenTree, String> {
+/// The argument of a `from_static(...)` call, when it is a string literal.
+fn static_argument(args: TokenStream) -> Result<TokenTree, String> {
     let mut tokens: Vec<TokenTree> = args.into_iter().collect();
     if tokens.last().is_some_and(|t| is_punct(t, ',')) {
         tokens.pop();
@@ -901,31 +892,15 @@ fn static_argument(args: TokenStream, version: Option<&proc_macro2::Literal>) ->
     {
         return Ok(TokenTree::Literal(literal.clone()));
     }
-    let shown = tokens.iter().cloned().collect::<TokenStream>().to_string();
-    let call = shown.replace(' ', "");
-    if [
-        "Client::api_version()",
-        "super::Client::api_version()",
-        "Self::api_version()",
-    ]
-    .contains(&call.as_str())
-    {
-        return version
-            .map(|v| TokenTree::Literal(v.clone()))
-            .ok_or_else(|| "`api_version()` is called but returns no string literal".to_owned());
-    }
     Err(format!(
-        "`from_static({shown})` has an argument that is not a string literal"
+        "`from_static({})` has an argument that is not a string literal",
+        tokens.into_iter().collect::<TokenStream>()
     ))
 }
 
 /// Rewrites every `::reqwest::header::{HeaderValue,HeaderName}::from_static(x)`
 /// in `code` into a `const` block.
-fn const_headers(
-    code: TokenStream,
-    version: Option<&proc_macro2::Literal>,
-    patched: &mut usize,
-) -> Result<TokenStream, String> {
+fn const_headers(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
     let tokens: Vec<TokenTree> = code.into_iter().collect();
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
@@ -954,7 +929,7 @@ fn const_headers(
             && let TokenTree::Group(args) = args
             && args.delimiter() == Delimiter::Parenthesis
         {
-            let argument = static_argument(args.stream(), version)?;
+            let argument = static_argument(args.stream())?;
             let call: TokenStream = [
                 parse(&format!("::reqwest::header::{kind}::from_static"))?,
                 TokenStream::from(regroup(args, TokenStream::from(argument))),
@@ -968,12 +943,99 @@ fn const_headers(
             continue;
         }
         match token {
-            TokenTree::Group(group) => {
-                out.push(regroup(group, const_headers(group.stream(), version, patched)?))
-            }
+            TokenTree::Group(group) => out.push(regroup(group, const_headers(group.stream(), patched)?)),
             token => out.push(token.clone()),
         }
         i += 1;
     }
     Ok(out.into_iter().collect())
+}
+
+/// What [`no_api_version_header`] found.
+#[derive(Default)]
+struct ApiVersionCounts {
+    /// `api-version` headers removed.
+    removed: usize,
+    /// `HeaderMap::with_capacity(n)` made `HeaderMap::new()`.
+    maps: usize,
+}
+
+/// Removes every `header_map.append(HeaderName::from_static("api-version"), ...);`
+/// from `code` and makes every `HeaderMap::with_capacity(n)` a `HeaderMap::new()`.
+fn no_api_version_header(code: TokenStream, counts: &mut ApiVersionCounts) -> TokenStream {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while let Some(token) = tokens.get(i) {
+        if let [map, dot, append, TokenTree::Group(args), semi, ..] = &tokens[i..]
+            && is_ident(map, "header_map")
+            && is_punct(dot, '.')
+            && is_ident(append, "append")
+            && args.delimiter() == Delimiter::Parenthesis
+            && is_punct(semi, ';')
+            && names_api_version(args.stream())
+        {
+            counts.removed += 1;
+            i += 5;
+            continue;
+        }
+        if let [map, c1, c2, with, TokenTree::Group(args), ..] = &tokens[i..]
+            && is_ident(map, "HeaderMap")
+            && is_punct(c1, ':')
+            && is_punct(c2, ':')
+            && is_ident(with, "with_capacity")
+            && args.delimiter() == Delimiter::Parenthesis
+        {
+            // The map may now be left as made: `#[allow(unused_mut)]` on its `let`.
+            if let Some(at) = out.iter().rposition(|t| is_ident(t, "let")) {
+                out.splice(at..at, parse("#[allow(unused_mut)]").expect("an attribute"));
+                counts.maps += 1;
+            }
+            out.extend([map.clone(), c1.clone(), c2.clone()]);
+            out.push(TokenTree::Ident(proc_macro2::Ident::new("new", with.span())));
+            out.push(regroup(args, TokenStream::new()));
+            i += 5;
+            continue;
+        }
+        match token {
+            TokenTree::Group(group) => {
+                out.push(regroup(group, no_api_version_header(group.stream(), counts)))
+            }
+            token => out.push(token.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// Whether the arguments of an `append(...)` start with the header name
+/// `HeaderName::from_static("api-version")` (in any path spelling).
+fn names_api_version(args: TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = args.into_iter().collect();
+    let name_end = tokens
+        .iter()
+        .position(|t| is_punct(t, ','))
+        .unwrap_or(tokens.len());
+    match &tokens[..name_end] {
+        [.., name, c1, c2, from, TokenTree::Group(arg)] => {
+            is_ident(name, "HeaderName")
+                && is_punct(c1, ':')
+                && is_punct(c2, ':')
+                && is_ident(from, "from_static")
+                && arg.stream().to_string() == "\"api-version\""
+        }
+        _ => false,
+    }
+}
+
+/// How many times the literal `literal` (as written, quotes included)
+/// occurs in `code`.
+fn count_literal(code: TokenStream, literal: &str) -> usize {
+    code.into_iter()
+        .map(|token| match token {
+            TokenTree::Group(group) => count_literal(group.stream(), literal),
+            TokenTree::Literal(l) => usize::from(l.to_string() == literal),
+            _ => 0,
+        })
+        .sum()
 }

@@ -350,11 +350,15 @@ const HEADERS: &str = r#"
         }
     }
     pub async fn send(self) -> Result<ResponseValue<types::Image>, Error<()>> {
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
             ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
         );
+        if let Some(value) = x_request_id {
+            header_map.append("x-request-id", value.to_string().try_into()?);
+        }
+        let info = OperationInfo { operation_id: "retrieve_image" };
         let request = client
             .client
             .get(url)
@@ -364,56 +368,98 @@ const HEADERS: &str = r#"
     }
 "#;
 
+/// `HEADERS` as `NoApiVersionHeader` leaves it.
+fn without_api_version() -> String {
+    HEADERS
+        .replace(
+            r#"header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        );"#,
+            "",
+        )
+        .replace(
+            "let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize)",
+            "#[allow(unused_mut)] let mut header_map = ::reqwest::header::HeaderMap::new()",
+        )
+}
+
+#[test]
+fn no_request_sends_an_api_version_header() {
+    let patched = CodePatch::NoApiVersionHeader.apply(tokens(HEADERS), 0).unwrap();
+    let want = without_api_version();
+    assert!(!want.contains("api-version") && want.contains("x-request-id"));
+    assert!(same(&patched, &want), "{patched}");
+}
+
+#[test]
+fn a_stale_no_api_version_header_patch_fails_the_build() {
+    // Appended another way: left, and named.
+    let odd = HEADERS.replace("header_map.append(", "header_map.insert(");
+    let err = CodePatch::NoApiVersionHeader.apply(tokens(&odd), 0).unwrap_err();
+    assert!(
+        err.contains("NoApiVersionHeader")
+            && err.contains("1 operation(s), 0 `api-version` header(s) removed, 1 header map(s) made lazily, 1 `\"api-version\"` left"),
+        "{err}"
+    );
+    // A header map made another way.
+    let odd = HEADERS.replace("HeaderMap::with_capacity(2usize)", "HeaderMap::new()");
+    let err = CodePatch::NoApiVersionHeader.apply(tokens(&odd), 0).unwrap_err();
+    assert!(err.contains("0 header map(s) made lazily"), "{err}");
+    // Another operation without the header.
+    let two = format!("{HEADERS} fn other() {{ let info = OperationInfo {{ operation_id: \"other\" }}; }}");
+    let err = CodePatch::NoApiVersionHeader.apply(tokens(&two), 0).unwrap_err();
+    assert!(
+        err.contains("2 operation(s), 1 `api-version` header(s) removed"),
+        "{err}"
+    );
+    let err = CodePatch::NoApiVersionHeader
+        .apply(tokens("fn f() {}"), 0)
+        .unwrap_err();
+    assert!(err.contains("0 operation(s)"), "{err}");
+}
+
 #[test]
 fn fixed_headers_are_made_at_compile_time() {
-    let patched = CodePatch::ConstHeaders.apply(tokens(HEADERS), 0).unwrap();
-    let want = HEADERS
-        .replace(
-            r#"::reqwest::header::HeaderName::from_static("api-version")"#,
-            r#"const { ::reqwest::header::HeaderName::from_static("api-version") }"#,
-        )
-        .replace(
-            "::reqwest::header::HeaderValue::from_static(super::Client::api_version())",
-            r#"const { ::reqwest::header::HeaderValue::from_static("1.0.0") }"#,
-        )
-        .replace(
-            r#"::reqwest::header::HeaderValue::from_static("application/json")"#,
-            r#"const { ::reqwest::header::HeaderValue::from_static("application/json") }"#,
-        );
+    let headers = without_api_version();
+    let patched = CodePatch::ConstHeaders.apply(tokens(&headers), 0).unwrap();
+    let want = headers.replace(
+        r#"::reqwest::header::HeaderValue::from_static("application/json")"#,
+        r#"const { ::reqwest::header::HeaderValue::from_static("application/json") }"#,
+    );
+    assert!(same(&patched, &want), "{patched}");
+    // Names, too.
+    let named = r#"fn f() { h.append(::reqwest::header::HeaderName::from_static("x-a"), v); }"#;
+    let patched = CodePatch::ConstHeaders.apply(tokens(named), 0).unwrap();
+    let want = named.replace(
+        r#"::reqwest::header::HeaderName::from_static("x-a")"#,
+        r#"const { ::reqwest::header::HeaderName::from_static("x-a") }"#,
+    );
     assert!(same(&patched, &want), "{patched}");
 }
 
 #[test]
 fn a_stale_const_headers_patch_fails_the_build() {
+    let headers = without_api_version();
     // Spelled another way: left as it is, so the counts differ.
-    let odd = HEADERS.replace(
+    let odd = headers.replace(
         r#"::reqwest::header::HeaderValue::from_static("application/json")"#,
-        r#"reqwest::header::HeaderValue::from_static("application/json")"#,
+        r#"::reqwest::header::HeaderValue::from_static("application/json")
+            .clone(), reqwest::header::HeaderValue::from_static("text/plain")"#,
     );
     let err = CodePatch::ConstHeaders.apply(tokens(&odd), 0).unwrap_err();
     assert!(
-        err.contains("ConstHeaders") && err.contains("found 3 `from_static` call(s), made 2"),
+        err.contains("ConstHeaders") && err.contains("found 2 `from_static` call(s), made 1"),
         "{err}"
     );
     // An argument that is no literal cannot go into a `const` block.
-    let computed = HEADERS.replace(r#"from_static("application/json")"#, "from_static(accept())");
+    let computed = headers.replace(r#"from_static("application/json")"#, "from_static(accept())");
     let err = CodePatch::ConstHeaders.apply(tokens(&computed), 0).unwrap_err();
     assert!(err.contains("`from_static(accept ())` has an argument"), "{err}");
-    // Another type's `api_version()` is not the client's.
-    let other = HEADERS.replace("super::Client::api_version()", "Other::api_version()");
-    let err = CodePatch::ConstHeaders.apply(tokens(&other), 0).unwrap_err();
+    // Nor can the client's `api_version()`, left by a stale `NoApiVersionHeader`.
+    let err = CodePatch::ConstHeaders.apply(tokens(HEADERS), 0).unwrap_err();
     assert!(
-        err.contains("`from_static(Other :: api_version ())` has an argument"),
-        "{err}"
-    );
-    // A declaration without a body is passed over for the function itself.
-    let declared = format!("trait Versioned {{ fn api_version() -> &'static str; }} {HEADERS}");
-    assert!(CodePatch::ConstHeaders.apply(tokens(&declared), 0).is_ok());
-    // `api_version()` that returns no literal.
-    let version = HEADERS.replace(r#""1.0.0""#, "VERSION");
-    let err = CodePatch::ConstHeaders.apply(tokens(&version), 0).unwrap_err();
-    assert!(
-        err.contains("`api_version()` is called but returns no string literal"),
+        err.contains("`from_static(super :: Client :: api_version ())` has an argument"),
         "{err}"
     );
     let err = CodePatch::ConstHeaders.apply(tokens("fn f() {}"), 0).unwrap_err();

@@ -39,11 +39,13 @@ fn page_json(data: Vec<serde_json::Value>, page: u64, size: u64, total: u64) -> 
     })
 }
 
-/// The headers every request must carry.
+/// The headers every request must carry (and progenitor's `api-version`,
+/// which the API does not define, it must not).
 fn standard_headers(when: httpmock::When) -> httpmock::When {
     when.header("authorization", format!("Bearer {TOKEN}"))
         .header_matches("x-request-id", UUID_V4)
         .header("x-trace-id", "trace-abc")
+        .header_missing("api-version")
 }
 
 #[tokio::test]

@@ -67,6 +67,7 @@ async fn listing_walks_every_page_once_with_page_and_per_page() {
     for r in server.api_requests() {
         assert_eq!(r.path, "/v2/images");
         assert_eq!(r.header("authorization"), Some("Bearer do-demo-token"));
+        assert_eq!(r.header("api-version"), None, "a header the API does not define");
         assert_eq!(r.query_value("per_page"), Some("25"));
         *pages
             .entry(r.query_value("page").unwrap().parse::<u64>().unwrap())

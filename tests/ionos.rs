@@ -85,6 +85,11 @@ async fn listing_gives_every_image_once_with_its_properties() {
     assert_eq!(sent[0].path, "/images");
     assert_eq!(sent[0].query_values("depth"), ["1"]);
     assert_eq!(sent[0].header("authorization"), Some(BASIC_HEADER));
+    assert_eq!(
+        sent[0].header("api-version"),
+        None,
+        "a header the API does not define"
+    );
 }
 
 #[tokio::test]

@@ -284,9 +284,11 @@ impl Transport {
     /// rules.
     fn check(&self, request: &reqwest::Request) -> Result<(), String> {
         self.0.urls.check(request.url())?;
-        for header in [&self.0.request_id_header, &self.0.trace_id_header] {
-            if let Some(value) = request.headers().get(header) {
-                check_id(header.as_str(), value.as_bytes())?;
+        // One pass over the request's few headers, cheaper than a hashed
+        // lookup of each id header; every value is checked.
+        for (name, value) in request.headers() {
+            if *name == self.0.request_id_header || *name == self.0.trace_id_header {
+                check_id(name.as_str(), value.as_bytes())?;
             }
         }
         Ok(())
@@ -342,16 +344,21 @@ impl Transport {
     /// whether and how often it may go again. Puts the default headers on it.
     fn plan(&self, request: &mut reqwest::Request, call: &Call) -> Plan {
         let shared = &*self.0;
+        let (request_id, has_trace_id) = id_headers(
+            request.headers(),
+            &shared.request_id_header,
+            &shared.trace_id_header,
+        );
         // The caller's request id (a generated builder parameter or the call's
         // options) is kept on every attempt; otherwise each attempt gets a fresh one.
-        let chosen_id = match request.headers().get(&shared.request_id_header) {
+        let chosen_id = match request_id {
             Some(value) => Some(value.clone()),
             None => call
                 .options
                 .get_request_id()
                 .and_then(|id| HeaderValue::try_from(id).ok()),
         };
-        self.add_default_headers(request, call);
+        self.add_default_headers(request, has_trace_id, call);
         let retryable_method = matches!(
             *request.method(),
             Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
@@ -540,14 +547,14 @@ impl Transport {
 
     /// Puts the client's default headers and the trace id on `request`,
     /// where it does not set them itself.
-    fn add_default_headers(&self, request: &mut reqwest::Request, call: &Call) {
+    fn add_default_headers(&self, request: &mut reqwest::Request, has_trace_id: bool, call: &Call) {
         let shared = &*self.0;
         for (name, value) in &shared.default_headers {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name.clone(), value.clone());
             }
         }
-        if !request.headers().contains_key(&shared.trace_id_header) {
+        if !has_trace_id {
             let trace = match call.options.get_trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),
                 None => shared.trace_id.clone(),
@@ -638,6 +645,25 @@ impl Transport {
             }
         }
     }
+}
+
+/// The first value of the request id header on `headers`, and whether the
+/// trace id header is there: one pass over the request's few headers, which
+/// costs less than a hashed lookup of each.
+fn id_headers<'h>(
+    headers: &'h reqwest::header::HeaderMap,
+    request_id_header: &HeaderName,
+    trace_id_header: &HeaderName,
+) -> (Option<&'h HeaderValue>, bool) {
+    let (mut request_id, mut has_trace_id) = (None, false);
+    for (name, value) in headers {
+        if name == request_id_header {
+            request_id = request_id.or(Some(value));
+        } else if name == trace_id_header {
+            has_trace_id = true;
+        }
+    }
+    (request_id, has_trace_id)
 }
 
 /// A copy of `request` for another attempt, or none when its body cannot be
@@ -794,6 +820,27 @@ mod tests {
             a.body().and_then(|b| b.as_bytes()),
             b.body().and_then(|b| b.as_bytes())
         );
+    }
+
+    #[test]
+    fn id_headers_are_found_in_one_pass() {
+        let (rid, tid) = (
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("x-trace-id"),
+        );
+        let mut headers = request(Method::GET, None).headers().clone();
+        assert_eq!(id_headers(&headers, &rid, &tid), (None, false));
+        headers.append(&rid, HeaderValue::from_static("first"));
+        headers.append(&rid, HeaderValue::from_static("second"));
+        assert_eq!(
+            id_headers(&headers, &rid, &tid),
+            (Some(&HeaderValue::from_static("first")), false),
+            "the first value, as `get` gives it"
+        );
+        headers.insert(&tid, HeaderValue::from_static("t"));
+        assert!(id_headers(&headers, &rid, &tid).1);
+        headers.remove(&rid);
+        assert_eq!(id_headers(&headers, &rid, &tid), (None, true));
     }
 
     #[test]

@@ -345,6 +345,34 @@ async fn per_call_request_and_trace_ids_replace_the_defaults() {
         .unwrap();
     by_options.assert_async().await;
     by_builder.assert_async().await;
+
+    // A default `x-trace-id` header is sent where no trace id is chosen, and
+    // a call's own trace id wins over it.
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .bearer_token(TOKEN)
+        .default_header("x-trace-id", "default-trace")
+        .build()
+        .unwrap();
+    for (options, trace) in [
+        (CallOptions::new(), "default-trace"),
+        (CallOptions::new().trace_id("call-trace"), "call-trace"),
+    ] {
+        let mut mock = server
+            .mock_async(|when, then| {
+                when.path("/v1/compute/images/stats").header("x-trace-id", trace);
+                then.status(200)
+                    .json_body(json!({"data": [], "_links": {"self": "/"}}));
+            })
+            .await;
+        client
+            .retrieve_custom_images_stats()
+            .execute_with(options)
+            .await
+            .unwrap();
+        mock.assert_async().await;
+        mock.delete_async().await;
+    }
 }
 
 #[tokio::test]

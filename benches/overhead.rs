@@ -212,8 +212,10 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
         "per call, library / reqwest + serde (medians of {rounds} alternating rounds of {calls} calls; \
          the ratio is the median over pairs of rounds, one in each order):"
     );
+    // The same request on the wire as the library's: its `user-agent` too.
     let http = cloud_images::transport::http_client_builder()
         .expect("a TLS setup")
+        .user_agent(concat!("cloud-images/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("reqwest client");
 

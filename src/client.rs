@@ -205,6 +205,12 @@ impl<P: Provider> ClientBuilder<P> {
     /// attempt and operation limits of [`Timeouts`] still apply; a `timeout`
     /// or `read_timeout` of the client's own applies as well, and fails a
     /// call as [`Error::Transport`] (for which `is_timeout()` holds).
+    ///
+    /// The clients this crate builds leave retries to the layer: they are
+    /// built with `.retry(reqwest::retry::never().max_retries_per_request(0))`.
+    /// reqwest's default instead resends a request an HTTP/2 server refused
+    /// itself, with the same request id and outside the attempt count, and
+    /// copies every request for that; set the same on a client of your own.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -258,6 +264,10 @@ impl<P: Provider> ClientBuilder<P> {
                 );
                 // Redirects only within the origin (see `crate::redirect`).
                 builder = builder.redirect(crate::redirect::same_origin_policy());
+                // The layer retries; reqwest's own retry (of requests an
+                // HTTP/2 server refused) would resend the same request id in
+                // an attempt nobody counts, and copies every request for it.
+                builder = builder.retry(reqwest::retry::never().max_retries_per_request(0));
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }

@@ -10,7 +10,9 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 ///
 /// Retried: 429, 502, 503 and 504 answers and transport errors, for idempotent
 /// methods (GET, PUT, PATCH, DELETE, HEAD, OPTIONS). A POST is retried only
-/// when its connection could not be made, so the server never saw it. The wait
+/// when the server never processed it: its connection could not be made, or
+/// an HTTP/2 server refused its stream (`REFUSED_STREAM`) or shut the
+/// connection down gracefully (`GOAWAY` with `NO_ERROR`) before it. The wait
 /// grows exponentially with full jitter; a `Retry-After` from the server
 /// (seconds or an HTTP date) is honoured instead when it is at most
 /// [`max_retry_after`](Self::max_retry_after), and ends the retries when it is

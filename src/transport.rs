@@ -498,8 +498,8 @@ impl Transport {
                     }
                     Received::Failed(e) => {
                         tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
-                        // A request that never reached the server can always go again.
-                        let may_retry = e.is_connect() || plan.retryable_method;
+                        // A request the server never processed can always go again.
+                        let may_retry = e.is_connect() || never_processed(e) || plan.retryable_method;
                         after_failure(may_retry, retries, plan.max_attempts, &mut backoff)
                     }
                     Received::TimedOut => {
@@ -725,6 +725,28 @@ impl Iterator for Backoff<'_> {
     }
 }
 
+/// Whether `error` says an HTTP/2 server did not process the request: it
+/// refused the stream (`REFUSED_STREAM`) or shut the connection down
+/// gracefully (`GOAWAY` with `NO_ERROR`) before the request's stream (RFC
+/// 9113, section 8.7). Such a request can go again whatever its method, like
+/// one whose connection could not be made. (What reqwest's own retry, which
+/// the crate's clients turn off, retries.)
+fn never_processed(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2.is_remote()
+                && match h2.reason() {
+                    Some(h2::Reason::REFUSED_STREAM) => h2.is_reset(),
+                    Some(h2::Reason::NO_ERROR) => h2.is_go_away(),
+                    _ => false,
+                };
+        }
+        cause = e.source();
+    }
+    false
+}
+
 /// What follows an attempt that failed or timed out: a retry after the next
 /// back-off, if the request may go again and attempts are left.
 fn after_failure(
@@ -820,6 +842,16 @@ mod tests {
             a.body().and_then(|b| b.as_bytes()),
             b.body().and_then(|b| b.as_bytes())
         );
+    }
+
+    #[test]
+    fn only_a_server_refusal_counts_as_never_processed() {
+        // A reset the client made itself, and errors of other kinds, say
+        // nothing of what the server did. (A server's refusal: the HTTP/2
+        // tests in `tests/resilience.rs`.)
+        let own = h2::Error::from(h2::Reason::REFUSED_STREAM);
+        assert!(!own.is_remote() && !never_processed(&own));
+        assert!(!never_processed(&std::io::Error::other("refused")));
     }
 
     #[test]

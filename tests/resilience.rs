@@ -285,6 +285,97 @@ async fn a_post_whose_connection_failed_is_retried() {
     assert_eq!(err.attempts(), 3);
 }
 
+/// An HTTP/2 server (prior knowledge, on loopback) that resets the first
+/// `refusals` streams with `reason`, then answers a created image; it
+/// records each request's `x-request-id`.
+async fn h2_server(
+    refusals: usize,
+    reason: h2::Reason,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ids = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let ids = ids.clone();
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(socket).await else {
+                    return;
+                };
+                while let Some(Ok((request, mut respond))) = connection.accept().await {
+                    let n = {
+                        let mut ids = ids.lock().unwrap();
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok());
+                        ids.push(id.unwrap_or_default().to_owned());
+                        ids.len()
+                    };
+                    if n <= refusals {
+                        respond.send_reset(reason);
+                        continue;
+                    }
+                    let answer = http::Response::builder()
+                        .status(201)
+                        .header("content-type", "application/json")
+                        .body(())
+                        .unwrap();
+                    let body = r#"{"data":[{"tenantId":"INT","customerId":"54321","imageId":"img-1"}],"_links":{"self":"/v1/compute/images/img-1"}}"#;
+                    if let Ok(mut stream) = respond.send_response(answer, false) {
+                        let _ = stream.send_data(bytes::Bytes::from_static(body.as_bytes()), true);
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// A client on an HTTP/2 (prior knowledge) reqwest client set up as the
+/// crate's own clients are: retries left to the layer.
+fn h2_client(url: &str) -> Client {
+    let http = cloud_images::transport::http_client_builder()
+        .unwrap()
+        .http2_prior_knowledge()
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+        .build()
+        .unwrap();
+    Client::builder()
+        .base_url(url)
+        .bearer_token("t")
+        .http_client(http)
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_post_an_http2_server_refused_is_retried_with_a_fresh_request_id() {
+    let (url, seen) = h2_server(1, h2::Reason::REFUSED_STREAM).await;
+    let created = create(&h2_client(&url), "https://example.com/x.qcow2")
+        .await
+        .unwrap();
+    assert_eq!(created.data[0].image_id, "img-1");
+    assert_eq!(created.attempts(), 2);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_ne!(seen[0], seen[1], "each attempt has its own request id");
+    assert_eq!(created.request_id(), Some(seen[1].as_str()));
+}
+
+#[tokio::test]
+async fn a_post_reset_for_another_reason_is_not_retried() {
+    let (url, seen) = h2_server(1, h2::Reason::INTERNAL_ERROR).await;
+    let err = create(&h2_client(&url), "https://example.com/x.qcow2")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1, "sent once");
+}
+
 #[tokio::test]
 async fn a_429_in_the_middle_of_a_listing_is_retried() {
     let server =

@@ -358,7 +358,7 @@ async fn per_call_request_and_trace_ids_replace_the_defaults() {
         (CallOptions::new(), "default-trace"),
         (CallOptions::new().trace_id("call-trace"), "call-trace"),
     ] {
-        let mut mock = server
+        let mock = server
             .mock_async(|when, then| {
                 when.path("/v1/compute/images/stats").header("x-trace-id", trace);
                 then.status(200)

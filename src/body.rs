@@ -84,7 +84,9 @@ pub(crate) async fn read_capped(response: &mut reqwest::Response, limit: u64) ->
 pub(crate) enum Received {
     /// A response (its body read) and its body.
     Answer(reqwest::Response, Bytes),
-    /// Sending or reading failed; the retry policy decides.
+    /// Sending failed, before any answer; the retry policy decides.
+    NoAnswer(reqwest::Error),
+    /// Reading the answer failed; the retry policy decides.
     Failed(reqwest::Error),
     /// The attempt's time limit fired first; the retry policy decides.
     TimedOut,

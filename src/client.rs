@@ -206,11 +206,11 @@ impl<P: Provider> ClientBuilder<P> {
     /// or `read_timeout` of the client's own applies as well, and fails a
     /// call as [`Error::Transport`] (for which `is_timeout()` holds).
     ///
-    /// The clients this crate builds leave retries to the layer: they are
-    /// built with `.retry(reqwest::retry::never().max_retries_per_request(0))`.
+    /// Start from [`transport::api_http_client_builder`](crate::transport::api_http_client_builder),
+    /// as the clients this crate builds do: it leaves retries to the layer.
     /// reqwest's default instead resends a request an HTTP/2 server refused
     /// itself, with the same request id and outside the attempt count, and
-    /// copies every request for that; set the same on a client of your own.
+    /// copies every request for that.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -258,16 +258,10 @@ impl<P: Provider> ClientBuilder<P> {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder = crate::transport::http_client_builder()?.user_agent(
+                let mut builder = crate::transport::api_http_client_builder()?.user_agent(
                     self.user_agent
                         .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
                 );
-                // Redirects only within the origin (see `crate::redirect`).
-                builder = builder.redirect(crate::redirect::same_origin_policy());
-                // The layer retries; reqwest's own retry (of requests an
-                // HTTP/2 server refused) would resend the same request id in
-                // an attempt nobody counts, and copies every request for it.
-                builder = builder.retry(reqwest::retry::never().max_retries_per_request(0));
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }

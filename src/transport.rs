@@ -97,9 +97,10 @@ impl Timeouts {
     }
 }
 
-/// A `reqwest::ClientBuilder` with the crate's TLS setup: where the clients
-/// this crate builds start from, and where to start from for
-/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+/// A `reqwest::ClientBuilder` with the crate's TLS setup and reqwest's
+/// defaults otherwise (the OAuth2 token client starts from it). For a client
+/// to hand to [`ClientBuilder::http_client`](crate::ClientBuilder::http_client),
+/// start from [`api_http_client_builder`], which leaves retries to the layer.
 ///
 /// With the default `rustls` feature, that is rustls with the *ring* crypto
 /// provider (or the process's default provider, when one is installed) and
@@ -122,6 +123,30 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
     #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
     let builder = builder.tls_backend_preconfigured(rustls_config()?);
     Ok(builder)
+}
+
+/// [`http_client_builder`] set up as the crate's API clients are: where they
+/// start from, and where to start from for
+/// [`ClientBuilder::http_client`](crate::ClientBuilder::http_client).
+///
+/// Retries are left to the layer: reqwest's own retry (of a request an
+/// HTTP/2 server refused) would resend the request with the same request id
+/// in an attempt nobody counts, and copies every request for it; the layer
+/// retries such a request itself, with a fresh id. Redirects are followed
+/// only within the origin (an answer from another origin is refused anyway).
+///
+/// ```
+/// let http = cloud_images::transport::api_http_client_builder()?
+///     .pool_max_idle_per_host(4)
+///     .build()
+///     .unwrap();
+/// # drop(http);
+/// # Ok::<(), cloud_images::Error>(())
+/// ```
+pub fn api_http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
+    Ok(http_client_builder()?
+        .retry(reqwest::retry::never().max_retries_per_request(0))
+        .redirect(crate::redirect::same_origin_policy()))
 }
 
 /// rustls with the process's default crypto provider, else *ring*, and the
@@ -496,11 +521,18 @@ impl Transport {
                             Outcome::Done
                         }
                     }
-                    Received::Failed(e) => {
+                    Received::NoAnswer(e) | Received::Failed(e) => {
                         tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
-                        // A request the server never processed can always go again.
-                        let may_retry = e.is_connect() || never_processed(e) || plan.retryable_method;
-                        after_failure(may_retry, retries, plan.max_attempts, &mut backoff)
+                        // A request the server never processed can always go
+                        // again (not one whose answer began: the server had it).
+                        let unprocessed =
+                            matches!(got, Received::NoAnswer(_)) && (e.is_connect() || never_processed(e));
+                        after_failure(
+                            unprocessed || plan.retryable_method,
+                            retries,
+                            plan.max_attempts,
+                            &mut backoff,
+                        )
                     }
                     Received::TimedOut => {
                         tracing::debug!(attempt, request_id = call.request_id(), "attempt timed out");
@@ -583,7 +615,7 @@ impl Transport {
         let answer = async move {
             match pending.await {
                 Ok(response) => receive(response, &settings.base_url, settings.max_body_size).await,
-                Err(e) => Received::Failed(e),
+                Err(e) => Received::NoAnswer(e),
             }
         };
         match fires_at {
@@ -629,7 +661,7 @@ impl Transport {
                     Ok(Ok(crate::body::with_body(response, body)))
                 }
             }
-            Received::Failed(e) => Ok(Err(e)),
+            Received::NoAnswer(e) | Received::Failed(e) => Ok(Err(e)),
             Received::TimedOut => {
                 let (limit, after) = ended.limit.unwrap_or((TimeoutKind::Attempt, Duration::ZERO));
                 Err(crate::Error::Timeout {
@@ -729,8 +761,10 @@ impl Iterator for Backoff<'_> {
 /// refused the stream (`REFUSED_STREAM`) or shut the connection down
 /// gracefully (`GOAWAY` with `NO_ERROR`) before the request's stream (RFC
 /// 9113, section 8.7). Such a request can go again whatever its method, like
-/// one whose connection could not be made. (What reqwest's own retry, which
-/// the crate's clients turn off, retries.)
+/// one whose connection could not be made, when the error came before any
+/// answer: a stream reset while its answer is read was processed. (The
+/// refusals reqwest's own retry, which the crate's API clients turn off,
+/// retries.)
 fn never_processed(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(e) = cause {

@@ -286,11 +286,13 @@ async fn a_post_whose_connection_failed_is_retried() {
 }
 
 /// An HTTP/2 server (prior knowledge, on loopback) that resets the first
-/// `refusals` streams with `reason`, then answers a created image; it
-/// records each request's `x-request-id`.
+/// `refusals` streams with `reason` (with `mid_answer`, after the answer's
+/// head and part of its body), then answers a created image; it records each
+/// request's `x-request-id`.
 async fn h2_server(
     refusals: usize,
     reason: h2::Reason,
+    mid_answer: bool,
 ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -313,17 +315,26 @@ async fn h2_server(
                         ids.push(id.unwrap_or_default().to_owned());
                         ids.len()
                     };
-                    if n <= refusals {
-                        respond.send_reset(reason);
-                        continue;
-                    }
                     let answer = http::Response::builder()
                         .status(201)
                         .header("content-type", "application/json")
                         .body(())
                         .unwrap();
                     let body = r#"{"data":[{"tenantId":"INT","customerId":"54321","imageId":"img-1"}],"_links":{"self":"/v1/compute/images/img-1"}}"#;
-                    if let Ok(mut stream) = respond.send_response(answer, false) {
+                    if n <= refusals && !mid_answer {
+                        respond.send_reset(reason);
+                    } else if n <= refusals {
+                        // Reset while the answer is under way (the
+                        // connection goes on being driven meanwhile).
+                        if let Ok(mut stream) = respond.send_response(answer, false) {
+                            let _ =
+                                stream.send_data(bytes::Bytes::from_static(&body.as_bytes()[..10]), false);
+                            tokio::spawn(async move {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                stream.send_reset(reason);
+                            });
+                        }
+                    } else if let Ok(mut stream) = respond.send_response(answer, false) {
                         let _ = stream.send_data(bytes::Bytes::from_static(body.as_bytes()), true);
                     }
                 }
@@ -334,12 +345,11 @@ async fn h2_server(
 }
 
 /// A client on an HTTP/2 (prior knowledge) reqwest client set up as the
-/// crate's own clients are: retries left to the layer.
+/// crate's own clients are (retries left to the layer).
 fn h2_client(url: &str) -> Client {
-    let http = cloud_images::transport::http_client_builder()
+    let http = cloud_images::transport::api_http_client_builder()
         .unwrap()
         .http2_prior_knowledge()
-        .retry(reqwest::retry::never().max_retries_per_request(0))
         .build()
         .unwrap();
     Client::builder()
@@ -353,7 +363,7 @@ fn h2_client(url: &str) -> Client {
 
 #[tokio::test]
 async fn a_post_an_http2_server_refused_is_retried_with_a_fresh_request_id() {
-    let (url, seen) = h2_server(1, h2::Reason::REFUSED_STREAM).await;
+    let (url, seen) = h2_server(1, h2::Reason::REFUSED_STREAM, false).await;
     let created = create(&h2_client(&url), "https://example.com/x.qcow2")
         .await
         .unwrap();
@@ -367,7 +377,20 @@ async fn a_post_an_http2_server_refused_is_retried_with_a_fresh_request_id() {
 
 #[tokio::test]
 async fn a_post_reset_for_another_reason_is_not_retried() {
-    let (url, seen) = h2_server(1, h2::Reason::INTERNAL_ERROR).await;
+    let (url, seen) = h2_server(1, h2::Reason::INTERNAL_ERROR, false).await;
+    let err = create(&h2_client(&url), "https://example.com/x.qcow2")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(err.attempts(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn a_post_refused_while_its_answer_is_read_is_not_retried() {
+    // The server answered, so it had the request: a refusal after that
+    // does not make it unprocessed.
+    let (url, seen) = h2_server(3, h2::Reason::REFUSED_STREAM, true).await;
     let err = create(&h2_client(&url), "https://example.com/x.qcow2")
         .await
         .unwrap_err();

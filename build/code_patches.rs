@@ -81,8 +81,8 @@ pub enum CodePatch {
     /// removed, and its `let mut header_map = HeaderMap::with_capacity(n)`,
     /// sized for it, becomes `#[allow(unused_mut)] let mut header_map =
     /// HeaderMap::new()`, which allocates only when a header parameter is
-    /// given. Fails when an operation has other than one of each, or an
-    /// `"api-version"` is left.
+    /// given. Fails when the number of either differs from the number of
+    /// operations, or an `"api-version"` is left.
     NoApiVersionHeader,
     /// A header that every request of an operation sends with a fixed name
     /// or value (`accept`) is made once, at compile time, not checked again
@@ -986,8 +986,17 @@ fn no_api_version_header(code: TokenStream, counts: &mut ApiVersionCounts) -> To
             && is_ident(with, "with_capacity")
             && args.delimiter() == Delimiter::Parenthesis
         {
-            // The map may now be left as made: `#[allow(unused_mut)]` on its `let`.
-            if let Some(at) = out.iter().rposition(|t| is_ident(t, "let")) {
+            // The map may now be left as made: `#[allow(unused_mut)]` on its
+            // `let mut header_map = ...` (only that statement is counted).
+            if let Some(at) = out.iter().rposition(|t| is_ident(t, "let"))
+                && let [_, m, name, eq, path @ ..] = &out[at..]
+                && is_ident(m, "mut")
+                && is_ident(name, "header_map")
+                && is_punct(eq, '=')
+                && path
+                    .iter()
+                    .all(|t| !matches!(t, TokenTree::Group(_)) && !is_punct(t, ';'))
+            {
                 out.splice(at..at, parse("#[allow(unused_mut)]").expect("an attribute"));
                 counts.maps += 1;
             }

@@ -132,7 +132,10 @@ impl<P: Provider> ClientBuilder<P> {
 
     /// A header sent with every request (every attempt) unless the call
     /// sets it itself, e.g. through a generated builder's header parameter.
-    /// Setting a name again replaces its value. `Debug` shows the names
+    /// Setting a name again replaces its value. The id headers keep their
+    /// own rules: a chosen trace id ([`trace_id`](Self::trace_id) or the
+    /// call's) wins over a default `x-trace-id`, and every attempt gets its
+    /// own `x-request-id` unless the call chose one. `Debug` shows the names
     /// only. Credentials go through [`bearer_token`](Self::bearer_token),
     /// [`basic_auth`](Self::basic_auth) or
     /// [`token_source`](Self::token_source), so that their `https` rule

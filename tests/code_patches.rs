@@ -406,6 +406,17 @@ fn a_stale_no_api_version_header_patch_fails_the_build() {
     let odd = HEADERS.replace("HeaderMap::with_capacity(2usize)", "HeaderMap::new()");
     let err = CodePatch::NoApiVersionHeader.apply(tokens(&odd), 0).unwrap_err();
     assert!(err.contains("0 header map(s) made lazily"), "{err}");
+    // ... or bound another way, or not bound at all.
+    for odd in [
+        HEADERS.replace("let mut header_map =", "let mut headers ="),
+        HEADERS.replace(
+            "let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);",
+            "let mut header_map = x; f(::reqwest::header::HeaderMap::with_capacity(2usize));",
+        ),
+    ] {
+        let err = CodePatch::NoApiVersionHeader.apply(tokens(&odd), 0).unwrap_err();
+        assert!(err.contains("0 header map(s) made lazily"), "{err}");
+    }
     // Another operation without the header.
     let two = format!("{HEADERS} fn other() {{ let info = OperationInfo {{ operation_id: \"other\" }}; }}");
     let err = CodePatch::NoApiVersionHeader.apply(tokens(&two), 0).unwrap_err();

@@ -346,17 +346,32 @@ async fn per_call_request_and_trace_ids_replace_the_defaults() {
     by_options.assert_async().await;
     by_builder.assert_async().await;
 
-    // A default `x-trace-id` header is sent where no trace id is chosen, and
-    // a call's own trace id wins over it.
-    let client = Client::builder()
-        .base_url(server.base_url())
-        .bearer_token(TOKEN)
-        .default_header("x-trace-id", "default-trace")
+    // A default `x-trace-id` header is sent where no trace id is chosen; a
+    // call's own trace id, or the client's, wins over it.
+    let with_default = |trace_id: Option<&str>| {
+        let builder = Client::builder()
+            .base_url(server.base_url())
+            .bearer_token(TOKEN)
+            .default_header("x-trace-id", "default-trace");
+        match trace_id {
+            Some(t) => builder.trace_id(t),
+            None => builder,
+        }
         .build()
-        .unwrap();
-    for (options, trace) in [
-        (CallOptions::new(), "default-trace"),
-        (CallOptions::new().trace_id("call-trace"), "call-trace"),
+        .unwrap()
+    };
+    for (client, options, trace) in [
+        (with_default(None), CallOptions::new(), "default-trace"),
+        (
+            with_default(None),
+            CallOptions::new().trace_id("call-trace"),
+            "call-trace",
+        ),
+        (
+            with_default(Some("client-trace")),
+            CallOptions::new(),
+            "client-trace",
+        ),
     ] {
         let mock = server
             .mock_async(|when, then| {

@@ -730,12 +730,7 @@ fn docs_use_execute(code: TokenStream, counts: &mut DocCounts) -> Result<TokenSt
 
 /// Operations in the generated code: one `OperationInfo { operation_id: .. }` each.
 fn count_operations(code: TokenStream) -> usize {
-    code.into_iter()
-        .map(|token| match token {
-            TokenTree::Group(group) => count_operations(group.stream()),
-            token => usize::from(is_ident(&token, "operation_id")),
-        })
-        .sum()
+    count_ident(code, "operation_id")
 }
 
 /// Whether `args` (the contents of a `format!(...)`) format `client.baseurl`
@@ -846,10 +841,16 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
 
 /// How often the identifier `name` occurs in `code`.
 fn count_ident(code: TokenStream, name: &str) -> usize {
+    count_tokens(code, &|token| is_ident(token, name))
+}
+
+/// How many tokens of `code`, at any depth, are `wanted` (a group is looked
+/// into, not counted).
+fn count_tokens(code: TokenStream, wanted: &impl Fn(&TokenTree) -> bool) -> usize {
     code.into_iter()
         .map(|token| match token {
-            TokenTree::Group(group) => count_ident(group.stream(), name),
-            token => usize::from(is_ident(&token, name)),
+            TokenTree::Group(group) => count_tokens(group.stream(), wanted),
+            token => usize::from(wanted(&token)),
         })
         .sum()
 }
@@ -1040,11 +1041,8 @@ fn names_api_version(args: TokenStream) -> bool {
 /// How many times the literal `literal` (as written, quotes included)
 /// occurs in `code`.
 fn count_literal(code: TokenStream, literal: &str) -> usize {
-    code.into_iter()
-        .map(|token| match token {
-            TokenTree::Group(group) => count_literal(group.stream(), literal),
-            TokenTree::Literal(l) => usize::from(l.to_string() == literal),
-            _ => 0,
-        })
-        .sum()
+    count_tokens(
+        code,
+        &|token| matches!(token, TokenTree::Literal(l) if l.to_string() == literal),
+    )
 }

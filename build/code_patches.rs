@@ -1,14 +1,21 @@
-//! Deliberate changes to the code progenitor generates, applied to every
-//! provider's client (the spec patches in `build.rs` change a spec; these
-//! change what progenitor makes of it).
+//! The code patches: deliberate changes to the code progenitor generates,
+//! applied to every provider's client (the spec patches in
+//! `build/spec_patches.rs` change a spec; these change what progenitor makes
+//! of it).
 //!
 //! They work on the generated token stream, before it is printed: the calls
 //! they rewrite sit inside `format!` arguments, which a syntax tree keeps as
 //! opaque macro tokens. Each one checks that it found everything it should
 //! rewrite and fails the build otherwise, so a newer progenitor that generates
-//! different code cannot make a patch silently stale.
+//! different code cannot make a patch silently stale. The token utilities they
+//! share are in `build/tokens.rs`.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+
+use crate::tokens::{
+    count_ident, count_literal, doc_attribute, doc_text, is_ident, is_parens, is_punct, mentions, parse,
+    regroup,
+};
 
 /// A deliberate change to the generated code.
 pub enum CodePatch {
@@ -267,28 +274,6 @@ pub fn path_parameters(doc: &serde_json::Value) -> usize {
             path.matches('{').count() * operations
         })
         .sum()
-}
-
-fn parse(code: &str) -> Result<TokenStream, String> {
-    code.parse().map_err(|e| format!("cannot parse `{code}`: {e}"))
-}
-
-fn regroup(group: &Group, stream: TokenStream) -> TokenTree {
-    let mut patched = Group::new(group.delimiter(), stream);
-    patched.set_span(group.span());
-    TokenTree::Group(patched)
-}
-
-fn is_punct(token: &TokenTree, c: char) -> bool {
-    matches!(token, TokenTree::Punct(p) if p.as_char() == c)
-}
-
-fn is_ident(token: &TokenTree, name: &str) -> bool {
-    matches!(token, TokenTree::Ident(i) if i == name)
-}
-
-fn is_parens(token: &TokenTree) -> bool {
-    matches!(token, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis)
 }
 
 /// Rewrites every `encode_path(&x.to_string())` in `code`.
@@ -621,26 +606,6 @@ struct DocCounts {
     client_docs: usize,
 }
 
-/// The text of a `doc = "..."` attribute body, if it is one.
-fn doc_text(attribute: &TokenStream) -> Option<String> {
-    let tokens: Vec<TokenTree> = attribute.clone().into_iter().collect();
-    match tokens.as_slice() {
-        [name, eq, TokenTree::Literal(literal)] if is_ident(name, "doc") && is_punct(eq, '=') => {
-            syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into())
-                .ok()
-                .map(|l| l.value())
-        }
-        _ => None,
-    }
-}
-
-fn doc_attribute(text: &str) -> TokenStream {
-    let literal = proc_macro2::Literal::string(text);
-    let mut stream: TokenStream = "doc =".parse().expect("doc = parses");
-    stream.extend([TokenTree::Literal(literal)]);
-    stream
-}
-
 const SEND_EXAMPLE: &str = "    .send()\n    .await;";
 const EXECUTE_EXAMPLE: &str = "    .execute()\n    .await?;";
 const CLIENT_DOC: &str = "A client of the provider's API, generated at build time from its spec in \
@@ -777,14 +742,6 @@ fn count_base_url_formats(code: TokenStream) -> usize {
     count
 }
 
-/// Whether `code` has the identifier `name`.
-fn mentions(code: TokenStream, name: &str) -> bool {
-    code.into_iter().any(|token| match token {
-        TokenTree::Group(group) => mentions(group.stream(), name),
-        token => is_ident(&token, name),
-    })
-}
-
 /// Rewrites every `format!("{}/path", client.baseurl, ..)` in `code`.
 fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
     let tokens: Vec<TokenTree> = code.into_iter().collect();
@@ -837,22 +794,6 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
         }
     }
     Ok(out.into_iter().collect())
-}
-
-/// How often the identifier `name` occurs in `code`.
-fn count_ident(code: TokenStream, name: &str) -> usize {
-    count_tokens(code, &|token| is_ident(token, name))
-}
-
-/// How many tokens of `code`, at any depth, are `wanted` (a group is looked
-/// into, not counted).
-fn count_tokens(code: TokenStream, wanted: &impl Fn(&TokenTree) -> bool) -> usize {
-    code.into_iter()
-        .map(|token| match token {
-            TokenTree::Group(group) => count_tokens(group.stream(), wanted),
-            token => usize::from(wanted(&token)),
-        })
-        .sum()
 }
 
 /// Rewrites every `ResponseValue::from_response` in `code` into
@@ -1036,13 +977,4 @@ fn names_api_version(args: TokenStream) -> bool {
         }
         _ => false,
     }
-}
-
-/// How many times the literal `literal` (as written, quotes included)
-/// occurs in `code`.
-fn count_literal(code: TokenStream, literal: &str) -> usize {
-    count_tokens(
-        code,
-        &|token| matches!(token, TokenTree::Literal(l) if l.to_string() == literal),
-    )
 }

@@ -5,6 +5,9 @@
 #[path = "../build/code_patches.rs"]
 #[allow(dead_code)]
 mod code_patches;
+// What the code patches use, as `crate::tokens`.
+#[path = "../build/tokens.rs"]
+mod tokens;
 
 use code_patches::CodePatch;
 use proc_macro2::TokenStream;

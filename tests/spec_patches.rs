@@ -1,4 +1,5 @@
-//! What the build-time patches of `build.rs` are for, checked on the generated
+//! What the build-time spec patches (`build/spec_patches.rs`, listed per
+//! provider in `build/providers.rs`) are for, checked on the generated
 //! DigitalOcean and IONOS types: bodies the real APIs send decode, request
 //! bodies can be built with what a user has, and path parameters go on the
 //! wire as given. Runs with `--features digitalocean,ionos`.

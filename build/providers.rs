@@ -1,0 +1,186 @@
+//! The provider table: each provider the build generates a client for, and
+//! the spec patches (`build/spec_patches.rs`) its spec gets, in the order they
+//! are applied. For the build, a new provider is one entry here, besides its
+//! spec, `openapi/<name>.yaml`, and its Cargo feature of the same name.
+
+use crate::spec_patches::Patch;
+
+/// A provider whose client the build generates.
+pub struct Provider {
+    /// Cargo feature and module name.
+    pub name: &'static str,
+    pub patches: &'static [Patch],
+}
+
+pub const PROVIDERS: &[Provider] = &[CONTABO, DIGITALOCEAN, IONOS];
+
+const CONTABO: Provider = Provider {
+    name: "contabo",
+    patches: &[
+        Patch::OptionalHeader("x-request-id"),
+        Patch::Tolerant {
+            schema: "ImageResponse",
+            required: &["imageId"],
+        },
+        Patch::Tolerant {
+            schema: "ListImageResponseData",
+            required: &["imageId"],
+        },
+        Patch::Tolerant {
+            schema: "AssignedTagResponse",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "CreateCustomImageResponseData",
+            required: &["imageId"],
+        },
+        Patch::Tolerant {
+            schema: "UpdateCustomImageResponseData",
+            required: &["imageId"],
+        },
+        Patch::Tolerant {
+            schema: "CustomImagesStatsResponseData",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "ImageAuditResponseData",
+            required: &["id"],
+        },
+        // Pages: `data` and `_pagination` must be there; `_links` is unused.
+        Patch::Tolerant {
+            schema: "ListImageResponse",
+            required: &["data", "_pagination"],
+        },
+        Patch::Tolerant {
+            schema: "ImageAuditResponse",
+            required: &["data", "_pagination"],
+        },
+        Patch::Tolerant {
+            schema: "FindImageResponse",
+            required: &["data"],
+        },
+        Patch::Tolerant {
+            schema: "CreateCustomImageResponse",
+            required: &["data"],
+        },
+        Patch::Tolerant {
+            schema: "UpdateCustomImageResponse",
+            required: &["data"],
+        },
+        Patch::Tolerant {
+            schema: "CustomImagesStatsResponse",
+            required: &["data"],
+        },
+        // The pagination layer checks these numbers itself.
+        Patch::Tolerant {
+            schema: "PaginationMeta",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "CreateCustomImageFailResponse",
+            required: &[],
+        },
+    ],
+};
+
+const DIGITALOCEAN: Provider = Provider {
+    name: "digitalocean",
+    patches: &[
+        Patch::DropDefaultResponses,
+        Patch::UntypedErrors,
+        // Before `OpenEnums` and `Tolerant`: the region, distribution and name
+        // attributes become the properties' own schemas.
+        Patch::InlineScalars,
+        Patch::OpenEnums(&[
+            "image",
+            "action",
+            "image_new_custom",
+            "image_update",
+            "image_action_transfer",
+        ]),
+        Patch::Tolerant {
+            schema: "image",
+            required: &["id"],
+        },
+        Patch::Tolerant {
+            schema: "action",
+            required: &["id"],
+        },
+        // Inside an action; `sizes` needs a scope the token may lack.
+        Patch::Tolerant {
+            schema: "region",
+            required: &[],
+        },
+        // A number or a slug (`ubuntu-24-04-x64`); the spec says integer on
+        // all but one operation.
+        Patch::StringPathParameter("image_id"),
+        Patch::AddParameters {
+            operation: "imageActions_list",
+            parameters: &["page", "per_page"],
+        },
+        // The API sends `{"action": {...}}`, as the specs' own examples show.
+        Patch::Envelope {
+            response: "get_image_action_response",
+            property: "action",
+        },
+        Patch::Envelope {
+            response: "post_image_action_response",
+            property: "action",
+        },
+        Patch::ResponseRequires {
+            response: "new_custom_image",
+            required: &["image"],
+        },
+        // `links.pages` is one object with `first`, `prev`, `next`, `last`.
+        Patch::AnyOfObjects {
+            schema: "page_links",
+            property: "pages",
+        },
+    ],
+};
+
+const IONOS: Provider = Provider {
+    name: "ionos",
+    patches: &[
+        Patch::DropDefaultResponses,
+        // Before `InlineScalars`, which inlines `Type`.
+        Patch::StringRefNotObject,
+        Patch::InlineScalars,
+        Patch::OpenEnums(&["Images", "Image", "RequestStatus"]),
+        // At `depth=0` a collection's items are references: `id`, `type`,
+        // `href`, no `properties`.
+        Patch::Tolerant {
+            schema: "Images",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "Image",
+            required: &["id"],
+        },
+        // Also the PATCH body: a rename sends only `name`.
+        Patch::Tolerant {
+            schema: "ImageProperties",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "DatacenterElementMetadata",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "RequestStatus",
+            required: &["id"],
+        },
+        Patch::Tolerant {
+            schema: "RequestStatusMetadata",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "RequestTarget",
+            required: &[],
+        },
+        Patch::Tolerant {
+            schema: "ResourceReference",
+            required: &["id"],
+        },
+    ],
+};

@@ -77,7 +77,7 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote_path("crate::transport::Transport")?)
+        .with_inner_type(quote_path("crate::engine::codegen::Transport")?)
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq");
     let mut generator = progenitor::Generator::new(&settings);

@@ -19,7 +19,7 @@ use crate::tokens::{
 
 /// A deliberate change to the generated code.
 pub enum CodePatch {
-    /// Every path parameter goes through `crate::path::segment`, which makes
+    /// Every path parameter goes through `crate::engine::codegen::segment`, which makes
     /// it exactly one path segment (every byte outside RFC 3986's unreserved
     /// set percent-encoded) or refuses it (empty, `.`, `..`) with
     /// `Error::InvalidRequest` naming the parameter, before anything is sent.
@@ -27,7 +27,7 @@ pub enum CodePatch {
     /// of `..` or `..\..\admin` would address another resource.
     ///
     /// Rewrites each `encode_path(&x.to_string())` into
-    /// `crate::path::segment("x", &PathText::path_text(&x)).map_err(Error::InvalidRequest)?`
+    /// `crate::engine::codegen::segment("x", &PathText::path_text(&x)).map_err(Error::InvalidRequest)?`
     /// (`path_text` borrows a string parameter rather than copying it).
     /// Fails when the number of calls differs from the number of path
     /// parameters of the spec's operations, or a call has another shape.
@@ -43,8 +43,8 @@ pub enum CodePatch {
     /// An optional field's setter on a body type's builder takes the value
     /// itself, `Some`/`None`, or a `&str` for text: each `where T:
     /// ::std::convert::TryInto<::std::option::Option<X>>` becomes `where T:
-    /// crate::OptionalValue<X>` and its `value.try_into()` becomes
-    /// `crate::OptionalValue::into_option(value)`. So
+    /// crate::engine::codegen::OptionalValue<X>` and its `value.try_into()` becomes
+    /// `crate::engine::codegen::OptionalValue::into_option(value)`. So
     /// `.description("golden")` works where it needed
     /// `Some("golden".to_string())`. Fails when a setter of that shape is
     /// left unpatched, or none is found.
@@ -74,7 +74,7 @@ pub enum CodePatch {
     /// (with the client's size limit), rather than handed back inside a
     /// response rebuilt around them and read a second time: each
     /// `ResponseValue::from_response(response)` becomes
-    /// `crate::body::from_response(response)`. That decodes the bytes the
+    /// `crate::engine::codegen::from_response(response)`. That decodes the bytes the
     /// running call's record holds just as progenitor does (status, headers,
     /// `serde_json`, `InvalidResponsePayload` for a body that does not
     /// decode), and reads the response itself when the record holds none (a
@@ -293,7 +293,7 @@ fn path_segments(code: TokenStream, found: &mut usize) -> Result<TokenStream, St
                     )
                 })?;
                 out.extend(parse(&format!(
-                    "crate::path::segment({name:?}, &crate::path::PathText::path_text(&{name}))\
+                    "crate::engine::codegen::segment({name:?}, &crate::engine::codegen::PathText::path_text(&{name}))\
                      .map_err(::progenitor_client::Error::InvalidRequest)?"
                 ))?);
                 *found += 1;
@@ -543,7 +543,7 @@ fn into_option_calls(body: TokenStream, replaced: &mut usize) -> Result<TokenStr
                 && matches!(&w[3], TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty())
         });
         if call {
-            out.extend(parse("crate::OptionalValue::into_option(value)")?);
+            out.extend(parse("crate::engine::codegen::OptionalValue::into_option(value)")?);
             *replaced += 1;
             i += 4;
             continue;
@@ -582,7 +582,7 @@ fn optional_setters(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
                 ));
             }
             out.push(tokens[i].clone());
-            out.extend(parse(&format!("{param}: crate::OptionalValue<{inner}>"))?);
+            out.extend(parse(&format!("{param}: crate::engine::codegen::OptionalValue<{inner}>"))?);
             out.extend(rest[..body_at].iter().cloned());
             out.push(regroup(body, new_body));
             *patched += 1;
@@ -797,7 +797,7 @@ fn url_from_base(code: TokenStream, patched: &mut usize) -> Result<TokenStream, 
 }
 
 /// Rewrites every `ResponseValue::from_response` in `code` into
-/// `crate::body::from_response`.
+/// `crate::engine::codegen::from_response`.
 fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStream, String> {
     let tokens: Vec<TokenTree> = code.into_iter().collect();
     let mut out = Vec::with_capacity(tokens.len());
@@ -809,7 +809,7 @@ fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
             && is_punct(colon2, ':')
             && is_ident(from, "from_response")
         {
-            out.extend(parse("crate::body::from_response")?);
+            out.extend(parse("crate::engine::codegen::from_response")?);
             *patched += 1;
             i += 4;
             continue;

@@ -43,45 +43,58 @@
 #![cfg_attr(not(feature = "contabo"), allow(dead_code, unused_macros, unused_imports))]
 #![warn(missing_docs)]
 
-pub mod auth;
-mod body;
-pub mod client;
-mod endpoint;
-pub mod error;
-mod execute;
+// The layers, bottom up; each imports only from the ones before it (checked
+// by `tests/layers.rs`). What users name is re-exported below.
+mod values;
+mod engine;
+mod ops;
+mod providers;
 pub mod images;
-mod optional;
-pub mod pagination;
-mod path;
-pub mod provider;
-mod redirect;
-pub mod request_id;
-pub mod retry;
-pub mod text;
-pub mod transport;
-pub mod wait;
-
-#[cfg(feature = "contabo")]
-pub mod contabo;
-#[cfg(feature = "digitalocean")]
-pub mod digitalocean;
-#[cfg(feature = "ionos")]
-pub mod ionos;
 #[cfg(any(feature = "testing", feature = "httpmock"))]
 pub mod testing;
 
-pub use body::DEFAULT_MAX_BODY_SIZE;
-pub use client::ClientBuilder;
-pub use error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, WaitError};
-pub use execute::{Execute, Response};
-pub use optional::OptionalValue;
-pub use pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
+#[cfg(feature = "contabo")]
+pub use providers::contabo;
+#[cfg(feature = "digitalocean")]
+pub use providers::digitalocean;
+#[cfg(feature = "ionos")]
+pub use providers::ionos;
+
+pub use engine::{auth, retry};
+pub use ops::{pagination, wait};
+pub use values::{error, text};
+pub use values::ids as request_id;
+pub use engine::builder as client;
+
+/// What differs per provider: the [`Provider`] trait, the [`ApiClient`]
+/// each provider's client is, and the [`RateLimit`] answers report.
+pub mod provider {
+    pub use crate::engine::provider::{ApiClient, Provider};
+    pub use crate::values::rate_limit::RateLimit;
+}
+
+/// The request pipeline ([`Transport`]), its time limits ([`Timeouts`]) and
+/// the HTTP clients it starts from.
+pub mod transport {
+    pub use crate::engine::timeouts::Timeouts;
+    pub use crate::engine::tls::{api_http_client_builder, http_client_builder};
+    pub use crate::engine::transport::Transport;
+}
+
+pub use engine::body::DEFAULT_MAX_BODY_SIZE;
+pub use engine::builder::ClientBuilder;
+pub use engine::execute::{Execute, Response};
+pub use engine::provider::Provider;
+pub use engine::retry::RetryPolicy;
+pub use engine::timeouts::Timeouts;
+pub use engine::transport::Transport;
+pub use ops::pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
 /// `baseurl()` and the inner transport of a generated client.
 pub use progenitor_client::ClientInfo;
-pub use provider::{Provider, RateLimit};
-pub use request_id::{CallOptions, new_request_id};
-pub use retry::RetryPolicy;
-pub use transport::{Timeouts, Transport};
+pub use values::error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, WaitError};
+pub use values::ids::{CallOptions, new_request_id};
+pub use values::optional::OptionalValue;
+pub use values::rate_limit::RateLimit;
 
 /// The README's Rust examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

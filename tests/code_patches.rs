@@ -35,7 +35,7 @@ fn path_parameters_are_routed_through_the_segment_check() {
     let patched = CodePatch::PathSegments.apply(tokens(SEND), 1).unwrap();
     let want = SEND.replace(
         "encode_path(&image_id.to_string())",
-        "crate::path::segment(\"image_id\", &crate::path::PathText::path_text(&image_id))\
+        "crate::engine::codegen::segment(\"image_id\", &crate::engine::codegen::PathText::path_text(&image_id))\
          .map_err(::progenitor_client::Error::InvalidRequest)?",
     );
     assert!(same(&patched, &want), "{patched}");
@@ -156,12 +156,12 @@ fn optional_setters_take_a_value_some_none_or_text() {
     let want = OPTIONAL_SETTER
         .replacen(
             "T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>",
-            "T: crate::OptionalValue<::std::string::String>",
+            "T: crate::engine::codegen::OptionalValue<::std::string::String>",
             1,
         )
         .replacen(
             "self.name = value\n                .try_into()",
-            "self.name = crate::OptionalValue::into_option(value)",
+            "self.name = crate::engine::codegen::OptionalValue::into_option(value)",
             1,
         );
     assert!(same(&patched, &want), "{patched}");
@@ -255,7 +255,7 @@ fn an_optional_setter_spelled_otherwise_fails_the_build() {
 
 const OPERATIONS: &str = r#"
     pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
-        let url = format!("{}/v1/compute/images/{}", client.baseurl, crate::path::segment("image_id", &crate::path::PathText::path_text(&image_id)).map_err(::progenitor_client::Error::InvalidRequest)?,);
+        let url = format!("{}/v1/compute/images/{}", client.baseurl, crate::engine::codegen::segment("image_id", &crate::engine::codegen::PathText::path_text(&image_id)).map_err(::progenitor_client::Error::InvalidRequest)?,);
         let info = OperationInfo { operation_id: "retrieve_image" };
         Ok(())
     }
@@ -323,7 +323,7 @@ fn bodies_are_decoded_from_what_the_transport_read() {
     let patched = CodePatch::DecodeReadBody.apply(tokens(DECODES), 0).unwrap();
     let want = DECODES.replace(
         "ResponseValue::from_response(response)",
-        "crate::body::from_response(response)",
+        "crate::engine::codegen::from_response(response)",
     );
     assert!(same(&patched, &want), "{patched}");
 }

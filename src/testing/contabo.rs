@@ -15,7 +15,7 @@ use super::harness::{
     Api, Response, Server, common_methods, empty, form_pairs, impl_fake_debug, lock, reply,
 };
 use crate::ClientBuilder;
-use crate::auth::PasswordGrant;
+use crate::engine::auth::PasswordGrant;
 
 /// The path of the fake token endpoint (Keycloak's, as Contabo's).
 pub const TOKEN_PATH: &str = "/auth/realms/contabo/protocol/openid-connect/token";

@@ -1,0 +1,355 @@
+//! OAuth2 resource owner password grant with a cached, refreshed token.
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::TokenSource;
+use crate::Error;
+use crate::engine::body::{ReadError, read_capped};
+use crate::values::url::redact;
+use crate::values::text::with_root_cause;
+
+/// The largest token endpoint answer read, in bytes.
+const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
+
+/// Tokens from an OAuth2 password grant (`grant_type=password` with client id
+/// and secret, API user and password), as Contabo issues API tokens.
+///
+/// The token is cached and renewed [`refresh_margin`](Self::refresh_margin)
+/// before it expires (from `expires_in`): with the `refresh_token` when the
+/// server gave one, else with a new password grant. Concurrent callers share
+/// one token request. A token the API rejected with 401 is replaced once.
+/// Secrets are never in `Debug` output or error messages.
+///
+/// The token request follows no redirect (a redirect is an
+/// [`Error::Auth`] naming where it pointed), reads at most 1 MiB of answer,
+/// and gives up after [`timeout`](Self::timeout). An `expires_in` with a
+/// fraction is rounded down; one too large for a clock means no expiry.
+///
+/// ```
+/// use cloud_images::auth::PasswordGrant;
+///
+/// let grant = PasswordGrant::new(
+///     "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token",
+///     "client-id",
+///     "client-secret",
+///     "api-user@example.com",
+///     "api-password",
+/// );
+/// let shown = format!("{grant:?}");
+/// assert!(shown.contains("client-id") && !shown.contains("client-secret") && !shown.contains("api-password"));
+/// ```
+pub struct PasswordGrant {
+    token_url: String,
+    /// `token_url` as messages and logs show it (no password).
+    shown_url: String,
+    client_id: String,
+    client_secret: SecretString,
+    username: String,
+    password: SecretString,
+    refresh_margin: Duration,
+    timeout: Duration,
+    /// The HTTP client, or why none could be set up (said at the first request).
+    http: Result<reqwest::Client, String>,
+    cache: Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    access: SecretString,
+    refresh: Option<SecretString>,
+    renew_at: Option<Instant>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    /// Seconds, as a number or a numeric string; see [`lifetime`].
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl fmt::Debug for PasswordGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordGrant")
+            .field("token_url", &self.shown_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("refresh_margin", &self.refresh_margin)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl PasswordGrant {
+    /// A grant against `token_url`.
+    pub fn new(
+        token_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        let token_url = token_url.into();
+        let timeout = Duration::from_secs(30);
+        Self {
+            shown_url: redact(&token_url),
+            token_url,
+            client_id: client_id.into(),
+            client_secret: SecretString::from(client_secret.into()),
+            username: username.into(),
+            password: SecretString::from(password.into()),
+            refresh_margin: Duration::from_secs(30),
+            timeout,
+            http: token_http_client(timeout),
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// How long one token request may take in all (default 30 s; connecting
+    /// at most 10 s of it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cloud_images::auth::PasswordGrant;
+    ///
+    /// let grant = PasswordGrant::new("https://auth.example.com/token", "id", "secret", "user", "pass")
+    ///     .timeout(Duration::from_secs(5));
+    /// assert!(format!("{grant:?}").contains("timeout: 5s"));
+    /// ```
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self.http = token_http_client(limit);
+        self
+    }
+
+    /// How long before expiry a token is renewed (default 30 s).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &str {
+        &self.token_url
+    }
+
+    async fn get(&self, rejected: Option<SecretString>) -> Result<SecretString, Error> {
+        // Holding the lock across the request makes one request serve every
+        // caller that waits meanwhile.
+        let mut cache = self.cache.lock().await;
+        if let Some(cached) = cache.as_ref() {
+            let was_rejected = rejected
+                .as_ref()
+                .is_some_and(|r| r.expose_secret() == cached.access.expose_secret());
+            let fresh = cached.renew_at.is_none_or(|at| Instant::now() < at);
+            if fresh && !was_rejected {
+                return Ok(cached.access.clone());
+            }
+        }
+        let refresh = cache.as_ref().and_then(|c| c.refresh.clone());
+        let response = match refresh {
+            Some(refresh) => match self
+                .request(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.expose_secret()),
+                ])
+                .await
+            {
+                Ok(response) => response,
+                // An expired or revoked refresh token: start over.
+                Err(_) => self.password_grant().await?,
+            },
+            None => self.password_grant().await?,
+        };
+        // No expiry, or one too far away to be an instant: renewed after a 401.
+        let renew_at = response
+            .expires_in
+            .as_ref()
+            .and_then(lifetime)
+            .and_then(|d| Instant::now().checked_add(d.saturating_sub(self.refresh_margin)));
+        let cached = Cached {
+            access: SecretString::from(response.access_token),
+            refresh: response.refresh_token.map(SecretString::from),
+            renew_at,
+        };
+        let token = cached.access.clone();
+        *cache = Some(cached);
+        Ok(token)
+    }
+
+    async fn password_grant(&self) -> Result<TokenResponse, Error> {
+        self.request(&[
+            ("grant_type", "password"),
+            ("username", &self.username),
+            ("password", self.password.expose_secret()),
+        ])
+        .await
+    }
+
+    async fn request(&self, grant: &[(&str, &str)]) -> Result<TokenResponse, Error> {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", &self.client_id),
+            ("client_secret", self.client_secret.expose_secret()),
+        ];
+        form.extend_from_slice(grant);
+        let kind = grant[0].1;
+        let url = &self.shown_url;
+        tracing::debug!(token_url = %url, grant_type = kind, "requesting an access token");
+        let http = self.http.as_ref().map_err(|why| Error::Auth(why.clone()))?;
+        let mut response = http
+            .post(&self.token_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Error::Auth(self.failure("send the token request to", &e)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| redact(&String::from_utf8_lossy(l.as_bytes())))
+                .unwrap_or_else(|| "nowhere".to_owned());
+            return Err(Error::Auth(format!(
+                "the token endpoint {url} answered HTTP {status}, a redirect to {location}; \
+                 credentials are not sent after a redirect (configure the final token URL)"
+            )));
+        }
+        let body = match read_capped(&mut response, TOKEN_BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(ReadError::TooLarge) => {
+                return Err(Error::Auth(format!(
+                    "the token endpoint {url} answered with more than {TOKEN_BODY_LIMIT} bytes; not read"
+                )));
+            }
+            Err(ReadError::Failed(e)) => return Err(Error::Auth(self.failure("read the answer of", &e))),
+        };
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| {
+                Error::Auth(format!(
+                    "the token endpoint {url} sent no usable access_token: {e}"
+                ))
+            });
+        }
+        let detail: Option<TokenError> = serde_json::from_slice(&body).ok();
+        let code = detail.as_ref().and_then(|d| d.error.clone());
+        let description = detail.and_then(|d| d.error_description).unwrap_or_default();
+        let what = match code.as_deref() {
+            Some("invalid_grant") if kind == "password" => {
+                format!("the API user `{}` or its password was rejected", self.username)
+            }
+            Some("invalid_grant") => "the refresh token was rejected".to_owned(),
+            Some("unauthorized_client" | "invalid_client") => {
+                format!(
+                    "the OAuth2 client id `{}` or its secret was rejected",
+                    self.client_id
+                )
+            }
+            _ => format!("the token endpoint {url} answered HTTP {status}"),
+        };
+        let code = code.map(|c| {
+            format!(
+                " ({c}{}{description})",
+                if description.is_empty() { "" } else { ": " }
+            )
+        });
+        Err(Error::Auth(format!("{what}{}", code.unwrap_or_default())))
+    }
+}
+
+impl PasswordGrant {
+    /// A failed token request in words: a timeout says so, anything else
+    /// shows its root cause (connection refused, DNS, TLS, reset).
+    fn failure(&self, what: &str, e: &reqwest::Error) -> String {
+        let url = &self.shown_url;
+        if e.is_timeout() {
+            format!(
+                "the token endpoint {url} did not answer within {:?} (timeout)",
+                self.timeout
+            )
+        } else if e.is_connect() {
+            format!("cannot reach the token endpoint {url}: {}", with_root_cause(e))
+        } else {
+            format!("cannot {what} the token endpoint {url}: {}", with_root_cause(e))
+        }
+    }
+}
+
+/// The HTTP client of token requests (the crate's TLS setup): no redirects,
+/// a time limit.
+fn token_http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    crate::engine::tls::http_client_builder()
+        .map_err(|e| e.to_string())?
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client of token requests: {e}"))
+}
+
+/// A token's lifetime from `expires_in`: whole seconds, a fraction rounded
+/// down, as a number or a numeric string; a negative one is already over, one
+/// past what a `Duration` holds is `Duration::MAX`; anything else is unknown.
+fn lifetime(expires_in: &serde_json::Value) -> Option<Duration> {
+    if let Some(secs) = expires_in.as_u64() {
+        return Some(Duration::from_secs(secs));
+    }
+    let secs = match expires_in {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if secs.is_nan() {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs.max(0.0).floor()).unwrap_or(Duration::MAX))
+}
+
+impl TokenSource for PasswordGrant {
+    fn token(&self, rejected: Option<SecretString>) -> BoxFuture<'_, Result<SecretString, Error>> {
+        Box::pin(self.get(rejected))
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
+    }
+
+    fn endpoint(&self) -> Option<&str> {
+        Some(&self.token_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expires_in_is_whole_seconds_rounded_down_and_saturating() {
+        let secs = |v: serde_json::Value| lifetime(&v);
+        assert_eq!(secs(json!(3600)), Some(Duration::from_secs(3600)));
+        assert_eq!(secs(json!(3600.5)), Some(Duration::from_secs(3600)));
+        assert_eq!(secs(json!("299")), Some(Duration::from_secs(299)));
+        assert_eq!(secs(json!(-5)), Some(Duration::ZERO));
+        assert_eq!(secs(json!(u64::MAX)), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(secs(json!(1e30)), Some(Duration::MAX));
+        assert_eq!(secs(json!("soon")), None);
+        assert_eq!(secs(json!(null)), None);
+        assert_eq!(secs(json!({"s": 1})), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! The per-call record: what the transport sent for the call that is
+//! running (attempts, the last request id) and what the final answer brought
+//! (its headers and body), in a task-local, so that the response and the
+//! error of that call can report it. A token source runs outside the record
+//! of the call that needs the token.
+
+use std::sync::{Arc, Mutex};
+
+use crate::values::ids::CallOptions;
+
+/// What the transport did for one call.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// Attempts sent.
+    pub attempts: u32,
+    /// The `x-request-id` of the last attempt.
+    pub request_id: Option<String>,
+    /// The provider that answered, to read its error bodies and headers.
+    pub provider: Option<crate::engine::provider::Hooks>,
+    /// The client's connect limit.
+    pub connect_timeout: Option<std::time::Duration>,
+    /// An error the transport met that the generated code cannot carry (a
+    /// token that could not be had, a time limit); it wins over what the
+    /// generated code reports.
+    pub failure: Option<crate::values::error::Error>,
+    /// The headers of the final answer, moved out of it (only for an
+    /// `execute()` call, which reads them from here).
+    pub headers: Option<reqwest::header::HeaderMap>,
+    /// The body of the final answer, as the attempt read it (only for an
+    /// `execute()` call: the generated code decodes it through
+    /// `crate::engine::body::from_response`, an error reads it from here).
+    pub body: Option<bytes::Bytes>,
+}
+
+/// One call's options and record, shared with the transport through a task-local.
+#[derive(Debug, Default)]
+pub(crate) struct Call {
+    pub options: CallOptions,
+    pub record: Mutex<CallRecord>,
+    /// An `execute()` call (not a generated `send()` outside one, nor one
+    /// made by a token source, which runs as no call).
+    pub executing: bool,
+}
+
+impl CallRecord {
+    /// The final answer's headers: the ones moved here, else a copy of
+    /// `answer`'s (a call whose answer the transport did not hand on).
+    pub fn take_headers(&mut self, answer: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {
+        self.headers.take().unwrap_or_else(|| answer.clone())
+    }
+}
+
+impl Call {
+    pub fn new(options: CallOptions) -> Arc<Self> {
+        Arc::new(Self {
+            options,
+            record: Mutex::default(),
+            executing: true,
+        })
+    }
+
+    pub fn update<R>(&self, f: impl FnOnce(&mut CallRecord) -> R) -> R {
+        // A poisoned lock only means a panic elsewhere; the record is still usable.
+        let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut record)
+    }
+
+    /// The request id the record holds now (of the last attempt, or the
+    /// server's own).
+    pub fn request_id(&self) -> Option<String> {
+        self.record
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .request_id
+            .clone()
+    }
+
+    /// Takes the record out (the call is over).
+    pub fn take_record(&self) -> CallRecord {
+        std::mem::take(&mut *self.record.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Runs `fut` with `call` as the current call.
+    pub fn scope<F: Future>(call: Arc<Call>, fut: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(call, fut)
+    }
+
+    /// The call being run, or a fresh one (for requests made through the
+    /// generated client's own `send()`).
+    pub fn current() -> Arc<Call> {
+        CURRENT.try_with(Arc::clone).unwrap_or_default()
+    }
+
+    /// The body of the running call's final answer, taken from its record
+    /// (none outside a call, or once taken).
+    pub fn take_current_body() -> Option<bytes::Bytes> {
+        CURRENT
+            .try_with(|call| call.update(|r| r.body.take()))
+            .ok()
+            .flatten()
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Call>;
+}
+

@@ -1,0 +1,519 @@
+//! The neutral requests of the images API, what each provider can do, and
+//! the crate-private [`ImageBackend`] trait every provider's client
+//! implements (object_store's `ListClient` shape): the neutral
+//! [`Images`](crate::images::Images) API is one blanket impl over it.
+
+use std::fmt;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+
+use crate::ops::pagination::PaginationOptions;
+use crate::ops::status::ImageStatus;
+use crate::ops::wait::{Progress, WaitOptions};
+use crate::values::cloud::Cloud;
+use crate::values::error::Error;
+
+/// What a wait calls with each pending report.
+pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
+
+/// The neutral fields of a provider's image: all that
+/// [`Image`](crate::images::Image) shows besides the provider's own object.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ImageView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub status: ImageStatus,
+    pub custom: bool,
+    pub os: Option<String>,
+    pub size_gb: Option<f64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub regions: Vec<String>,
+}
+
+/// What a provider's client does for the neutral images API, in the
+/// provider's own image type; the neutral layer turns each [`Item`]
+/// (Self::Item) into an [`Image`](crate::images::Image) and implements
+/// [`Images`](crate::images::Images) once for every backend.
+pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
+    /// The provider.
+    const CLOUD: Cloud;
+    /// The provider's image, as its API describes one.
+    type Item: Send + 'static;
+
+    /// The neutral fields of `item`.
+    fn view(item: &Self::Item) -> ImageView;
+
+    /// Asks the server for the images passing `filter`, as far as it can
+    /// filter them; the plan says what is left to do here.
+    fn list_items(
+        &self,
+        filter: &ListFilter,
+        options: PaginationOptions,
+    ) -> (ListPlan, BoxStream<'_, Result<Self::Item, Error>>);
+
+    /// One image by id.
+    fn get_item(&self, id: &str) -> impl Future<Output = Result<Self::Item, Error>> + Send;
+
+    /// Starts an import from a URL; the image as the provider reports it then.
+    fn import_item(&self, request: ImportRequest) -> impl Future<Output = Result<Self::Item, Error>> + Send;
+
+    /// Changes an image (`changes` is checked) and returns it as it is then.
+    fn update_item(
+        &self,
+        id: &str,
+        changes: ImageUpdate,
+    ) -> impl Future<Output = Result<Self::Item, Error>> + Send;
+
+    /// Deletes an image.
+    fn delete_item(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Waits until an image is ready.
+    fn wait_item<'a>(
+        &'a self,
+        id: &'a str,
+        options: WaitOptions,
+        progress: OnProgress<'a>,
+    ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a;
+}
+
+/// What to list.
+///
+/// ```
+/// use cloud_images::images::ListFilter;
+///
+/// let filter = ListFilter::default().custom(true).name("debian");
+/// assert_eq!(filter.get_custom(), Some(true));
+/// assert_eq!(filter.get_name(), Some("debian"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    custom: Option<bool>,
+    name: Option<String>,
+}
+
+impl ListFilter {
+    /// Only the account's own images (`true`) or only the provider's public
+    /// ones (`false`); unset: both.
+    pub fn custom(mut self, custom: bool) -> Self {
+        self.custom = Some(custom);
+        self
+    }
+    /// Only images whose name contains `text`, in any case.
+    pub fn name(mut self, text: impl Into<String>) -> Self {
+        self.name = Some(text.into());
+        self
+    }
+    /// Own or public images only, when set.
+    pub fn get_custom(&self) -> Option<bool> {
+        self.custom
+    }
+    /// The text names must contain, when set.
+    pub fn get_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The filter without its own-or-public part (when the server applied it).
+    pub(crate) fn without_custom(&self) -> ListFilter {
+        ListFilter {
+            custom: None,
+            name: self.name.clone(),
+        }
+    }
+    /// Whether every image passes.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.custom.is_none() && self.name.is_none()
+    }
+    /// Whether an image that is the account's own (`custom`) or not, and
+    /// called `name`, passes the filter.
+    pub(crate) fn passes(&self, custom: bool, name: &str) -> bool {
+        self.custom.is_none_or(|wanted| custom == wanted)
+            && self
+                .name
+                .as_deref()
+                .is_none_or(|text| contains_ignore_case(name, text))
+    }
+}
+
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+/// A custom image to import from a URL.
+///
+/// Which fields a provider needs is in [`Capabilities::import_requires`]
+/// (Contabo: `os`, `linux` or `windows`, and `version`; DigitalOcean:
+/// `region`), which it sends in [`Capabilities::import_uses`]; a field a
+/// provider has no use for (`region` on Contabo, `version` on
+/// DigitalOcean) is not sent. `Debug` and errors show the URL without its
+/// user information and query (a presigned URL's signature).
+///
+/// ```
+/// use cloud_images::images::ImportRequest;
+///
+/// let request = ImportRequest::new("debian-13", "https://example.com/debian-13.qcow2")
+///     .os("linux")
+///     .version("13")
+///     .region("fra1")
+///     .description("golden image")
+///     .tag("base");
+/// assert_eq!(request.get_tags(), ["base"]);
+/// assert_eq!(request.get_region(), Some("fra1"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ImportRequest {
+    name: String,
+    url: String,
+    os: Option<String>,
+    version: Option<String>,
+    region: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+}
+
+impl fmt::Debug for ImportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportRequest")
+            .field("name", &self.name)
+            .field("url", &shown_url(&self.url))
+            .field("os", &self.os)
+            .field("version", &self.version)
+            .field("region", &self.region)
+            .field("description", &self.description)
+            .field("tags", &self.tags)
+            .finish()
+    }
+}
+
+/// A URL for messages: no user information, no query.
+fn shown_url(url: &str) -> String {
+    let redacted = crate::values::url::redact(url);
+    match redacted.split_once('?') {
+        Some((head, _)) => format!("{head}?…"),
+        None => redacted,
+    }
+}
+
+impl ImportRequest {
+    /// An image called `name`, downloaded from `url` (`http` or `https`).
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            url: url.into(),
+            ..Self::default()
+        }
+    }
+    /// Sets the operating system: `linux` or `windows` on Contabo; on
+    /// DigitalOcean a distribution such as `Debian` (`linux`: `Unknown`).
+    pub fn os(mut self, os: impl Into<String>) -> Self {
+        self.os = Some(os.into());
+        self
+    }
+    /// Sets the OS version (Contabo).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+    /// Sets the region to import into (DigitalOcean).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// Sets the description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// Adds a tag (DigitalOcean).
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+    /// The name.
+    pub fn get_name(&self) -> &str {
+        &self.name
+    }
+    /// The URL.
+    pub fn get_url(&self) -> &str {
+        &self.url
+    }
+    /// The operating system, when set.
+    pub fn get_os(&self) -> Option<&str> {
+        self.os.as_deref()
+    }
+    /// The OS version, when set.
+    pub fn get_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+    /// The region, when set.
+    pub fn get_region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+    /// The description, when set.
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The tags.
+    pub fn get_tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// The request's fields, for a provider's glue.
+    pub(crate) fn into_parts(self) -> ImportParts {
+        ImportParts {
+            name: self.name,
+            url: self.url,
+            os: self.os,
+            version: self.version,
+            region: self.region,
+            description: self.description,
+            tags: self.tags,
+        }
+    }
+
+    /// Checks what every provider needs: a name, and an `http(s)` URL with a host.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.name.trim().is_empty() {
+            return Err(Error::InvalidRequest("import_from_url: `name` is empty".into()));
+        }
+        let shown = shown_url(&self.url);
+        let url = reqwest::Url::parse(&self.url).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "import_from_url: `url` `{}` is not a URL: {e}",
+                shown.escape_debug()
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::InvalidRequest(format!(
+                "import_from_url: `url` `{}` is not an http or https URL with a host",
+                shown.escape_debug()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// An [`ImportRequest`] taken apart.
+pub(crate) struct ImportParts {
+    pub name: String,
+    pub url: String,
+    pub os: Option<String>,
+    pub version: Option<String>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// A field of an [`ImportRequest`] a provider needs, or an
+/// [`Error::InvalidRequest`] naming it.
+pub(crate) fn required<'a>(cloud: Cloud, field: &str, value: Option<&'a str>) -> Result<&'a str, Error> {
+    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "import_from_url: {cloud} needs `{field}`, and the request has none"
+        ))
+    })
+}
+
+/// What to change on an image: the fields that are set.
+///
+/// ```
+/// use cloud_images::images::ImageUpdate;
+///
+/// let change = ImageUpdate::default().name("debian-13-golden");
+/// assert_eq!(change.get_name(), Some("debian-13-golden"));
+/// assert_eq!(change.get_description(), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageUpdate {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+impl ImageUpdate {
+    /// A new name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// A new description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+    /// The new name, when set.
+    pub fn get_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The new description, when set.
+    pub fn get_description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Refuses an update that changes nothing or blanks the name.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.name.is_none() && self.description.is_none() {
+            return Err(Error::InvalidRequest(
+                "update: nothing to change; set a name or a description".into(),
+            ));
+        }
+        if self.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(Error::InvalidRequest("update: the new `name` is empty".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What a provider can do through [`Images`](crate::images::Images).
+///
+/// ```
+/// use cloud_images::images::{Capabilities, Cloud};
+///
+/// let ionos = Capabilities::of(Cloud::Ionos);
+/// assert!(!ionos.import_from_url);
+/// assert_eq!(Capabilities::of(Cloud::DigitalOcean).import_requires, ["region"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// `import_from_url` works (IONOS: no; upload the image over FTP).
+    pub import_from_url: bool,
+    /// The [`ImportRequest`] fields the provider needs.
+    pub import_requires: &'static [&'static str],
+    /// The [`ImportRequest`] fields the provider sends; the others are not sent.
+    pub import_uses: &'static [&'static str],
+    /// Tags can be given on import.
+    pub import_tags: bool,
+    /// Lists are paged on the server, so [`PaginationOptions`](crate::PaginationOptions)
+    /// (page size, prefetch) apply; otherwise one request returns all.
+    pub paged_list: bool,
+    /// Pending images report how far along they are (`done` of `total`).
+    pub progress: bool,
+    /// `update` and `delete` return only once the provider has applied them
+    /// (IONOS runs them as asynchronous requests, which are waited for).
+    pub waits_for_changes: bool,
+}
+
+/// How a provider's list is asked for: the options that go to the server,
+/// and what is left to do here.
+#[derive(Debug, Clone)]
+pub(crate) struct ListPlan {
+    /// The options for the provider's paged list (with the item limit only
+    /// when nothing is filtered here).
+    pub(crate) server: PaginationOptions,
+    /// What the server did not filter.
+    pub(crate) local: ListFilter,
+    /// The limit to apply after filtering here.
+    pub(crate) limit: Option<u64>,
+}
+
+impl ListPlan {
+    /// `server_applies_custom`: the request asks the server for own or public
+    /// images only, so that part of the filter is not checked again here.
+    /// When nothing is left to filter here, the limit goes to the server (no
+    /// page past it is fetched); otherwise it counts what passes here.
+    pub(crate) fn new(options: PaginationOptions, filter: &ListFilter, server_applies_custom: bool) -> Self {
+        let local = if server_applies_custom {
+            filter.without_custom()
+        } else {
+            filter.clone()
+        };
+        if local.is_empty() {
+            return Self {
+                server: options,
+                local,
+                limit: None,
+            };
+        }
+        let server = PaginationOptions::default()
+            .page_size(options.get_page_size())
+            .concurrency(options.get_concurrency())
+            .max_pages(options.get_max_pages());
+        Self {
+            server,
+            local,
+            limit: options.get_limit(),
+        }
+    }
+
+    /// A list the server answers in one go: everything, the limit included,
+    /// is applied here.
+    pub(crate) fn unpaged(options: PaginationOptions, filter: &ListFilter) -> Self {
+        Self {
+            server: options,
+            local: filter.clone(),
+            limit: options.get_limit(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_needs_a_name_and_an_http_url() {
+        assert!(
+            ImportRequest::new("a", "https://example.com/a.qcow2")
+                .check()
+                .is_ok()
+        );
+        let empty = ImportRequest::new(" ", "https://example.com/a.qcow2")
+            .check()
+            .unwrap_err();
+        assert!(empty.to_string().contains("`name` is empty"), "{empty}");
+        for url in [
+            "example.com/a.qcow2",
+            "ftp://example.com/a",
+            "file:///etc/passwd",
+            "",
+        ] {
+            let err = ImportRequest::new("a", url).check().unwrap_err();
+            assert!(
+                err.is_invalid_request() && err.to_string().contains("`url`"),
+                "{url}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_required_field_is_named_with_the_provider() {
+        let err = required(Cloud::DigitalOcean, "region", Some("  ")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid request: import_from_url: digitalocean needs `region`, and the request has none"
+        );
+        assert_eq!(required(Cloud::Contabo, "version", Some("13")).unwrap(), "13");
+    }
+
+    #[test]
+    fn an_update_must_change_something_and_keep_a_name() {
+        assert!(ImageUpdate::default().check().is_err());
+        assert!(ImageUpdate::default().name("").check().is_err());
+        assert!(ImageUpdate::default().description("").check().is_ok());
+        assert!(ImageUpdate::default().name("x").check().is_ok());
+    }
+
+    #[test]
+    fn the_limit_goes_to_the_server_only_when_nothing_is_filtered_here() {
+        let options = PaginationOptions::default()
+            .page_size(50)
+            .concurrency(2)
+            .max_pages(9)
+            .limit(7);
+        let own = ListFilter::default().custom(true);
+        let plan = ListPlan::new(options, &own, true);
+        assert_eq!((plan.server, plan.limit), (options, None));
+        assert!(plan.local.is_empty(), "the server's own-images filter is trusted");
+
+        for (filter, server_applies) in [(own.clone(), false), (own.name("x"), true)] {
+            let plan = ListPlan::new(options, &filter, server_applies);
+            assert_eq!(plan.server.get_limit(), None);
+            assert_eq!(plan.server.get_page_size(), 50);
+            assert_eq!(plan.server.get_concurrency(), 2);
+            assert_eq!(plan.server.get_max_pages(), 9);
+            assert_eq!(plan.limit, Some(7));
+            assert_eq!(plan.local.get_name(), filter.get_name());
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Layer 3, operations over any provider's calls: streams over every page
+//! ([`pagination`]), and waiting until a resource is ready ([`wait`]: one
+//! orchestrator that takes a poll and an acceptor) with the neutral words
+//! for where an image stands ([`status`]).
+
+pub mod pagination;
+pub mod images;
+pub mod status;
+pub mod wait;

@@ -1,0 +1,120 @@
+//! IONOS Cloud's client as an [`ImageBackend`] of the neutral images API.
+
+use std::time::Duration;
+
+use futures::TryFutureExt;
+use futures::stream::{self, BoxStream, StreamExt};
+
+use super::status::status;
+use super::{Client, Image, types};
+use crate::ops::images::{ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress};
+use crate::ops::pagination::PaginationOptions;
+use crate::ops::wait::WaitOptions;
+use crate::values::cloud::Cloud;
+use crate::values::error::Unsupported;
+use crate::{Error, Execute};
+
+/// How long `update` and `delete` wait for IONOS to apply them: polls from
+/// 0.5 s growing to 5 s, for at most 10 minutes.
+pub(crate) const CHANGE_WAIT: WaitOptions = WaitOptions::new(
+    Duration::from_millis(500),
+    Duration::from_secs(5),
+    Duration::from_secs(600),
+);
+
+impl ImageBackend for Client {
+    const CLOUD: Cloud = Cloud::Ionos;
+    type Item = Image;
+
+    fn view(image: &Image) -> ImageView {
+        let properties = image.properties.clone().unwrap_or_default();
+        let metadata = image.metadata.clone().unwrap_or_default();
+        ImageView {
+            id: image.id.clone(),
+            name: properties.name.unwrap_or_default(),
+            description: properties.description.filter(|d| !d.is_empty()),
+            status: status(metadata.state.as_deref()),
+            custom: properties.public == Some(false),
+            os: properties.licence_type,
+            size_gb: properties.size,
+            created_at: metadata.created_date,
+            regions: properties.location.into_iter().collect(),
+        }
+    }
+
+    /// One request (`GET /images?depth=1`): IONOS does not page images, so
+    /// only the options' item limit applies; the filter is applied here.
+    fn list_items(
+        &self,
+        filter: &ListFilter,
+        options: PaginationOptions,
+    ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
+        let all = self
+            .list_images()
+            .map_ok(|found| stream::iter(found.into_inner().into_iter().map(Ok)))
+            .try_flatten_stream()
+            .boxed();
+        (ListPlan::unpaged(options, filter), all)
+    }
+
+    async fn get_item(&self, id: &str) -> Result<Image, Error> {
+        Ok(self.images_find_by_id().image_id(id).execute().await?.into_inner())
+    }
+
+    async fn import_item(&self, request: ImportRequest) -> Result<Image, Error> {
+        let _ = request;
+        Err(Unsupported::new(
+            Cloud::Ionos,
+            "import_from_url",
+            "upload the image file to the FTP server of its location (ftp-<location>.ionos.com, \
+             e.g. ftp-fra.ionos.com, folder hdd-images or iso-images); it then appears in list()",
+        )
+        .into())
+    }
+
+    /// Waits until IONOS has applied the change (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
+    async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
+        let properties = types::ImageProperties {
+            name: changes.get_name().map(str::to_owned),
+            description: changes.get_description().map(str::to_owned),
+            ..Default::default()
+        };
+        self.update_image(id, properties, CHANGE_WAIT).await
+    }
+
+    /// Waits until IONOS has deleted the image (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
+    async fn delete_item(&self, id: &str) -> Result<(), Error> {
+        self.delete_image(id, CHANGE_WAIT).await?;
+        Ok(())
+    }
+
+    async fn wait_item<'a>(
+        &'a self,
+        id: &'a str,
+        options: WaitOptions,
+        progress: OnProgress<'a>,
+    ) -> Result<Image, Error> {
+        self.wait_for_image(id, options, progress).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_keeps_its_location_and_privacy() {
+        let image: Image = serde_json::from_value(serde_json::json!({
+            "id": "7df81087", "type": "image",
+            "metadata": {"state": "AVAILABLE", "createdDate": "2025-01-02T03:04:05Z"},
+            "properties": {"name": "debian", "location": "de/fra", "public": false, "size": 3.5, "licenceType": "LINUX"},
+        }))
+        .unwrap();
+        let image = Client::view(&image);
+        assert_eq!((image.id.as_str(), image.name.as_str()), ("7df81087", "debian"));
+        assert_eq!(image.regions, ["de/fra"]);
+        assert!(image.custom && image.status.is_ready());
+        assert_eq!(image.size_gb, Some(3.5));
+        assert!(image.created_at.is_some());
+    }
+}

@@ -259,7 +259,7 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
         .unwrap();
     let first = digitalocean
         .images_list()
-        .stream_with(PaginationOptions::default().limit(1))
+        .stream_with(PaginationOptions::default().with_limit(1))
         .try_collect::<Vec<_>>()
         .await
         .unwrap();

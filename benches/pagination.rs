@@ -50,7 +50,7 @@ async fn main() {
             client.retrieve_image_list().stream_with(o)
         })
         .await;
-        for concurrency in [1, PaginationOptions::default().get_concurrency()] {
+        for concurrency in [1, PaginationOptions::default().concurrency()] {
             let mut best = Duration::MAX;
             for _ in 0..runs {
                 let started = Instant::now();
@@ -132,15 +132,15 @@ async fn measure<'a, T>(
         }
         best
     };
-    let default = PaginationOptions::default().page_size(PAGE_SIZE);
+    let default = PaginationOptions::default().with_page_size(PAGE_SIZE);
     println!("{provider}, {} ms latency:", latency.as_millis());
     let mut sequential = Duration::ZERO;
     let mut met = true;
     for concurrency in CONCURRENCIES {
-        let took = time(default.concurrency(concurrency)).await;
+        let took = time(default.with_concurrency(concurrency)).await;
         let ideal = ideal(latency, concurrency);
         let ratio = took.as_secs_f64() / ideal.as_secs_f64();
-        let is_default = concurrency == PaginationOptions::default().get_concurrency();
+        let is_default = concurrency == PaginationOptions::default().concurrency();
         println!(
             "  concurrency {concurrency:>2}{}: {:>5} ms, ideal {:>5} ms, ratio {ratio:.3}",
             if is_default { " (default)" } else { "          " },

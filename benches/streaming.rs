@@ -125,7 +125,7 @@ fn child(mode: &str, url: &str) {
             "library" => library(url).await,
             "raw" => {
                 let options = PaginationOptions::default();
-                common::raw_contabo_listing(url, options.get_page_size(), options.get_concurrency()).await
+                common::raw_contabo_listing(url, options.page_size(), options.concurrency()).await
             }
             _ => panic!("unknown mode {mode}"),
         }

@@ -543,7 +543,9 @@ fn into_option_calls(body: TokenStream, replaced: &mut usize) -> Result<TokenStr
                 && matches!(&w[3], TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty())
         });
         if call {
-            out.extend(parse("crate::engine::codegen::OptionalValue::into_option(value)")?);
+            out.extend(parse(
+                "crate::engine::codegen::OptionalValue::into_option(value)",
+            )?);
             *replaced += 1;
             i += 4;
             continue;
@@ -582,7 +584,9 @@ fn optional_setters(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
                 ));
             }
             out.push(tokens[i].clone());
-            out.extend(parse(&format!("{param}: crate::engine::codegen::OptionalValue<{inner}>"))?);
+            out.extend(parse(&format!(
+                "{param}: crate::engine::codegen::OptionalValue<{inner}>"
+            ))?);
             out.extend(rest[..body_at].iter().cloned());
             out.push(regroup(body, new_body));
             *patched += 1;

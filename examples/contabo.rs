@@ -176,9 +176,9 @@ async fn run(cli: Cli) -> Result<()> {
             if !order_by.is_empty() {
                 request = request.order_by(order_by);
             }
-            let mut options = PaginationOptions::default().page_size(page_size);
+            let mut options = PaginationOptions::default().with_page_size(page_size);
             if let Some(limit) = limit {
-                options = options.limit(limit);
+                options = options.with_limit(limit);
             }
             let images = request.stream_with(options);
             print_stream(
@@ -264,7 +264,7 @@ async fn run(cli: Cli) -> Result<()> {
             report_ready(&image, json)
         }
         Command::Wait { id, timeout, json } => {
-            let options = WaitOptions::default().timeout(std::time::Duration::from_secs(timeout));
+            let options = WaitOptions::default().with_timeout(std::time::Duration::from_secs(timeout));
             let image = wait_for(&client, &id, options).await?;
             report_ready(&image, json)
         }

@@ -33,7 +33,7 @@ async fn main() -> Result<()> {
     heading("Every image, streamed over all pages (10 a page, pages prefetched concurrently)");
     let all: Vec<Image> = client
         .retrieve_image_list()
-        .stream_with(PaginationOptions::default().page_size(10))
+        .stream_with(PaginationOptions::default().with_page_size(10))
         .try_collect()
         .await?;
     print_images(&all);
@@ -62,7 +62,7 @@ async fn main() -> Result<()> {
     let ubuntu: Vec<Image> = client
         .retrieve_image_list()
         .search("ubuntu")
-        .stream_with(PaginationOptions::default().limit(2))
+        .stream_with(PaginationOptions::default().with_limit(2))
         .try_collect()
         .await?;
     print_images(&ubuntu);
@@ -107,7 +107,7 @@ async fn main() -> Result<()> {
         created.status(),
         created.request_id().unwrap_or("-")
     );
-    let options = WaitOptions::default().interval(Duration::from_millis(200));
+    let options = WaitOptions::default().with_interval(Duration::from_millis(200));
     let ready = client
         .wait_for_image(&id, options, |p| {
             println!(
@@ -246,8 +246,8 @@ async fn neutral_tour() -> Result<()> {
     for images in &clouds {
         let own: Vec<_> = images
             .list(
-                ListFilter::default().custom(true),
-                PaginationOptions::default().limit(3),
+                ListFilter::default().with_custom(true),
+                PaginationOptions::default().with_limit(3),
             )
             .try_collect()
             .await?;
@@ -269,20 +269,23 @@ async fn neutral_tour() -> Result<()> {
     for images in &clouds {
         let cloud = images.cloud();
         let request = ImportRequest::new("debian-13-demo", "https://images.example.com/debian-13.qcow2")
-            .os("linux")
-            .version("13")
-            .region("fra1");
+            .with_os("linux")
+            .with_version("13")
+            .with_region("fra1");
         let image = match images.import_from_url(request).await {
             Ok(image) => image,
             Err(e) if e.is_unsupported() => {
                 println!("{cloud}: {e}");
                 // Rename and delete one of the account's own images instead.
-                let mut own = images.list(ListFilter::default().custom(true), PaginationOptions::default());
+                let mut own = images.list(
+                    ListFilter::default().with_custom(true),
+                    PaginationOptions::default(),
+                );
                 let Some(image) = own.try_next().await? else {
                     continue;
                 };
                 let renamed = images
-                    .update(&image.id, ImageUpdate::default().name("golden-renamed"))
+                    .update(&image.id, ImageUpdate::default().with_name("golden-renamed"))
                     .await?;
                 println!(
                     "{cloud}:   renamed {} to {} (the call waited for IONOS's request)",
@@ -298,7 +301,7 @@ async fn neutral_tour() -> Result<()> {
             "{cloud}: imported {} ({}), {}",
             image.name, image.id, image.status
         );
-        let quick = WaitOptions::default().interval(Duration::from_millis(50));
+        let quick = WaitOptions::default().with_interval(Duration::from_millis(50));
         let ready = images
             .wait_until_ready(&image.id, quick, &mut |p| match (p.done, p.total) {
                 (Some(done), Some(total)) => println!("{cloud}:   {} {done} of {total} MB", show(&p.status)),
@@ -307,7 +310,7 @@ async fn neutral_tour() -> Result<()> {
             .await?;
         println!("{cloud}:   {} is {}", ready.id, ready.status);
         let renamed = images
-            .update(&ready.id, ImageUpdate::default().name("debian-13-golden"))
+            .update(&ready.id, ImageUpdate::default().with_name("debian-13-golden"))
             .await?;
         println!("{cloud}:   renamed to {}", renamed.name);
         images.delete(&renamed.id).await?;
@@ -342,7 +345,7 @@ async fn digitalocean_tour() -> Result<()> {
     let private: Vec<digitalocean::Image> = client
         .images_list()
         .private(true)
-        .stream_with(PaginationOptions::default().page_size(4))
+        .stream_with(PaginationOptions::default().with_page_size(4))
         .try_collect()
         .await?;
     let mut table = new_table(&[
@@ -396,8 +399,8 @@ async fn digitalocean_tour() -> Result<()> {
     );
     let id = created.image.id.to_string();
     let options = WaitOptions::default()
-        .interval(Duration::from_millis(50))
-        .max_interval(Duration::from_millis(100));
+        .with_interval(Duration::from_millis(50))
+        .with_max_interval(Duration::from_millis(100));
     let image = client
         .wait_for_image(&id, options, |p| {
             println!("  {}", p.status.as_deref().unwrap_or("-"))
@@ -432,7 +435,7 @@ async fn digitalocean_tour() -> Result<()> {
     println!("error: {err}");
     let err = client
         .images_list()
-        .stream_with(PaginationOptions::default().page_size(500))
+        .stream_with(PaginationOptions::default().with_page_size(500))
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
@@ -542,8 +545,8 @@ async fn ionos_tour() -> Result<()> {
         show(&accepted.metadata.as_ref().and_then(|m| m.state.clone())),
     );
     let options = WaitOptions::default()
-        .interval(Duration::from_millis(50))
-        .max_interval(Duration::from_millis(100));
+        .with_interval(Duration::from_millis(50))
+        .with_max_interval(Duration::from_millis(100));
     let done = client
         .wait_for_request(&request, options, |p| {
             println!("  {}", p.status.as_deref().unwrap_or("-"))

@@ -160,9 +160,9 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(tag) = tag {
                 request = request.tag_name(tag);
             }
-            let mut options = PaginationOptions::default().page_size(per_page);
+            let mut options = PaginationOptions::default().with_page_size(per_page);
             if let Some(limit) = limit {
-                options = options.limit(limit);
+                options = options.with_limit(limit);
             }
             print_stream(
                 request.stream_with(options),
@@ -281,7 +281,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Wait { id, timeout, json } => {
-            let options = WaitOptions::default().timeout(Duration::from_secs(timeout));
+            let options = WaitOptions::default().with_timeout(Duration::from_secs(timeout));
             let image = wait_for(&client, &id, options).await?;
             report_ready(&image, json)
         }

@@ -233,7 +233,7 @@ async fn execute(
     let mut waiting = WaitOptions::default();
     if let Some(ms) = cli.poll_ms {
         let interval = Duration::from_millis(ms);
-        waiting = waiting.interval(interval).max_interval(interval);
+        waiting = waiting.with_interval(interval).with_max_interval(interval);
     }
 
     match cli.command {
@@ -245,14 +245,14 @@ async fn execute(
         } => {
             let mut filter = ListFilter::default();
             if custom {
-                filter = filter.custom(true);
+                filter = filter.with_custom(true);
             }
             if let Some(name) = name {
-                filter = filter.name(name);
+                filter = filter.with_name(name);
             }
             let mut options = PaginationOptions::default();
             if let Some(limit) = limit {
-                options = options.limit(limit);
+                options = options.with_limit(limit);
             }
             let listed = images.list(filter, options);
             let header = ["ID", "NAME", "STATUS", "KIND", "OS", "SIZE GB", "CREATED"];
@@ -288,16 +288,16 @@ async fn execute(
         } => {
             let mut request = ImportRequest::new(name, url);
             if let Some(os) = os {
-                request = request.os(os);
+                request = request.with_os(os);
             }
             if let Some(version) = version {
-                request = request.version(version);
+                request = request.with_version(version);
             }
             if let Some(region) = region {
-                request = request.region(region);
+                request = request.with_region(region);
             }
             if let Some(description) = description {
-                request = request.description(description);
+                request = request.with_description(description);
             }
             let image = images.import_from_url(request).await?;
             if !wait {
@@ -319,10 +319,10 @@ async fn execute(
         } => {
             let mut changes = ImageUpdate::default();
             if let Some(name) = name {
-                changes = changes.name(name);
+                changes = changes.with_name(name);
             }
             if let Some(description) = description {
-                changes = changes.description(description);
+                changes = changes.with_description(description);
             }
             let image = images.update(&id, changes).await?;
             if json {
@@ -337,7 +337,7 @@ async fn execute(
             Ok(())
         }
         Command::Wait { id, timeout, json } => {
-            let options = waiting.timeout(Duration::from_secs(timeout));
+            let options = waiting.with_timeout(Duration::from_secs(timeout));
             let image = wait_for(&*images, &id, options, err, progress_bar).await?;
             report(out, &image, json)
         }

@@ -45,13 +45,13 @@
 
 // The layers, bottom up; each imports only from the ones before it (checked
 // by `tests/layers.rs`). What users name is re-exported below.
-mod values;
 mod engine;
+pub mod images;
 mod ops;
 mod providers;
-pub mod images;
 #[cfg(any(feature = "testing", feature = "httpmock"))]
 pub mod testing;
+mod values;
 
 #[cfg(feature = "contabo")]
 pub use providers::contabo;
@@ -60,11 +60,11 @@ pub use providers::digitalocean;
 #[cfg(feature = "ionos")]
 pub use providers::ionos;
 
+pub use engine::builder as client;
 pub use engine::{auth, retry};
 pub use ops::{pagination, wait};
-pub use values::{error, text};
 pub use values::ids as request_id;
-pub use engine::builder as client;
+pub use values::{error, text};
 
 /// What differs per provider: the [`Provider`] trait, the [`ApiClient`]
 /// each provider's client is, and the [`RateLimit`] answers report.

@@ -44,13 +44,13 @@ fn full_request(name: &str) -> ImportRequest {
 /// An import request with every field any provider needs but `missing`.
 fn request_without(name: &str, missing: &str) -> ImportRequest {
     let mut request = ImportRequest::new(name, "https://images.example.com/conformance.qcow2")
-        .description("made by the conformance suite");
+        .with_description("made by the conformance suite");
     for (field, value) in [("os", "linux"), ("version", "13"), ("region", "fra1")] {
         if field != missing {
             request = match field {
-                "os" => request.os(value),
-                "version" => request.version(value),
-                _ => request.region(value),
+                "os" => request.with_os(value),
+                "version" => request.with_version(value),
+                _ => request.with_region(value),
             };
         }
     }
@@ -59,7 +59,10 @@ fn request_without(name: &str, missing: &str) -> ImportRequest {
 
 async fn all(images: &dyn Images, filter: ListFilter) -> Vec<cloud_images::images::Image> {
     images
-        .list(filter, PaginationOptions::default().page_size(4).concurrency(3))
+        .list(
+            filter,
+            PaginationOptions::default().with_page_size(4).with_concurrency(3),
+        )
         .try_collect()
         .await
         .expect("the list")
@@ -82,10 +85,10 @@ mod cases {
     }
 
     pub async fn filters_own_and_public_images(s: &Subject) {
-        let own = all(&*s.images, ListFilter::default().custom(true)).await;
+        let own = all(&*s.images, ListFilter::default().with_custom(true)).await;
         assert_eq!(own.len(), s.custom);
         assert!(own.iter().all(|i| i.custom));
-        let public = all(&*s.images, ListFilter::default().custom(false)).await;
+        let public = all(&*s.images, ListFilter::default().with_custom(false)).await;
         assert_eq!(public.len(), s.total - s.custom);
         assert!(public.iter().all(|i| !i.custom));
     }
@@ -94,7 +97,7 @@ mod cases {
         let every = all(&*s.images, ListFilter::default()).await;
         let name = &every[every.len() / 2].name;
         let part: String = name.chars().take(4).collect::<String>().to_uppercase();
-        let found = all(&*s.images, ListFilter::default().name(&part)).await;
+        let found = all(&*s.images, ListFilter::default().with_name(&part)).await;
         let expected = every
             .iter()
             .filter(|i| i.name.to_lowercase().contains(&part.to_lowercase()))
@@ -104,10 +107,10 @@ mod cases {
     }
 
     pub async fn the_limit_counts_what_passes_the_filter(s: &Subject) {
-        let options = PaginationOptions::default().page_size(3).limit(2);
+        let options = PaginationOptions::default().with_page_size(3).with_limit(2);
         let own: Vec<_> = s
             .images
-            .list(ListFilter::default().custom(true), options)
+            .list(ListFilter::default().with_custom(true), options)
             .try_collect()
             .await
             .unwrap();
@@ -115,7 +118,7 @@ mod cases {
         assert!(own.iter().all(|i| i.custom));
         let public: Vec<_> = s
             .images
-            .list(ListFilter::default().custom(false), options)
+            .list(ListFilter::default().with_custom(false), options)
             .try_collect()
             .await
             .unwrap();
@@ -123,7 +126,7 @@ mod cases {
         assert!(public.iter().all(|i| !i.custom));
         let named: Vec<_> = s
             .images
-            .list(ListFilter::default().name("e"), options)
+            .list(ListFilter::default().with_name("e"), options)
             .try_collect()
             .await
             .unwrap();
@@ -131,7 +134,7 @@ mod cases {
     }
 
     pub async fn get_agrees_with_list(s: &Subject) {
-        for image in all(&*s.images, ListFilter::default().custom(true))
+        for image in all(&*s.images, ListFilter::default().with_custom(true))
             .await
             .iter()
             .take(3)
@@ -196,8 +199,8 @@ mod cases {
             .update(
                 &imported.id,
                 ImageUpdate::default()
-                    .name("conformance-renamed")
-                    .description("renamed"),
+                    .with_name("conformance-renamed")
+                    .with_description("renamed"),
             )
             .await
             .unwrap();
@@ -205,26 +208,28 @@ mod cases {
             (renamed.name.as_str(), renamed.description.as_deref()),
             ("conformance-renamed", Some("renamed"))
         );
-        let listed = all(&*s.images, ListFilter::default().name("conformance-renamed")).await;
+        let listed = all(&*s.images, ListFilter::default().with_name("conformance-renamed")).await;
         assert_eq!(listed.len(), 1);
 
         s.images.delete(&imported.id).await.unwrap();
         assert!(s.images.get(&imported.id).await.unwrap_err().is_not_found());
         assert_eq!(
-            all(&*s.images, ListFilter::default().custom(true)).await.len(),
+            all(&*s.images, ListFilter::default().with_custom(true))
+                .await
+                .len(),
             s.custom
         );
     }
 
     pub async fn rename_and_delete_an_own_image(s: &Subject) {
-        let own = all(&*s.images, ListFilter::default().custom(true)).await;
+        let own = all(&*s.images, ListFilter::default().with_custom(true)).await;
         let target = own
             .iter()
             .find(|i| i.status.is_ready())
             .expect("a ready own image");
         let renamed = s
             .images
-            .update(&target.id, ImageUpdate::default().description("described"))
+            .update(&target.id, ImageUpdate::default().with_description("described"))
             .await
             .unwrap();
         assert_eq!(renamed.name, target.name, "an unset name is left alone");

@@ -331,7 +331,11 @@ async fn per_call_request_and_trace_ids_replace_the_defaults() {
     let client = client(&server);
     let r = client
         .retrieve_custom_images_stats()
-        .execute_with(CallOptions::new().request_id(chosen).trace_id("call-trace"))
+        .execute_with(
+            CallOptions::new()
+                .with_request_id(chosen)
+                .with_trace_id("call-trace"),
+        )
         .await
         .unwrap();
     assert_eq!(r.request_id(), Some(chosen));
@@ -364,7 +368,7 @@ async fn per_call_request_and_trace_ids_replace_the_defaults() {
         (with_default(None), CallOptions::new(), "default-trace"),
         (
             with_default(None),
-            CallOptions::new().trace_id("call-trace"),
+            CallOptions::new().with_trace_id("call-trace"),
             "call-trace",
         ),
         (
@@ -636,7 +640,7 @@ async fn a_missing_required_parameter_is_an_invalid_request_and_sends_nothing() 
 
     let err = client(&server)
         .retrieve_custom_images_stats()
-        .execute_with(CallOptions::new().trace_id("two\nlines"))
+        .execute_with(CallOptions::new().with_trace_id("two\nlines"))
         .await
         .unwrap_err();
     assert_eq!(

@@ -34,9 +34,9 @@ async fn fake() -> (FakeDigitalOcean, Client) {
 
 fn quick_wait() -> WaitOptions {
     WaitOptions::default()
-        .interval(Duration::from_millis(5))
-        .max_interval(Duration::from_millis(10))
-        .timeout(Duration::from_secs(5))
+        .with_interval(Duration::from_millis(5))
+        .with_max_interval(Duration::from_millis(10))
+        .with_timeout(Duration::from_secs(5))
 }
 
 #[tokio::test]
@@ -51,7 +51,7 @@ async fn listing_walks_every_page_once_with_page_and_per_page() {
     let client = client(&server.base_url(), "do-demo-token");
     let images: Vec<Image> = client
         .images_list()
-        .stream_with(PaginationOptions::default().page_size(25))
+        .stream_with(PaginationOptions::default().with_page_size(25))
         .try_collect()
         .await
         .unwrap();
@@ -134,7 +134,7 @@ async fn a_page_size_above_200_is_refused_before_sending() {
     let (server, client) = fake().await;
     let err = client
         .images_list()
-        .stream_with(PaginationOptions::default().page_size(201))
+        .stream_with(PaginationOptions::default().with_page_size(201))
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
@@ -525,7 +525,7 @@ async fn a_token_source_that_calls_an_api_itself_gets_its_own_answer() {
     let image = client
         .images_get()
         .image_id("8")
-        .execute_with(cloud_images::CallOptions::new().request_id("outer-id"))
+        .execute_with(cloud_images::CallOptions::new().with_request_id("outer-id"))
         .await
         .unwrap();
     assert_eq!(image.request_id(), Some("outer-id"));

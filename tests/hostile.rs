@@ -305,7 +305,7 @@ impl Subject for Contabo {
         Box::pin(async move {
             client
                 .retrieve_image_list()
-                .stream_with(PaginationOptions::default().page_size(2))
+                .stream_with(PaginationOptions::default().with_page_size(2))
                 .map(|r| r.map(|image| image.image_id))
                 .collect()
                 .await
@@ -347,10 +347,10 @@ impl Subject for DigitalOcean {
         // The generated builders have no id headers: the ids go as call options.
         let mut options = CallOptions::new();
         if let Some(r) = ids.request_id {
-            options = options.request_id(r);
+            options = options.with_request_id(r);
         }
         if let Some(t) = ids.trace_id {
-            options = options.trace_id(t);
+            options = options.with_trace_id(t);
         }
         Self::get_with(client, id.to_owned(), options)
     }
@@ -372,7 +372,7 @@ impl Subject for DigitalOcean {
         Box::pin(async move {
             client
                 .images_list()
-                .stream_with(PaginationOptions::default().page_size(2))
+                .stream_with(PaginationOptions::default().with_page_size(2))
                 .map(|r| r.map(|image| image.name.unwrap_or_default()))
                 .collect()
                 .await
@@ -798,9 +798,9 @@ async fn huge_limits_and_expiry_do_not_panic<S: Subject>() {
         .build()
         .unwrap();
     let options = WaitOptions::default()
-        .interval(Duration::from_millis(1))
-        .max_interval(Duration::MAX)
-        .timeout(Duration::MAX);
+        .with_interval(Duration::from_millis(1))
+        .with_max_interval(Duration::MAX)
+        .with_timeout(Duration::MAX);
     S::wait(&client, ID.into(), options).await.unwrap();
     S::get(&client, ID, BuilderIds::default()).await.unwrap();
     let lines = server.lines();
@@ -905,7 +905,7 @@ async fn server_text_is_escaped_and_cut<S: Subject>() {
         "the whole body stays available"
     );
 
-    let quick = WaitOptions::default().interval(Duration::from_millis(1));
+    let quick = WaitOptions::default().with_interval(Duration::from_millis(1));
     let err = S::wait(&client, ID.into(), quick).await.unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::Wait(_)), "{err:?}");
@@ -1049,7 +1049,10 @@ async fn bad_ids_are_refused_before_sending<S: Subject>() {
     let long = "a".repeat(64 * 1024);
     let bad = ["", "ünïcode", long.as_str(), " padded", "tab\tinside"];
     for id in bad {
-        for options in [CallOptions::new().request_id(id), CallOptions::new().trace_id(id)] {
+        for options in [
+            CallOptions::new().with_request_id(id),
+            CallOptions::new().with_trace_id(id),
+        ] {
             let err = S::get_with(&client, ID.into(), options).await.unwrap_err();
             assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
             assert!(err.to_string().chars().count() < 300, "{err}");
@@ -1066,15 +1069,19 @@ async fn bad_ids_are_refused_before_sending<S: Subject>() {
         let err = builder::<S>(&server.url()).trace_id(id).build().unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{id:?}: {err:?}");
     }
-    let err = S::get_with(&client, ID.into(), CallOptions::new().trace_id(long.as_str()))
-        .await
-        .unwrap_err();
+    let err = S::get_with(
+        &client,
+        ID.into(),
+        CallOptions::new().with_trace_id(long.as_str()),
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string()
             .contains("is 65536 bytes long, more than the 128 allowed"),
         "{err}"
     );
-    let err = S::get_with(&client, ID.into(), CallOptions::new().request_id("ünïcode"))
+    let err = S::get_with(&client, ID.into(), CallOptions::new().with_request_id("ünïcode"))
         .await
         .unwrap_err();
     assert!(

@@ -161,7 +161,7 @@ async fn ionos_patch_body_then_the_request_status() {
         .basic_auth("me@example.com", "secret")
         .build()
         .unwrap();
-    let wait = WaitOptions::default().interval(Duration::from_millis(5));
+    let wait = WaitOptions::default().with_interval(Duration::from_millis(5));
     client.update_image(id, properties.clone(), wait).await.unwrap();
     patch.assert_async().await;
     status.assert_async().await;

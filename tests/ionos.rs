@@ -50,9 +50,9 @@ async fn fake() -> (FakeIonos, Client) {
 
 fn quick_wait() -> WaitOptions {
     WaitOptions::default()
-        .interval(Duration::from_millis(5))
-        .max_interval(Duration::from_millis(10))
-        .timeout(Duration::from_secs(5))
+        .with_interval(Duration::from_millis(5))
+        .with_max_interval(Duration::from_millis(10))
+        .with_timeout(Duration::from_secs(5))
 }
 
 fn name(image: &Image) -> Option<&str> {
@@ -350,7 +350,7 @@ async fn a_wait_gives_up_at_its_timeout() {
     let err = client
         .delete_image(
             &FakeIonos::private_id(0),
-            quick_wait().timeout(Duration::from_millis(60)),
+            quick_wait().with_timeout(Duration::from_millis(60)),
         )
         .await
         .unwrap_err();
@@ -676,7 +676,7 @@ async fn an_error_shows_the_apis_messages_and_rate_limits() {
     let err = client
         .images_find_by_id()
         .image_id("nope")
-        .execute_with(CallOptions::new().request_id("6c1e0a52-35c9-4d8a-9f0e-2b7d8c4a1f00"))
+        .execute_with(CallOptions::new().with_request_id("6c1e0a52-35c9-4d8a-9f0e-2b7d8c4a1f00"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -835,7 +835,7 @@ async fn waiting_for_a_busy_image_polls_until_available() {
         .unwrap();
     assert_eq!(accepted.status(), 202);
     let mut seen = Vec::new();
-    let short = quick_wait().timeout(Duration::from_millis(50));
+    let short = quick_wait().with_timeout(Duration::from_millis(50));
     let err = client
         .wait_for_image(&id, short, |p| seen.push(p.status.clone()))
         .await

@@ -49,7 +49,7 @@ async fn every_page_is_fetched_once_and_items_come_in_order_with_fresh_request_i
     let images: Vec<Image> = within(
         client
             .retrieve_image_list()
-            .stream_with(PaginationOptions::default().page_size(10))
+            .stream_with(PaginationOptions::default().with_page_size(10))
             .try_collect(),
     )
     .await
@@ -104,8 +104,8 @@ async fn sequential_and_concurrent_walks_give_the_same_items_and_respect_the_bou
             .order_by(vec!["name:asc".to_owned()])
             .stream_with(
                 PaginationOptions::default()
-                    .page_size(10)
-                    .concurrency(concurrency),
+                    .with_page_size(10)
+                    .with_concurrency(concurrency),
             )
             .map_ok(|i| i.image_id)
             .try_collect::<Vec<_>>()
@@ -142,7 +142,11 @@ async fn stopping_early_fetches_no_page_beyond_the_prefetch_window() {
     let first: Vec<Image> = within(
         client
             .retrieve_image_list()
-            .stream_with(PaginationOptions::default().page_size(10).concurrency(3))
+            .stream_with(
+                PaginationOptions::default()
+                    .with_page_size(10)
+                    .with_concurrency(3),
+            )
             .take(15)
             .try_collect(),
     )
@@ -161,7 +165,7 @@ async fn stopping_early_fetches_no_page_beyond_the_prefetch_window() {
     let limited: Vec<Image> = within(
         client
             .retrieve_image_list()
-            .stream_with(PaginationOptions::default().page_size(10).limit(15))
+            .stream_with(PaginationOptions::default().with_page_size(10).with_limit(15))
             .try_collect(),
     )
     .await
@@ -179,7 +183,11 @@ async fn an_error_on_a_page_comes_after_the_items_before_it_and_ends_the_stream(
     let results: Vec<Result<Image, Error>> = within(
         client
             .retrieve_image_list()
-            .stream_with(PaginationOptions::default().page_size(10).concurrency(2))
+            .stream_with(
+                PaginationOptions::default()
+                    .with_page_size(10)
+                    .with_concurrency(2),
+            )
             .collect(),
     )
     .await;
@@ -202,7 +210,7 @@ async fn pages_carry_totals_and_their_request_id() {
     let pages: Vec<_> = within(
         client
             .retrieve_image_list()
-            .pages_with(PaginationOptions::default().page_size(10))
+            .pages_with(PaginationOptions::default().with_page_size(10))
             .try_collect::<Vec<_>>(),
     )
     .await
@@ -233,7 +241,7 @@ async fn audits_stream_over_pages_with_their_filters() {
     let audits: Vec<_> = within(
         client
             .retrieve_image_audits_list()
-            .stream_with(PaginationOptions::default().page_size(5))
+            .stream_with(PaginationOptions::default().with_page_size(5))
             .try_collect::<Vec<_>>(),
     )
     .await
@@ -319,7 +327,7 @@ async fn an_absurd_page_count_is_refused() {
         ),
     )
     .await;
-    let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(results.len(), 1);
     let (_, reason) = pagination_error(&results);
     assert!(reason.contains("1000000000 pages"), "{reason}");
@@ -334,7 +342,7 @@ async fn a_page_count_that_disagrees_with_the_element_count_is_refused() {
         body(vec![image("a"), image("b")], json!(1), 2, json!(4), json!(9)),
     )
     .await;
-    let (_, reason) = pagination_error(&walk(&server, PaginationOptions::default().page_size(2)).await);
+    let (_, reason) = pagination_error(&walk(&server, PaginationOptions::default().with_page_size(2)).await);
     assert!(reason.contains("9 pages but 4 elements"), "{reason}");
 }
 
@@ -348,7 +356,7 @@ async fn a_negative_or_fractional_count_is_refused() {
             body(vec![image("a")], json!(1), 2, json!(4), pages.clone()),
         )
         .await;
-        let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+        let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
         assert_eq!(results.len(), 1, "nothing from a page whose counts are wrong");
         let Some(Err(Error::Pagination { reason, .. })) = results.last() else {
             panic!("{results:?}")
@@ -373,7 +381,7 @@ async fn an_empty_page_before_the_end_is_an_error_after_the_earlier_items() {
         body(vec![image("e"), image("f")], json!(3), 2, json!(6), json!(3)),
     )
     .await;
-    let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(
         results
             .iter()
@@ -402,7 +410,7 @@ async fn a_server_that_ignores_the_page_parameter_is_caught() {
             ));
         })
         .await;
-    let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(results.len(), 3);
     let (page, reason) = pagination_error(&results);
     assert_eq!(page, 2);
@@ -427,7 +435,7 @@ async fn the_same_items_served_twice_are_caught() {
         body(vec![image("a"), image("b")], json!(2), 2, json!(4), json!(2)),
     )
     .await;
-    let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(results.len(), 3);
     assert_eq!(
         pagination_error(&results),
@@ -450,7 +458,7 @@ async fn fewer_items_than_announced_is_an_error_at_the_end() {
         body(vec![image("c")], json!(2), 2, json!(4), json!(2)),
     )
     .await;
-    let results = walk(&server, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(results.len(), 4);
     let (_, reason) = pagination_error(&results);
     assert_eq!(reason, "the server announced 4 items but sent 3");
@@ -472,7 +480,11 @@ async fn without_totals_the_walk_is_sequential_and_bounded() {
             })
             .await;
     }
-    let results = walk(&server, PaginationOptions::default().page_size(2).max_pages(5)).await;
+    let results = walk(
+        &server,
+        PaginationOptions::default().with_page_size(2).with_max_pages(5),
+    )
+    .await;
     assert_eq!(results.len(), 9, "8 items of pages 1-4, then the error at page 5");
     let (page, reason) = pagination_error(&results);
     assert_eq!(page, 5);
@@ -494,7 +506,7 @@ async fn without_totals_the_walk_is_sequential_and_bounded() {
                 .json_body(json!({"_pagination": {"size": 2, "page": 2}, "data": [image("c")]}));
         })
         .await;
-    let results = walk(&short, PaginationOptions::default().page_size(2)).await;
+    let results = walk(&short, PaginationOptions::default().with_page_size(2)).await;
     assert_eq!(
         results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
         ["a", "b", "c"]
@@ -532,7 +544,7 @@ async fn a_server_that_caps_the_page_size_is_followed() {
             ));
         })
         .await;
-    let results = walk(&server, PaginationOptions::default().page_size(5)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(5)).await;
     assert_eq!(
         results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
         ["a", "b", "c", "d"]
@@ -548,7 +560,7 @@ async fn a_single_page_with_fewer_items_than_announced_is_an_error() {
         body(vec![image("a"), image("b")], json!(1), 5, json!(4), json!(1)),
     )
     .await;
-    let results = walk(&server, PaginationOptions::default().page_size(5)).await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(5)).await;
     assert_eq!(results.len(), 1);
     assert_eq!(
         pagination_error(&results),

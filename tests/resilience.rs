@@ -406,7 +406,7 @@ async fn a_429_in_the_middle_of_a_listing_is_retried() {
     server.fail_next("page=7&", 429, 1, Some("0"));
     let images: Vec<_> = token_client(&server, fast_retries())
         .retrieve_image_list()
-        .stream_with(PaginationOptions::default().page_size(10))
+        .stream_with(PaginationOptions::default().with_page_size(10))
         .try_collect()
         .await
         .unwrap();
@@ -487,9 +487,9 @@ async fn create(
 
 fn quick_wait() -> WaitOptions {
     WaitOptions::default()
-        .interval(Duration::from_millis(5))
-        .max_interval(Duration::from_millis(10))
-        .timeout(Duration::from_secs(5))
+        .with_interval(Duration::from_millis(5))
+        .with_max_interval(Duration::from_millis(10))
+        .with_timeout(Duration::from_secs(5))
 }
 
 #[tokio::test]
@@ -554,7 +554,7 @@ async fn waiting_gives_up_after_its_timeout() {
     let err = client
         .wait_for_image(
             &created.data[0].image_id,
-            quick_wait().timeout(Duration::from_millis(60)),
+            quick_wait().with_timeout(Duration::from_millis(60)),
             |_| {},
         )
         .await

@@ -16,7 +16,7 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn quick_wait() -> WaitOptions {
-    WaitOptions::default().interval(Duration::from_millis(5))
+    WaitOptions::default().with_interval(Duration::from_millis(5))
 }
 
 #[tokio::test]

@@ -95,7 +95,10 @@ pub(crate) fn copy_request(request: &reqwest::Request) -> Option<reqwest::Reques
 /// The request of the next attempt: a copy of `template` when another
 /// attempt may follow, else the template itself (taken). None when the
 /// template was taken already.
-pub(crate) fn next_request(template: &mut Option<reqwest::Request>, may_follow: bool) -> Option<reqwest::Request> {
+pub(crate) fn next_request(
+    template: &mut Option<reqwest::Request>,
+    may_follow: bool,
+) -> Option<reqwest::Request> {
     let copy = if may_follow {
         template.as_ref().and_then(copy_request)
     } else {
@@ -214,12 +217,23 @@ mod tests {
         let status = |n| reqwest::StatusCode::from_u16(n).unwrap();
         let decide = |code, plan: &Plan, retries, refreshed, after: Option<Duration>| {
             let mut backoff = std::iter::repeat(Duration::from_millis(7));
-            after_answer(status(code), plan, retries, refreshed, || after, s(30), &mut backoff)
+            after_answer(
+                status(code),
+                plan,
+                retries,
+                refreshed,
+                || after,
+                s(30),
+                &mut backoff,
+            )
         };
         let get = plan(true, 3, true);
         assert!(matches!(decide(200, &get, 0, false, None), Outcome::Done));
         assert!(matches!(decide(401, &get, 0, false, None), Outcome::RefreshToken));
-        assert!(matches!(decide(401, &get, 0, true, None), Outcome::Done), "one refresh");
+        assert!(
+            matches!(decide(401, &get, 0, true, None), Outcome::Done),
+            "one refresh"
+        );
         assert!(matches!(
             decide(401, &plan(true, 3, false), 0, false, None),
             Outcome::Done
@@ -231,11 +245,14 @@ mod tests {
             );
         }
         assert!(matches!(decide(500, &get, 0, false, None), Outcome::Done));
-        assert!(matches!(decide(503, &get, 2, false, None), Outcome::Done), "no attempts left");
-        assert!(matches!(
-            decide(503, &plan(false, 3, true), 0, false, None),
-            Outcome::Done
-        ), "a POST is not retried on an answer");
+        assert!(
+            matches!(decide(503, &get, 2, false, None), Outcome::Done),
+            "no attempts left"
+        );
+        assert!(
+            matches!(decide(503, &plan(false, 3, true), 0, false, None), Outcome::Done),
+            "a POST is not retried on an answer"
+        );
         assert!(matches!(decide(429, &get, 0, false, Some(s(3))), Outcome::RetryAfter(d) if d == s(3)));
         assert!(
             matches!(decide(429, &get, 0, false, Some(s(31))), Outcome::Done),

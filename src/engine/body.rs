@@ -141,8 +141,8 @@ pub(crate) fn receive(
 ) -> impl Future<Output = Received> + '_ {
     async move {
         // Most answers come from the origin asked and are no redirect.
-        let elsewhere =
-            !crate::engine::redirect::same_origin(response.url(), origin) || response.status().is_redirection();
+        let elsewhere = !crate::engine::redirect::same_origin(response.url(), origin)
+            || response.status().is_redirection();
         if elsewhere && let Some(location) = crate::engine::redirect::left_origin(origin, &response) {
             return Received::Refused(Refusal::Redirect(location));
         }
@@ -346,7 +346,9 @@ mod tests {
     #[tokio::test]
     async fn outside_a_call_the_response_body_is_decoded() {
         let response = reqwest::Response::from(http::Response::new(r#"[1, 2]"#));
-        let decoded = crate::engine::body::from_response::<Vec<u8>, ()>(response).await.unwrap();
+        let decoded = crate::engine::body::from_response::<Vec<u8>, ()>(response)
+            .await
+            .unwrap();
         assert_eq!(decoded.into_inner(), vec![1, 2]);
     }
 }

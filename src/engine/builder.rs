@@ -8,11 +8,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::engine::auth::{BasicAuth, StaticToken, TokenSource};
-use crate::values::url::redact;
 use crate::engine::provider::{ApiClient, Hooks, Provider};
 use crate::engine::retry::RetryPolicy;
 use crate::engine::timeouts::Timeouts;
 use crate::engine::transport::{Settings, Transport};
+use crate::values::url::redact;
 
 /// Builds a provider's client: where to, how to authenticate, trace id,
 /// retries, time limits.

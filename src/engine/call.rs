@@ -104,4 +104,3 @@ impl Call {
 tokio::task_local! {
     static CURRENT: Arc<Call>;
 }
-

@@ -12,9 +12,9 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::values::error::{ApiError, Error, TimeoutKind};
 use crate::engine::call::{Call, CallRecord};
 use crate::engine::provider::{Hooks, text_field};
+use crate::values::error::{ApiError, Error, TimeoutKind};
 use crate::values::ids::{CallOptions, check_id};
 use crate::values::rate_limit::RateLimit;
 
@@ -136,7 +136,7 @@ fn no_rate_limit(_: &HeaderMap) -> Option<RateLimit> {
 /// // Choose the request id and trace id of one call:
 /// let stats = client
 ///     .retrieve_custom_images_stats()
-///     .execute_with(CallOptions::new().trace_id("nightly-sync"))
+///     .execute_with(CallOptions::new().with_trace_id("nightly-sync"))
 ///     .await?;
 /// # Ok(()) }
 /// ```
@@ -200,8 +200,8 @@ where
 /// Refuses per-call ids that break the id rules, before anything is sent.
 fn check_options(operation: &str, options: &CallOptions) -> Result<(), Error> {
     for (what, value) in [
-        ("request id", options.get_request_id()),
-        ("trace id", options.get_trace_id()),
+        ("request id", options.request_id()),
+        ("trace id", options.trace_id()),
     ] {
         if let Some(value) = value
             && let Err(reason) = check_id(what, value.as_bytes())

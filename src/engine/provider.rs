@@ -58,7 +58,10 @@ pub trait Provider: Sized {
     /// Sets up `builder` from the provider's own environment variables, as
     /// `lookup` gives them (an empty value counts as unset; default: none).
     /// A missing or invalid variable is an [`Error::Config`] naming it.
-    fn configure(builder: ClientBuilder<Self>, lookup: &dyn Fn(&str) -> Option<String>) -> Result<ClientBuilder<Self>, Error> {
+    fn configure(
+        builder: ClientBuilder<Self>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder<Self>, Error> {
         let _ = lookup;
         Ok(builder)
     }

@@ -17,23 +17,23 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::Either;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::engine::auth::{Authorizer, TokenSource, token_of};
-use crate::engine::body::{Received, receive};
-use crate::values::error::TimeoutKind;
-use crate::engine::provider::Hooks;
 use crate::engine::attempt::{
     Backoff, Ended, Outcome, Plan, after_answer, after_failure, attempt_limit, id_headers, never_processed,
     next_request,
 };
+use crate::engine::auth::{Authorizer, TokenSource, token_of};
+use crate::engine::body::{Received, receive};
 use crate::engine::call::Call;
-use crate::engine::timeouts::Timeouts;
-use crate::values::ids::{check_id, new_request_id};
+use crate::engine::provider::Hooks;
 use crate::engine::retry::RetryPolicy;
+use crate::engine::timeouts::Timeouts;
+use crate::values::error::TimeoutKind;
+use crate::values::ids::{check_id, new_request_id};
 
 /// The shared request pipeline of a client (the generated client's inner value).
 ///
@@ -228,7 +228,7 @@ impl Transport {
             Some(value) => Some(value.clone()),
             None => call
                 .options
-                .get_request_id()
+                .request_id()
                 .and_then(|id| HeaderValue::try_from(id).ok()),
         };
         self.add_default_headers(request, has_trace_id, call);
@@ -421,7 +421,7 @@ impl Transport {
             }
         }
         if !has_trace_id {
-            let trace = match call.options.get_trace_id() {
+            let trace = match call.options.trace_id() {
                 Some(t) => HeaderValue::try_from(t).ok(),
                 None => shared.trace_id.clone(),
             };
@@ -521,5 +521,3 @@ fn record<V: tracing::Value>(span: &tracing::Span, field: &str, value: V) {
         span.record(field, value);
     }
 }
-
-

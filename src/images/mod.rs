@@ -14,15 +14,15 @@
 //! # async fn demo() -> Result<(), cloud_images::Error> {
 //! // CLOUD_IMAGES_PROVIDER=contabo|digitalocean|ionos, and that provider's own variables.
 //! let images = images::from_env(None)?;
-//! let mut own = images.list(ListFilter::default().custom(true), Default::default());
+//! let mut own = images.list(ListFilter::default().with_custom(true), Default::default());
 //! while let Some(image) = own.try_next().await? {
 //!     println!("{} {} {}", image.id, image.name, image.status);
 //! }
 //! let request = ImportRequest::new("debian-13", "https://example.com/debian-13.qcow2")
-//!     .os("linux").version("13").region("fra1");
+//!     .with_os("linux").with_version("13").with_region("fra1");
 //! let image = images.import_from_url(request).await?;
 //! let image = images.wait_until_ready(&image.id, WaitOptions::default(), &mut |p| println!("{p:?}")).await?;
-//! images.update(&image.id, ImageUpdate::default().name("debian-13-golden")).await?;
+//! images.update(&image.id, ImageUpdate::default().with_name("debian-13-golden")).await?;
 //! images.delete(&image.id).await?;
 //! # Ok(()) }
 //! ```
@@ -72,7 +72,7 @@ pub type ImageStream<'a> = BoxStream<'a, Result<Image, Error>>;
 /// # async fn demo() -> Result<(), cloud_images::Error> {
 /// let images: Arc<dyn Images> = Arc::new(cloud_images::digitalocean::Client::from_env()?);
 /// let names: Vec<String> = images
-///     .list(ListFilter::default().name("ubuntu"), Default::default())
+///     .list(ListFilter::default().with_name("ubuntu"), Default::default())
 ///     .map_ok(|image| image.name)
 ///     .try_collect()
 ///     .await?;
@@ -199,6 +199,8 @@ where
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>> {
-        self.wait_item(id, options, progress).map_ok(Image::of::<B>).boxed()
+        self.wait_item(id, options, progress)
+            .map_ok(Image::of::<B>)
+            .boxed()
     }
 }

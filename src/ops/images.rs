@@ -84,9 +84,9 @@ pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
 /// ```
 /// use cloud_images::images::ListFilter;
 ///
-/// let filter = ListFilter::default().custom(true).name("debian");
-/// assert_eq!(filter.get_custom(), Some(true));
-/// assert_eq!(filter.get_name(), Some("debian"));
+/// let filter = ListFilter::default().with_custom(true).with_name("debian");
+/// assert_eq!(filter.custom(), Some(true));
+/// assert_eq!(filter.name(), Some("debian"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
@@ -97,21 +97,21 @@ pub struct ListFilter {
 impl ListFilter {
     /// Only the account's own images (`true`) or only the provider's public
     /// ones (`false`); unset: both.
-    pub fn custom(mut self, custom: bool) -> Self {
+    pub fn with_custom(mut self, custom: bool) -> Self {
         self.custom = Some(custom);
         self
     }
     /// Only images whose name contains `text`, in any case.
-    pub fn name(mut self, text: impl Into<String>) -> Self {
+    pub fn with_name(mut self, text: impl Into<String>) -> Self {
         self.name = Some(text.into());
         self
     }
     /// Own or public images only, when set.
-    pub fn get_custom(&self) -> Option<bool> {
+    pub fn custom(&self) -> Option<bool> {
         self.custom
     }
     /// The text names must contain, when set.
-    pub fn get_name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
     /// The filter without its own-or-public part (when the server applied it).
@@ -153,13 +153,13 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 /// use cloud_images::images::ImportRequest;
 ///
 /// let request = ImportRequest::new("debian-13", "https://example.com/debian-13.qcow2")
-///     .os("linux")
-///     .version("13")
-///     .region("fra1")
-///     .description("golden image")
-///     .tag("base");
-/// assert_eq!(request.get_tags(), ["base"]);
-/// assert_eq!(request.get_region(), Some("fra1"));
+///     .with_os("linux")
+///     .with_version("13")
+///     .with_region("fra1")
+///     .with_description("golden image")
+///     .with_tag("base");
+/// assert_eq!(request.tags(), ["base"]);
+/// assert_eq!(request.region(), Some("fra1"));
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ImportRequest {
@@ -206,56 +206,56 @@ impl ImportRequest {
     }
     /// Sets the operating system: `linux` or `windows` on Contabo; on
     /// DigitalOcean a distribution such as `Debian` (`linux`: `Unknown`).
-    pub fn os(mut self, os: impl Into<String>) -> Self {
+    pub fn with_os(mut self, os: impl Into<String>) -> Self {
         self.os = Some(os.into());
         self
     }
     /// Sets the OS version (Contabo).
-    pub fn version(mut self, version: impl Into<String>) -> Self {
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
     }
     /// Sets the region to import into (DigitalOcean).
-    pub fn region(mut self, region: impl Into<String>) -> Self {
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
         self
     }
     /// Sets the description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
     /// Adds a tag (DigitalOcean).
-    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
         self
     }
     /// The name.
-    pub fn get_name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
     /// The URL.
-    pub fn get_url(&self) -> &str {
+    pub fn url(&self) -> &str {
         &self.url
     }
     /// The operating system, when set.
-    pub fn get_os(&self) -> Option<&str> {
+    pub fn os(&self) -> Option<&str> {
         self.os.as_deref()
     }
     /// The OS version, when set.
-    pub fn get_version(&self) -> Option<&str> {
+    pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
     }
     /// The region, when set.
-    pub fn get_region(&self) -> Option<&str> {
+    pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
     /// The description, when set.
-    pub fn get_description(&self) -> Option<&str> {
+    pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
     /// The tags.
-    pub fn get_tags(&self) -> &[String] {
+    pub fn tags(&self) -> &[String] {
         &self.tags
     }
 
@@ -320,9 +320,9 @@ pub(crate) fn required<'a>(cloud: Cloud, field: &str, value: Option<&'a str>) ->
 /// ```
 /// use cloud_images::images::ImageUpdate;
 ///
-/// let change = ImageUpdate::default().name("debian-13-golden");
-/// assert_eq!(change.get_name(), Some("debian-13-golden"));
-/// assert_eq!(change.get_description(), None);
+/// let change = ImageUpdate::default().with_name("debian-13-golden");
+/// assert_eq!(change.name(), Some("debian-13-golden"));
+/// assert_eq!(change.description(), None);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageUpdate {
@@ -332,21 +332,21 @@ pub struct ImageUpdate {
 
 impl ImageUpdate {
     /// A new name.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
     /// A new description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
     /// The new name, when set.
-    pub fn get_name(&self) -> Option<&str> {
+    pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
     /// The new description, when set.
-    pub fn get_description(&self) -> Option<&str> {
+    pub fn description(&self) -> Option<&str> {
         self.description.as_deref()
     }
 
@@ -426,13 +426,13 @@ impl ListPlan {
             };
         }
         let server = PaginationOptions::default()
-            .page_size(options.get_page_size())
-            .concurrency(options.get_concurrency())
-            .max_pages(options.get_max_pages());
+            .with_page_size(options.page_size())
+            .with_concurrency(options.concurrency())
+            .with_max_pages(options.max_pages());
         Self {
             server,
             local,
-            limit: options.get_limit(),
+            limit: options.limit(),
         }
     }
 
@@ -442,7 +442,7 @@ impl ListPlan {
         Self {
             server: options,
             local: filter.clone(),
-            limit: options.get_limit(),
+            limit: options.limit(),
         }
     }
 }
@@ -489,31 +489,31 @@ mod tests {
     #[test]
     fn an_update_must_change_something_and_keep_a_name() {
         assert!(ImageUpdate::default().check().is_err());
-        assert!(ImageUpdate::default().name("").check().is_err());
-        assert!(ImageUpdate::default().description("").check().is_ok());
-        assert!(ImageUpdate::default().name("x").check().is_ok());
+        assert!(ImageUpdate::default().with_name("").check().is_err());
+        assert!(ImageUpdate::default().with_description("").check().is_ok());
+        assert!(ImageUpdate::default().with_name("x").check().is_ok());
     }
 
     #[test]
     fn the_limit_goes_to_the_server_only_when_nothing_is_filtered_here() {
         let options = PaginationOptions::default()
-            .page_size(50)
-            .concurrency(2)
-            .max_pages(9)
-            .limit(7);
-        let own = ListFilter::default().custom(true);
+            .with_page_size(50)
+            .with_concurrency(2)
+            .with_max_pages(9)
+            .with_limit(7);
+        let own = ListFilter::default().with_custom(true);
         let plan = ListPlan::new(options, &own, true);
         assert_eq!((plan.server, plan.limit), (options, None));
         assert!(plan.local.is_empty(), "the server's own-images filter is trusted");
 
-        for (filter, server_applies) in [(own.clone(), false), (own.name("x"), true)] {
+        for (filter, server_applies) in [(own.clone(), false), (own.with_name("x"), true)] {
             let plan = ListPlan::new(options, &filter, server_applies);
-            assert_eq!(plan.server.get_limit(), None);
-            assert_eq!(plan.server.get_page_size(), 50);
-            assert_eq!(plan.server.get_concurrency(), 2);
-            assert_eq!(plan.server.get_max_pages(), 9);
+            assert_eq!(plan.server.limit(), None);
+            assert_eq!(plan.server.page_size(), 50);
+            assert_eq!(plan.server.concurrency(), 2);
+            assert_eq!(plan.server.max_pages(), 9);
             assert_eq!(plan.limit, Some(7));
-            assert_eq!(plan.local.get_name(), filter.get_name());
+            assert_eq!(plan.local.name(), filter.name());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! orchestrator that takes a poll and an acceptor) with the neutral words
 //! for where an image stands ([`status`]).
 
-pub mod pagination;
 pub mod images;
+pub mod pagination;
 pub mod status;
 pub mod wait;

@@ -100,9 +100,9 @@ impl<T> Page<T> {
 /// ```
 /// use cloud_images::PaginationOptions;
 ///
-/// let sequential = PaginationOptions::default().concurrency(1).page_size(50).limit(120);
-/// assert_eq!(sequential.get_concurrency(), 1);
-/// assert_eq!(PaginationOptions::default().get_concurrency(), 8);
+/// let sequential = PaginationOptions::default().with_concurrency(1).with_page_size(50).with_limit(120);
+/// assert_eq!(sequential.concurrency(), 1);
+/// assert_eq!(PaginationOptions::default().concurrency(), 8);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaginationOptions {
@@ -126,39 +126,39 @@ impl Default for PaginationOptions {
 
 impl PaginationOptions {
     /// Items to ask for per page (at least 1).
-    pub fn page_size(mut self, size: u64) -> Self {
+    pub fn with_page_size(mut self, size: u64) -> Self {
         self.page_size = size.max(1);
         self
     }
     /// Pages fetched at once after the first (at least 1; 1 is strictly sequential).
-    pub fn concurrency(mut self, pages: usize) -> Self {
+    pub fn with_concurrency(mut self, pages: usize) -> Self {
         self.concurrency = pages.max(1);
         self
     }
     /// Stop after this many items; no page past them is fetched.
-    pub fn limit(mut self, items: u64) -> Self {
+    pub fn with_limit(mut self, items: u64) -> Self {
         self.limit = Some(items);
         self
     }
     /// A list with more pages than this is refused as absurd.
-    pub fn max_pages(mut self, pages: u64) -> Self {
+    pub fn with_max_pages(mut self, pages: u64) -> Self {
         self.max_pages = pages.max(1);
         self
     }
     /// Items asked for per page.
-    pub fn get_page_size(&self) -> u64 {
+    pub fn page_size(&self) -> u64 {
         self.page_size
     }
     /// Pages fetched at once.
-    pub fn get_concurrency(&self) -> usize {
+    pub fn concurrency(&self) -> usize {
         self.concurrency
     }
     /// The item limit.
-    pub fn get_limit(&self) -> Option<u64> {
+    pub fn limit(&self) -> Option<u64> {
         self.limit
     }
     /// The most pages a list may have.
-    pub fn get_max_pages(&self) -> u64 {
+    pub fn max_pages(&self) -> u64 {
         self.max_pages
     }
 }
@@ -612,7 +612,7 @@ fn changed_totals<T>(first: Option<(Option<u64>, Option<u64>)>, page: &Page<T>) 
 /// let some: Vec<_> = client
 ///     .retrieve_image_list()
 ///     .search("ubuntu")
-///     .stream_with(PaginationOptions::default().concurrency(1).limit(25))
+///     .stream_with(PaginationOptions::default().with_concurrency(1).with_limit(25))
 ///     .try_collect()
 ///     .await?;
 /// # Ok(()) }
@@ -712,8 +712,8 @@ mod tests {
             for concurrency in [1, 3, 8] {
                 let source = Memory::new(95, totals);
                 let options = PaginationOptions::default()
-                    .page_size(10)
-                    .concurrency(concurrency);
+                    .with_page_size(10)
+                    .with_concurrency(concurrency);
                 assert_eq!(walk(&source, options).await.unwrap(), (0..95).collect::<Vec<_>>());
                 let pages: Vec<u64> = source.asked().iter().map(|(p, _)| *p).collect();
                 assert_eq!(pages, (1..=10).collect::<Vec<_>>(), "each page once");
@@ -725,7 +725,7 @@ mod tests {
     async fn an_item_count_alone_lets_the_walk_prefetch_and_check_the_end() {
         // Announcing 30 items at 10 a page means 3 pages: a fourth is never asked for.
         let source = Memory::new(30, elements_only);
-        let got = walk(&source, PaginationOptions::default().page_size(10))
+        let got = walk(&source, PaginationOptions::default().with_page_size(10))
             .await
             .unwrap();
         assert_eq!(got.len(), 30);
@@ -735,7 +735,7 @@ mod tests {
     #[tokio::test]
     async fn a_limit_fetches_only_the_pages_it_needs() {
         let source = Memory::new(1000, both);
-        let options = PaginationOptions::default().page_size(10).limit(25);
+        let options = PaginationOptions::default().with_page_size(10).with_limit(25);
         assert_eq!(walk(&source, options).await.unwrap(), (0..25).collect::<Vec<_>>());
         assert_eq!(source.asked(), [(1, 10), (2, 10), (3, 10)]);
     }
@@ -744,7 +744,7 @@ mod tests {
     async fn a_page_size_above_the_apis_maximum_sends_nothing() {
         let mut source = Memory::new(10, both);
         source.max_page_size = Some(200);
-        let err = walk(&source, PaginationOptions::default().page_size(500))
+        let err = walk(&source, PaginationOptions::default().with_page_size(500))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
@@ -754,7 +754,7 @@ mod tests {
              (1 to 200; PaginationOptions::page_size)"
         );
         assert!(source.asked().is_empty());
-        let fine = walk(&source, PaginationOptions::default().page_size(200)).await;
+        let fine = walk(&source, PaginationOptions::default().with_page_size(200)).await;
         assert_eq!(fine.unwrap().len(), 10);
     }
 
@@ -791,8 +791,8 @@ mod tests {
     /// The items before the error, and the error.
     async fn walk_to_error(source: &Repeats, concurrency: usize) -> (usize, Error) {
         let options = PaginationOptions::default()
-            .page_size(10)
-            .concurrency(concurrency);
+            .with_page_size(10)
+            .with_concurrency(concurrency);
         let mut stream = items(source, options);
         let mut before = 0;
         loop {
@@ -877,7 +877,9 @@ mod tests {
         let source = Memory::new(200_000, both);
         let got = walk(
             &source,
-            PaginationOptions::default().page_size(10).max_pages(1_000_000),
+            PaginationOptions::default()
+                .with_page_size(10)
+                .with_max_pages(1_000_000),
         )
         .await
         .unwrap();

@@ -14,8 +14,8 @@ use crate::{Error, Response};
 /// use std::time::Duration;
 /// use cloud_images::wait::WaitOptions;
 ///
-/// let options = WaitOptions::default().timeout(Duration::from_secs(600));
-/// assert_eq!(options.get_timeout(), Duration::from_secs(600));
+/// let options = WaitOptions::default().with_timeout(Duration::from_secs(600));
+/// assert_eq!(options.timeout(), Duration::from_secs(600));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -47,22 +47,22 @@ impl WaitOptions {
         }
     }
     /// The first wait between polls.
-    pub fn interval(mut self, interval: Duration) -> Self {
+    pub fn with_interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
     }
     /// The longest wait between polls.
-    pub fn max_interval(mut self, interval: Duration) -> Self {
+    pub fn with_max_interval(mut self, interval: Duration) -> Self {
         self.max_interval = interval;
         self
     }
     /// How long to wait in all (`Duration::MAX`: no limit).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
     /// How long to wait in all.
-    pub fn get_timeout(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
     }
 }
@@ -159,8 +159,8 @@ where
             State::Ready(value) => return Ok(value),
             State::Failed { message, status } => {
                 let mut failure = WaitError::new(format!("{what} failed"), message)
-                    .id(id)
-                    .request_id(request_id);
+                    .with_id(id)
+                    .with_request_id(request_id);
                 failure.status = status;
                 return Err(failure.into());
             }

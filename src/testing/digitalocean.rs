@@ -142,7 +142,7 @@ struct DigitalOcean {
 ///
 /// let fake = FakeDigitalOcean::start().await;
 /// let client = fake.client();
-/// let options = PaginationOptions::default().page_size(5).concurrency(1);
+/// let options = PaginationOptions::default().with_page_size(5).with_concurrency(1);
 /// let mine: Vec<_> = client.images_list().private(true).stream_with(options).try_collect().await?;
 /// assert_eq!(mine.len(), 9);
 /// let pages: Vec<_> = fake.requests().iter().map(|r| r.query_value("page").unwrap_or("1").to_owned()).collect();

@@ -160,7 +160,7 @@ struct Ionos {
 ///
 /// let fake = FakeIonos::start_with(Config::default().with_token(None)).await;
 /// let client = fake.client(); // HTTP Basic, as configured
-/// let quick = WaitOptions::default().interval(Duration::from_millis(10));
+/// let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
 /// let done = client.delete_image(&FakeIonos::private_id(0), quick).await?;
 /// assert_eq!(fake.images().len(), 16);
 /// let methods: Vec<_> = fake.requests().iter().map(|r| r.method.to_string()).collect();

@@ -217,9 +217,9 @@ impl fmt::Display for ApiError {
 /// use cloud_images::error::WaitError;
 ///
 /// let e = WaitError::new("image 1a2b failed", "the URL answered 404")
-///     .id("1a2b")
-///     .status("error")
-///     .request_id(Some("0b8a7e9c".into()));
+///     .with_id("1a2b")
+///     .with_status("error")
+///     .with_request_id(Some("0b8a7e9c".into()));
 /// assert_eq!(e.to_string(), "image 1a2b failed: the URL answered 404 (request id 0b8a7e9c)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,17 +252,17 @@ impl WaitError {
         }
     }
     /// Sets the id of the resource waited for.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
         self
     }
     /// Sets the provider's last status word.
-    pub fn status(mut self, status: impl Into<String>) -> Self {
+    pub fn with_status(mut self, status: impl Into<String>) -> Self {
         self.status = Some(status.into());
         self
     }
     /// Sets the request id of the poll that saw the failure.
-    pub fn request_id(mut self, request_id: Option<String>) -> Self {
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
         self.request_id = request_id;
         self
     }

@@ -136,9 +136,9 @@ fn hashed_bytes() -> [u8; 16] {
 /// use cloud_images::CallOptions;
 ///
 /// let options = CallOptions::new()
-///     .request_id("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
-///     .trace_id("deploy-42");
-/// assert_eq!(options.get_request_id(), Some("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"));
+///     .with_request_id("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f")
+///     .with_trace_id("deploy-42");
+/// assert_eq!(options.request_id(), Some("3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"));
 /// ```
 ///
 /// The ids are checked when the call is made (see [`MAX_ID_LEN`]).
@@ -156,24 +156,24 @@ impl CallOptions {
 
     /// Send this `x-request-id` (on every attempt of this call) instead of a
     /// fresh one per attempt.
-    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
         self.request_id = Some(id.into());
         self
     }
 
     /// Send this `x-trace-id` instead of the client's.
-    pub fn trace_id(mut self, id: impl Into<String>) -> Self {
+    pub fn with_trace_id(mut self, id: impl Into<String>) -> Self {
         self.trace_id = Some(id.into());
         self
     }
 
     /// The request id this call will send, if one was chosen.
-    pub fn get_request_id(&self) -> Option<&str> {
+    pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
 
     /// The trace id this call will send, if one was chosen.
-    pub fn get_trace_id(&self) -> Option<&str> {
+    pub fn trace_id(&self) -> Option<&str> {
         self.trace_id.as_deref()
     }
 }

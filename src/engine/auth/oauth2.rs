@@ -12,8 +12,8 @@ use tokio::time::Instant;
 use super::TokenSource;
 use crate::Error;
 use crate::engine::body::{ReadError, read_capped};
-use crate::values::url::redact;
 use crate::values::text::with_root_cause;
+use crate::values::url::redact;
 
 /// The largest token endpoint answer read, in bytes.
 const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;

@@ -44,7 +44,7 @@ impl ImageBackend for Client {
         options: PaginationOptions,
     ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
         let mut request = self.retrieve_image_list();
-        if let Some(custom) = filter.get_custom() {
+        if let Some(custom) = filter.custom() {
             request = request.standard_image(!custom);
         }
         let plan = ListPlan::new(options, filter, true);
@@ -83,8 +83,8 @@ impl ImageBackend for Client {
 
     async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
         let body = types::UpdateCustomImageRequest {
-            name: changes.get_name().map(str::to_owned),
-            description: changes.get_description().map(str::to_owned),
+            name: changes.name().map(str::to_owned),
+            description: changes.description().map(str::to_owned),
         };
         self.update_image().image_id(id).body(body).execute().await?;
         self.get_item(id).await
@@ -236,11 +236,7 @@ mod tests {
             ("error", "failed"),
             ("archived", "archived"),
         ] {
-            assert_eq!(
-                view(image(Some(word), None)).status.as_str(),
-                expected,
-                "{word}"
-            );
+            assert_eq!(view(image(Some(word), None)).status.as_str(), expected, "{word}");
         }
         assert_eq!(view(image(None, None)).status, ImageStatus::Unknown);
         let failed = view(image(Some("error"), Some("HTTP 404 from the URL")));
@@ -266,15 +262,20 @@ mod tests {
     #[test]
     fn an_import_without_os_or_version_names_the_field() {
         let base = ImportRequest::new("debian", "https://example.com/d.qcow2");
-        let err = create_body(base.clone().version("13")).unwrap_err();
+        let err = create_body(base.clone().with_version("13")).unwrap_err();
         assert!(err.to_string().contains("contabo needs `os`"), "{err}");
-        let err = create_body(base.clone().os("linux")).unwrap_err();
+        let err = create_body(base.clone().with_os("linux")).unwrap_err();
         assert!(err.to_string().contains("contabo needs `version`"), "{err}");
-        let err = create_body(base.clone().os("bsd").version("14")).unwrap_err();
+        let err = create_body(base.clone().with_os("bsd").with_version("14")).unwrap_err();
         assert!(err.to_string().contains("linux or windows, not `bsd`"), "{err}");
-        let err = create_body(base.clone().os("linux").version("13").tag("x")).unwrap_err();
+        let err = create_body(base.clone().with_os("linux").with_version("13").with_tag("x")).unwrap_err();
         assert!(err.is_unsupported(), "{err}");
-        let body = create_body(base.os("Windows").version("2022").region("ignored")).unwrap();
+        let body = create_body(
+            base.with_os("Windows")
+                .with_version("2022")
+                .with_region("ignored"),
+        )
+        .unwrap();
         assert_eq!(body.os_type, types::CreateCustomImageRequestOsType::Windows);
         let image = view(just_created("9f3c".into(), body));
         assert_eq!((image.id.as_str(), image.name.as_str()), ("9f3c", "debian"));

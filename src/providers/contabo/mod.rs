@@ -165,7 +165,6 @@ pub(crate) fn first_image(
 pub const DEFAULT_TOKEN_URL: &str =
     "https://auth.contabo.com/auth/realms/contabo/protocol/openid-connect/token";
 
-
 impl_execute! {
     builder::RetrieveImageList<'_> => types::ListImageResponse, "retrieve_image_list";
     builder::CreateCustomImage<'_> => types::CreateCustomImageResponse, "create_custom_image";

@@ -39,7 +39,7 @@ impl ImageBackend for Client {
         filter: &ListFilter,
         options: PaginationOptions,
     ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
-        let own_only = filter.get_custom() == Some(true);
+        let own_only = filter.custom() == Some(true);
         let mut request = self.images_list();
         if own_only {
             request = request.private(true);
@@ -61,8 +61,8 @@ impl ImageBackend for Client {
 
     async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
         let body = types::ImageUpdate {
-            name: changes.get_name().map(str::to_owned),
-            description: changes.get_description().map(str::to_owned),
+            name: changes.name().map(str::to_owned),
+            description: changes.description().map(str::to_owned),
             distribution: None,
         };
         let updated = self.images_update().image_id(id).body(body).execute().await?;
@@ -156,12 +156,18 @@ mod tests {
     #[test]
     fn an_import_without_a_region_names_it() {
         let base = ImportRequest::new("debian", "https://example.com/d.qcow2");
-        let err = create_body(base.clone().os("linux")).unwrap_err();
+        let err = create_body(base.clone().with_os("linux")).unwrap_err();
         assert!(err.to_string().contains("digitalocean needs `region`"), "{err}");
-        assert!(create_body(base.clone().region("fra1").os("windows")).is_err());
-        let body = create_body(base.clone().region("fra1").os("linux").version("ignored")).unwrap();
+        assert!(create_body(base.clone().with_region("fra1").with_os("windows")).is_err());
+        let body = create_body(
+            base.clone()
+                .with_region("fra1")
+                .with_os("linux")
+                .with_version("ignored"),
+        )
+        .unwrap();
         assert_eq!(body.distribution.as_deref(), Some("Unknown"));
-        let body = create_body(base.region("fra1").os("Debian").tag("a")).unwrap();
+        let body = create_body(base.with_region("fra1").with_os("Debian").with_tag("a")).unwrap();
         assert_eq!(
             (body.distribution.as_deref(), body.tags),
             (Some("Debian"), Some(vec!["a".to_owned()]))

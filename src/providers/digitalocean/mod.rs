@@ -137,7 +137,8 @@ impl Provider for DigitalOcean {
     }
 
     fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-        crate::engine::retry::retry_after(headers, now).or_else(|| wait_for_reset(Self::rate_limit(headers)?, now))
+        crate::engine::retry::retry_after(headers, now)
+            .or_else(|| wait_for_reset(Self::rate_limit(headers)?, now))
     }
 }
 
@@ -213,7 +214,12 @@ impl Client {
                 "{what}: an action id is a positive number"
             )));
         };
-        let poll = || self.image_actions_get().image_id(image_id).action_id(id).execute();
+        let poll = || {
+            self.image_actions_get()
+                .image_id(image_id)
+                .action_id(id)
+                .execute()
+        };
         let accept = |found: types::ImageActionsGetResponse| accept_action(found.action);
         wait::until(&what, &action_id.to_string(), options, poll, accept, |_| {}).await
     }
@@ -233,7 +239,6 @@ fn accept_action(action: Action) -> State<Action> {
         _ => State::Pending(Progress::new(action.status, None, None)),
     }
 }
-
 
 impl_execute! {
     builder::ImagesList<'_> => types::ImagesListResponse, "images_list";

@@ -7,7 +7,9 @@ use futures::stream::{self, BoxStream, StreamExt};
 
 use super::status::status;
 use super::{Client, Image, types};
-use crate::ops::images::{ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress};
+use crate::ops::images::{
+    ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress,
+};
 use crate::ops::pagination::PaginationOptions;
 use crate::ops::wait::WaitOptions;
 use crate::values::cloud::Cloud;
@@ -58,7 +60,12 @@ impl ImageBackend for Client {
     }
 
     async fn get_item(&self, id: &str) -> Result<Image, Error> {
-        Ok(self.images_find_by_id().image_id(id).execute().await?.into_inner())
+        Ok(self
+            .images_find_by_id()
+            .image_id(id)
+            .execute()
+            .await?
+            .into_inner())
     }
 
     async fn import_item(&self, request: ImportRequest) -> Result<Image, Error> {
@@ -75,8 +82,8 @@ impl ImageBackend for Client {
     /// Waits until IONOS has applied the change (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
     async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
         let properties = types::ImageProperties {
-            name: changes.get_name().map(str::to_owned),
-            description: changes.get_description().map(str::to_owned),
+            name: changes.name().map(str::to_owned),
+            description: changes.description().map(str::to_owned),
             ..Default::default()
         };
         self.update_image(id, properties, CHANGE_WAIT).await

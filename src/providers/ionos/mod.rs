@@ -382,7 +382,6 @@ impl ClientBuilder<Ionos> {
 
 impl_generated_client!(Client, Ionos);
 
-
 impl_execute! {
     builder::ImagesGet<'_> => types::Images, "images_get";
     builder::ImagesFindById<'_> => types::Image, "images_find_by_id";
@@ -396,8 +395,6 @@ impl_execute! {
 mod tests {
     use super::*;
     use serde_json::json;
-
-
 
     #[test]
     fn error_messages_are_joined_with_their_codes() {
@@ -444,7 +441,4 @@ mod tests {
             (Some(120), Some(119), Some(50), None)
         );
     }
-
-
-
 }

@@ -66,7 +66,7 @@ impl PendingRequest {
         let request_id = response.request_id().map(str::to_owned);
         let cannot = |message: String| -> Error {
             WaitError::new("cannot wait for the request", message)
-                .request_id(request_id.clone())
+                .with_request_id(request_id.clone())
                 .into()
         };
         let location = response.headers().get(LOCATION).ok_or_else(|| {
@@ -205,7 +205,10 @@ mod tests {
             accept_request(status("RUNNING", Some("x"))),
             State::Pending(_)
         ));
-        assert!(matches!(accept_request(status("PAUSED", None)), State::Pending(_)));
+        assert!(matches!(
+            accept_request(status("PAUSED", None)),
+            State::Pending(_)
+        ));
         assert_eq!(
             accept_request(status("FAILED", Some("Image 'x' is in use"))),
             State::failed("Image 'x' is in use", Some("FAILED".into()))

@@ -64,7 +64,7 @@ async fn digitalocean() {
 #[tokio::test]
 async fn ionos() {
     let fake = FakeIonos::start().await;
-    let wait = WaitOptions::default().interval(Duration::from_millis(5));
+    let wait = WaitOptions::default().with_interval(Duration::from_millis(5));
     fake.client()
         .delete_image(&FakeIonos::private_id(0), wait)
         .await

@@ -8,7 +8,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::engine::auth::{BasicAuth, StaticToken, TokenSource};
-use crate::engine::provider::{ApiClient, Hooks, Provider};
+use crate::engine::hooks::Hooks;
+use crate::engine::provider::{ApiClient, Provider};
 use crate::engine::retry::RetryPolicy;
 use crate::engine::timeouts::Timeouts;
 use crate::engine::transport::{Settings, Transport};
@@ -98,31 +99,6 @@ impl<P: Provider> ClientBuilder<P> {
     /// A builder with the provider's defaults.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A builder configured from the provider's own environment variables
-    /// (Contabo: `CNTB_*`, DigitalOcean: `DIGITALOCEAN_*`, IONOS: `IONOS_*`;
-    /// see each provider's module). A missing or invalid variable is an
-    /// [`Error::Config`] naming it; secrets are never shown.
-    pub fn from_env() -> Result<Self, Error> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// [`from_env`](Self::from_env) with another source of variables.
-    ///
-    /// ```
-    /// # #[cfg(feature = "contabo")] {
-    /// use cloud_images::ClientBuilder;
-    /// use cloud_images::contabo::Contabo;
-    ///
-    /// let vars = [("CNTB_OAUTH2_CLIENT_ID", "id"), ("CNTB_OAUTH2_USER", "me@example.com")];
-    /// let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-    /// let err = ClientBuilder::<Contabo>::from_lookup(lookup).unwrap_err();
-    /// assert!(err.to_string().contains("CNTB_OAUTH2_CLIENT_SECRET is not set"));
-    /// # }
-    /// ```
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        P::configure(Self::new(), &|name| lookup(name).filter(|v| !v.trim().is_empty()))
     }
 
     /// The API's base URL (default: the provider's public API).
@@ -351,3 +327,101 @@ fn default_headers(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
     }
     Ok(map)
 }
+
+/// A provider whose clients can be configured from its own environment
+/// variables: [`ClientBuilder::from_env`].
+pub trait FromEnv: Provider {
+    /// Sets up `builder` from the provider's variables, as `get` gives them
+    /// (an empty or blank value counts as unset). A missing or invalid
+    /// variable is an [`Error::Config`] naming it.
+    fn configure(
+        builder: ClientBuilder<Self>,
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder<Self>, Error>;
+}
+
+impl<P: FromEnv> ClientBuilder<P> {
+    /// A builder configured from the provider's own environment variables
+    /// (Contabo: `CNTB_*`, DigitalOcean: `DIGITALOCEAN_*`, IONOS: `IONOS_*`;
+    /// see each provider's module). A missing or invalid variable is an
+    /// [`Error::Config`] naming it; secrets are never shown.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with another source of variables.
+    ///
+    /// ```
+    /// # #[cfg(feature = "contabo")] {
+    /// use cloud_images::ClientBuilder;
+    /// use cloud_images::contabo::Contabo;
+    ///
+    /// let vars = [("CNTB_OAUTH2_CLIENT_ID", "id"), ("CNTB_OAUTH2_USER", "me@example.com")];
+    /// let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let err = ClientBuilder::<Contabo>::from_lookup(lookup).unwrap_err();
+    /// assert!(err.to_string().contains("CNTB_OAUTH2_CLIENT_SECRET is not set"));
+    /// # }
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        P::configure(Self::new(), &|name| lookup(name).filter(|v| !v.trim().is_empty()))
+    }
+}
+
+/// What a provider's module writes once for its generated client: the
+/// progenitor hooks into the [`Transport`], [`ApiClient`], and the
+/// constructors `builder()` and `from_env()` and the getter `transport()`.
+macro_rules! impl_generated_client {
+    ($client:ty, $provider:ty) => {
+        impl ::progenitor_client::ClientHooks<$crate::engine::transport::Transport> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                self.inner.pre(request, info).await
+            }
+
+            // Not an `async fn`: that would be one more future holding the
+            // request.
+            fn exec(
+                &self,
+                request: ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> impl ::std::future::Future<Output = ::reqwest::Result<::reqwest::Response>> {
+                self.inner.exec(&self.client, request, info)
+            }
+        }
+
+        impl $crate::engine::provider::ApiClient for $client {
+            fn from_parts(
+                base_url: &str,
+                http: ::reqwest::Client,
+                transport: $crate::engine::transport::Transport,
+            ) -> Self {
+                Self::new_with_client(base_url, http, transport)
+            }
+        }
+
+        impl $client {
+            /// A builder for a client of this provider, with its defaults
+            /// (its public API's base URL, the default retries and time
+            /// limits); see [`ClientBuilder`]($crate::ClientBuilder).
+            pub fn builder() -> $crate::ClientBuilder<$provider> {
+                $crate::ClientBuilder::new()
+            }
+
+            /// A client configured from the provider's environment
+            /// variables: [`ClientBuilder::from_env`]($crate::ClientBuilder::from_env),
+            /// then `build()`.
+            pub fn from_env() -> ::std::result::Result<Self, $crate::Error> {
+                $crate::ClientBuilder::<$provider>::from_env()?.build()
+            }
+
+            /// The client's request pipeline (retry policy, time limits).
+            pub fn transport(&self) -> &$crate::engine::transport::Transport {
+                &self.inner
+            }
+        }
+    };
+}
+pub(crate) use impl_generated_client;

@@ -16,7 +16,7 @@ pub(crate) struct CallRecord {
     /// The `x-request-id` of the last attempt.
     pub request_id: Option<String>,
     /// The provider that answered, to read its error bodies and headers.
-    pub provider: Option<crate::engine::provider::Hooks>,
+    pub provider: Option<crate::engine::hooks::Hooks>,
     /// The client's connect limit.
     pub connect_timeout: Option<std::time::Duration>,
     /// An error the transport met that the generated code cannot carry (a

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::call::{Call, CallRecord};
-use crate::engine::provider::{Hooks, text_field};
+use crate::engine::hooks::{Hooks, text_field};
 use crate::values::error::{ApiError, Error, TimeoutKind};
 use crate::values::ids::{CallOptions, check_id};
 use crate::values::rate_limit::RateLimit;

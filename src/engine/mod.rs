@@ -11,6 +11,7 @@ pub mod builder;
 pub(crate) mod call;
 pub(crate) mod codegen;
 pub mod execute;
+pub(crate) mod hooks;
 pub(crate) mod path;
 pub mod provider;
 pub(crate) mod redirect;

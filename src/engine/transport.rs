@@ -29,7 +29,7 @@ use crate::engine::attempt::{
 use crate::engine::auth::{Authorizer, TokenSource, token_of};
 use crate::engine::body::{Received, receive};
 use crate::engine::call::Call;
-use crate::engine::provider::Hooks;
+use crate::engine::hooks::Hooks;
 use crate::engine::retry::RetryPolicy;
 use crate::engine::timeouts::Timeouts;
 use crate::values::error::TimeoutKind;

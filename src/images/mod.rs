@@ -49,7 +49,7 @@ mod registry;
 
 pub use crate::ops::images::{Capabilities, ImageUpdate, ImportRequest, ListFilter, OnProgress};
 pub use crate::ops::status::ImageStatus;
-pub use crate::values::cloud::Cloud;
+pub use crate::values::cloud::{Cloud, UnknownCloud};
 pub use model::Image;
 pub use registry::{PROVIDER_VARIABLE, ProviderImage, from_env, from_lookup};
 

@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::values::error::Error;
-
 /// A cloud this crate manages images on.
 ///
 /// ```
@@ -48,22 +46,23 @@ impl fmt::Display for Cloud {
 }
 
 impl FromStr for Cloud {
-    type Err = Error;
+    type Err = UnknownCloud;
 
     /// A cloud by its name, in any case.
-    fn from_str(name: &str) -> Result<Self, Error> {
+    fn from_str(name: &str) -> Result<Self, UnknownCloud> {
         let wanted = name.trim();
         Cloud::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "unknown provider `{}`: use one of contabo, digitalocean, ionos",
-                    name.escape_debug()
-                ))
-            })
+            .ok_or_else(|| UnknownCloud(name.to_owned()))
     }
 }
+
+/// A name that is no [`Cloud`]'s; it becomes an
+/// [`Error::Config`](crate::Error::Config) with `?`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown provider `{}`: use one of contabo, digitalocean, ionos", .0.escape_debug())]
+pub struct UnknownCloud(pub String);
 
 #[cfg(test)]
 mod tests {

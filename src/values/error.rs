@@ -303,7 +303,7 @@ impl From<WaitError> for Error {
 #[non_exhaustive]
 pub struct Unsupported {
     /// The provider.
-    pub provider: crate::images::Cloud,
+    pub provider: crate::values::cloud::Cloud,
     /// The operation, e.g. `import_from_url`.
     pub operation: &'static str,
     /// What to do instead.
@@ -313,7 +313,7 @@ pub struct Unsupported {
 impl Unsupported {
     /// `provider` cannot do `operation`; do `alternative` instead.
     pub fn new(
-        provider: crate::images::Cloud,
+        provider: crate::values::cloud::Cloud,
         operation: &'static str,
         alternative: impl Into<String>,
     ) -> Self {
@@ -332,6 +332,12 @@ impl fmt::Display for Unsupported {
             "{} does not support {}: {}",
             self.provider, self.operation, self.alternative
         )
+    }
+}
+
+impl From<crate::values::cloud::UnknownCloud> for Error {
+    fn from(e: crate::values::cloud::UnknownCloud) -> Self {
+        Error::Config(e.to_string())
     }
 }
 

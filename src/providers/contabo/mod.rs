@@ -56,8 +56,9 @@ mod status;
 
 use crate::engine::auth::PasswordGrant;
 use crate::engine::builder::ClientBuilder;
+use crate::engine::builder::{FromEnv, impl_generated_client};
 use crate::engine::execute::impl_execute;
-use crate::engine::provider::{Provider, impl_generated_client};
+use crate::engine::provider::Provider;
 use crate::ops::wait::{self, Progress, WaitOptions};
 use crate::{Error, Execute, Response};
 use status::accept_image;
@@ -78,7 +79,9 @@ impl Provider for Contabo {
     const NAME: &'static str = "Contabo";
     const DEFAULT_BASE_URL: &'static str = "https://api.contabo.com";
     type Client = Client;
+}
 
+impl FromEnv for Contabo {
     /// The names Contabo's CLI and Terraform provider use: `CNTB_API` (base
     /// URL), `CNTB_TRACE_ID`, and either `CNTB_ACCESS_TOKEN` (a ready token;
     /// it wins when set) or `CNTB_OAUTH2_CLIENT_ID`,

@@ -76,8 +76,10 @@ mod status;
 pub use pages::MAX_PAGE_SIZE;
 
 use crate::engine::builder::ClientBuilder;
+use crate::engine::builder::{FromEnv, impl_generated_client};
 use crate::engine::execute::impl_execute;
-use crate::engine::provider::{Provider, impl_generated_client, text_field};
+use crate::engine::hooks::text_field;
+use crate::engine::provider::Provider;
 use crate::ops::wait::{self, Progress, State, WaitOptions};
 use crate::values::rate_limit::RateLimit;
 use crate::{Error, Execute};
@@ -97,24 +99,6 @@ impl Provider for DigitalOcean {
     const NAME: &'static str = "DigitalOcean";
     const DEFAULT_BASE_URL: &'static str = "https://api.digitalocean.com";
     type Client = Client;
-
-    /// The names DigitalOcean's own tools use: `DIGITALOCEAN_TOKEN` (or
-    /// `DIGITALOCEAN_ACCESS_TOKEN`) and optionally `DIGITALOCEAN_API_URL`
-    /// (default `https://api.digitalocean.com`).
-    fn configure(
-        mut builder: ClientBuilder<Self>,
-        get: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<ClientBuilder<Self>, Error> {
-        if let Some(api) = get("DIGITALOCEAN_API_URL") {
-            builder = builder.base_url(api);
-        }
-        let token = get("DIGITALOCEAN_TOKEN")
-            .or_else(|| get("DIGITALOCEAN_ACCESS_TOKEN"))
-            .ok_or_else(|| {
-                Error::Config("DIGITALOCEAN_TOKEN is not set (nor DIGITALOCEAN_ACCESS_TOKEN)".into())
-            })?;
-        Ok(builder.bearer_token(token))
-    }
 
     /// The `x-request-id` answer header, else an error body's `request_id`.
     fn server_request_id(headers: &HeaderMap, error_body: Option<&Value>) -> Option<String> {
@@ -139,6 +123,26 @@ impl Provider for DigitalOcean {
     fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
         crate::engine::retry::retry_after(headers, now)
             .or_else(|| wait_for_reset(Self::rate_limit(headers)?, now))
+    }
+}
+
+impl FromEnv for DigitalOcean {
+    /// The names DigitalOcean's own tools use: `DIGITALOCEAN_TOKEN` (or
+    /// `DIGITALOCEAN_ACCESS_TOKEN`) and optionally `DIGITALOCEAN_API_URL`
+    /// (default `https://api.digitalocean.com`).
+    fn configure(
+        mut builder: ClientBuilder<Self>,
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder<Self>, Error> {
+        if let Some(api) = get("DIGITALOCEAN_API_URL") {
+            builder = builder.base_url(api);
+        }
+        let token = get("DIGITALOCEAN_TOKEN")
+            .or_else(|| get("DIGITALOCEAN_ACCESS_TOKEN"))
+            .ok_or_else(|| {
+                Error::Config("DIGITALOCEAN_TOKEN is not set (nor DIGITALOCEAN_ACCESS_TOKEN)".into())
+            })?;
+        Ok(builder.bearer_token(token))
     }
 }
 

@@ -97,8 +97,10 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use crate::engine::builder::ClientBuilder;
+use crate::engine::builder::{FromEnv, impl_generated_client};
 use crate::engine::execute::impl_execute;
-use crate::engine::provider::{Provider, impl_generated_client, text_field};
+use crate::engine::hooks::text_field;
+use crate::engine::provider::Provider;
 use crate::ops::wait::{self, Progress, WaitOptions};
 use crate::values::rate_limit::RateLimit;
 use crate::{Error, Execute, Response};
@@ -124,6 +126,35 @@ impl Provider for Ionos {
     const DEFAULT_BASE_URL: &'static str = "https://api.ionos.com/cloudapi/v6";
     type Client = Client;
 
+    /// The `messages` of IONOS's error body as `errorCode: message`, joined
+    /// with `; `; a body without them falls back to a `message` field.
+    fn error_message(body: &Value) -> Option<String> {
+        let joined = body
+            .get("messages")
+            .and_then(Value::as_array)
+            .map(|messages| {
+                messages
+                    .iter()
+                    .filter_map(error_entry)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .filter(|m| !m.is_empty());
+        joined.or_else(|| text_field(body, "message"))
+    }
+
+    fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+        RateLimit::from_headers(
+            headers,
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            None,
+            Some("x-ratelimit-burst"),
+        )
+    }
+}
+
+impl FromEnv for Ionos {
     /// The names IONOS's own SDKs and tools use: `IONOS_TOKEN` (sent as
     /// `Authorization: Bearer`; it wins when set) or `IONOS_USERNAME` and
     /// `IONOS_PASSWORD` (HTTP Basic); optionally `IONOS_API_URL` (default
@@ -174,33 +205,6 @@ impl Provider for Ionos {
                 "IONOS_TOKEN is not set, nor IONOS_USERNAME and IONOS_PASSWORD".into(),
             )),
         }
-    }
-
-    /// The `messages` of IONOS's error body as `errorCode: message`, joined
-    /// with `; `; a body without them falls back to a `message` field.
-    fn error_message(body: &Value) -> Option<String> {
-        let joined = body
-            .get("messages")
-            .and_then(Value::as_array)
-            .map(|messages| {
-                messages
-                    .iter()
-                    .filter_map(error_entry)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .filter(|m| !m.is_empty());
-        joined.or_else(|| text_field(body, "message"))
-    }
-
-    fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-        RateLimit::from_headers(
-            headers,
-            "x-ratelimit-limit",
-            "x-ratelimit-remaining",
-            None,
-            Some("x-ratelimit-burst"),
-        )
     }
 }
 

@@ -20,6 +20,13 @@
 //! | waiting until a resource is ready | [`wait`] |
 //! | showing server text in errors and terminals | [`text`] |
 //!
+//! **Names**, one rule for the whole crate: getters are named after what
+//! they return, without `get_` (`options.timeout()`); a value type's setters
+//! are `with_*` and return the value (`WaitOptions::default().with_timeout(..)`),
+//! so a getter and its setter never share a name; builders, which have no
+//! getters ([`ClientBuilder`], the generated request builders), set with
+//! bare names (`.bearer_token(..)`).
+//!
 //! For your own tests, the `testing` feature adds in-process fakes of each
 //! provider's API, and the `httpmock` feature typed httpmock helpers
 //! generated from each spec: see `cloud_images::testing`.

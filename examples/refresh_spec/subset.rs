@@ -5,7 +5,7 @@
 //! `security`, and every component they reach through `$ref`, transitively,
 //! plus the security schemes the operations name. Nothing inside a kept node is
 //! changed, so the result is a faithful subset; deliberate changes live in
-//! `build.rs`. The same input always gives the same bytes.
+//! `build/spec_patches.rs`. The same input always gives the same bytes.
 
 use std::collections::BTreeSet;
 

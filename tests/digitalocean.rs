@@ -7,21 +7,19 @@ use std::time::{Duration, SystemTime};
 
 use cloud_images::digitalocean::{Client, DigitalOcean, Image, types};
 use cloud_images::testing::digitalocean::{self as fake, FakeDigitalOcean};
-use cloud_images::wait::WaitOptions;
 use cloud_images::{ClientBuilder, Error, Execute, Paginate, PaginationOptions, RetryPolicy, StatusCode};
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use serde_json::json;
 
+mod support;
+use support::{fast_retries, lookup, quick_wait};
+
 fn client(base_url: &str, token: &str) -> Client {
     Client::builder()
         .base_url(base_url)
         .bearer_token(token)
-        .retry_policy(
-            RetryPolicy::default()
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
+        .retry_policy(fast_retries())
         .build()
         .unwrap()
 }
@@ -30,13 +28,6 @@ async fn fake() -> (FakeDigitalOcean, Client) {
     let server = FakeDigitalOcean::start().await;
     let client = client(&server.base_url(), "do-demo-token");
     (server, client)
-}
-
-fn quick_wait() -> WaitOptions {
-    WaitOptions::default()
-        .with_interval(Duration::from_millis(5))
-        .with_max_interval(Duration::from_millis(10))
-        .with_timeout(Duration::from_secs(5))
 }
 
 #[tokio::test]
@@ -425,8 +416,7 @@ fn from_env_reads_digitaloceans_variable_names() {
         ("DIGITALOCEAN_TOKEN", "dop_v1_secret"),
         ("DIGITALOCEAN_API_URL", "http://127.0.0.1:9"),
     ];
-    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-    let client = ClientBuilder::<DigitalOcean>::from_lookup(lookup)
+    let client = ClientBuilder::<DigitalOcean>::from_lookup(lookup(&vars))
         .unwrap()
         .build()
         .unwrap();

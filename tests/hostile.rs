@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+mod support;
+use support::closed_url;
+
 // ---------------------------------------------------------------------------
 // A hostile server: raw HTTP/1.1 over TCP, one request per connection.
 
@@ -406,6 +409,7 @@ fn numeric_id(id: &str) -> u64 {
 const TOKEN: &str = "hostile-test-token";
 const ID: &str = "d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4";
 
+/// A shorter back-off than `support::fast_retries` (2 ms, at most 10 ms).
 fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_initial_backoff(Duration::from_millis(2))
@@ -919,11 +923,7 @@ async fn server_text_is_escaped_and_cut<S: Subject>() {
 // 8. Causes.
 
 async fn errors_show_their_root_cause<S: Subject>() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let closed = builder::<S>(&format!("http://127.0.0.1:{port}"))
+    let closed = builder::<S>(&closed_url())
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 #[path = "../examples/images.rs"]
 mod images_cli;
+mod support;
 
 // The fakes, with the credentials their default configs accept.
 use cloud_images::testing::contabo::Config as ContaboConfig;
@@ -104,7 +105,7 @@ async fn images(vars: &[(&str, String)], args: &[&str]) -> Outcome {
         .into_iter()
         .chain(args.iter().copied());
     let cli = images_cli::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    let lookup = support::lookup(vars);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let io = images_cli::Io {
         vars: &lookup,

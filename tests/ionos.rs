@@ -7,28 +7,22 @@ use std::time::Duration;
 
 use cloud_images::ionos::{Client, Image, Ionos, PendingRequest, types};
 use cloud_images::testing::ionos::{self as fake, FakeIonos};
-use cloud_images::wait::WaitOptions;
-use cloud_images::{
-    CallOptions, ClientBuilder, ClientInfo, Error, Execute, RetryPolicy, StatusCode, TimeoutKind,
-};
+use cloud_images::{CallOptions, ClientBuilder, ClientInfo, Error, Execute, StatusCode, TimeoutKind};
 use httpmock::prelude::*;
 use serde_json::json;
+
+mod support;
+use support::{fast_retries, lookup, quick_wait};
 
 const USER: &str = "user@example.com";
 const PASSWORD: &str = "ionos-demo-password";
 const TOKEN: &str = "ionos-demo-token";
 
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_initial_backoff(Duration::from_millis(5))
-        .with_max_backoff(Duration::from_millis(20))
-}
-
 fn basic_client(base_url: &str) -> Client {
     Client::builder()
         .base_url(base_url)
         .basic_auth(USER, PASSWORD)
-        .retry_policy(quick_retries())
+        .retry_policy(fast_retries())
         .build()
         .unwrap()
 }
@@ -37,7 +31,7 @@ fn token_client(base_url: &str, token: &str) -> Client {
     Client::builder()
         .base_url(base_url)
         .bearer_token(token)
-        .retry_policy(quick_retries())
+        .retry_policy(fast_retries())
         .build()
         .unwrap()
 }
@@ -46,13 +40,6 @@ async fn fake() -> (FakeIonos, Client) {
     let server = FakeIonos::start().await;
     let client = basic_client(&server.base_url());
     (server, client)
-}
-
-fn quick_wait() -> WaitOptions {
-    WaitOptions::default()
-        .with_interval(Duration::from_millis(5))
-        .with_max_interval(Duration::from_millis(10))
-        .with_timeout(Duration::from_secs(5))
 }
 
 fn name(image: &Image) -> Option<&str> {
@@ -730,11 +717,6 @@ async fn rate_limits_are_read_on_success() {
 
 // ---- configuration ----
 
-fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-    let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-}
-
 #[test]
 fn from_env_reads_ionos_variable_names() {
     let builder = ClientBuilder::<Ionos>::from_lookup(lookup(&[
@@ -753,7 +735,7 @@ fn from_env_reads_ionos_variable_names() {
     );
     assert!(!format!("{client:?}").contains("pw-secret"));
 
-    let err = ClientBuilder::<Ionos>::from_lookup(lookup(&[])).unwrap_err();
+    let err = ClientBuilder::<Ionos>::from_lookup(lookup::<&str>(&[])).unwrap_err();
     assert!(matches!(err, Error::Config(_)));
     assert_eq!(
         err.to_string(),

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use cloud_images::auth::PasswordGrant;
 use cloud_images::contabo::{Client, Contabo, types};
-use cloud_images::wait::WaitOptions;
 use cloud_images::{
     ClientBuilder, Error, Execute, Paginate, PaginationOptions, RetryPolicy, TimeoutKind, Timeouts,
 };
 use futures::TryStreamExt;
+
+mod support;
+use support::{closed_url, fast_retries, lookup, quick_wait};
 
 fn oauth(expires_in: u64, refresh_tokens: bool) -> fake::Config {
     fake::Config::default().with_token(None).with_oauth(
@@ -22,12 +24,6 @@ fn oauth(expires_in: u64, refresh_tokens: bool) -> fake::Config {
 
 fn grant(server: &fake::FakeContabo, password: &str) -> PasswordGrant {
     PasswordGrant::new(server.token_url(), "cid", "csecret", "api-user", password)
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_initial_backoff(Duration::from_millis(5))
-        .with_max_backoff(Duration::from_millis(20))
 }
 
 fn oauth_client(server: &fake::FakeContabo, grant: PasswordGrant) -> Client {
@@ -157,8 +153,8 @@ async fn from_env_builds_an_oauth_client_and_names_missing_variables() {
         ("CNTB_OAUTH2_USER", "api-user".to_owned()),
         ("CNTB_OAUTH2_PASS", "api-pass".to_owned()),
     ];
-    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
-    let builder = ClientBuilder::<Contabo>::from_lookup(lookup).unwrap();
+    let lookup = lookup(&vars);
+    let builder = ClientBuilder::<Contabo>::from_lookup(&lookup).unwrap();
     let shown = format!("{builder:?}");
     assert!(
         !shown.contains("csecret") && !shown.contains("api-pass"),
@@ -270,13 +266,8 @@ async fn a_post_that_got_an_answer_is_not_retried() {
 #[tokio::test]
 async fn a_post_whose_connection_failed_is_retried() {
     // Nothing listens on this port: every attempt fails to connect.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let client = Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(closed_url())
         .retry_policy(fast_retries())
         .build()
         .unwrap();
@@ -483,13 +474,6 @@ async fn create(
         })
         .execute()
         .await
-}
-
-fn quick_wait() -> WaitOptions {
-    WaitOptions::default()
-        .with_interval(Duration::from_millis(5))
-        .with_max_interval(Duration::from_millis(10))
-        .with_timeout(Duration::from_secs(5))
 }
 
 #[tokio::test]

@@ -9,12 +9,11 @@ use cloud_images::wait::WaitOptions;
 use cloud_images::{Error, Execute, Paginate, RetryPolicy, TimeoutKind, Timeouts};
 use futures::TryStreamExt;
 
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_initial_backoff(Duration::from_millis(5))
-        .with_max_backoff(Duration::from_millis(20))
-}
+mod support;
+use support::fast_retries;
 
+/// Polls every 5 ms with the default ceiling and timeout (not
+/// `support::quick_wait`, which also lowers those).
 fn quick_wait() -> WaitOptions {
     WaitOptions::default().with_interval(Duration::from_millis(5))
 }

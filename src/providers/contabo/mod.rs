@@ -87,6 +87,17 @@ impl FromEnv for Contabo {
     /// it wins when set) or `CNTB_OAUTH2_CLIENT_ID`,
     /// `CNTB_OAUTH2_CLIENT_SECRET`, `CNTB_OAUTH2_USER`, `CNTB_OAUTH2_PASS` and
     /// optionally `CNTB_OAUTH2_TOKEN_URL` (an OAuth2 password grant).
+    ///
+    /// ```
+    /// use cloud_images::ClientInfo;
+    ///
+    /// let client = cloud_images::contabo::Client::builder()
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .bearer_token("token")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.baseurl(), "http://127.0.0.1:8080");
+    /// ```
     fn configure(
         mut builder: ClientBuilder<Self>,
         get: &dyn Fn(&str) -> Option<String>,

@@ -129,7 +129,26 @@ impl Provider for DigitalOcean {
 impl FromEnv for DigitalOcean {
     /// The names DigitalOcean's own tools use: `DIGITALOCEAN_TOKEN` (or
     /// `DIGITALOCEAN_ACCESS_TOKEN`) and optionally `DIGITALOCEAN_API_URL`
-    /// (default `https://api.digitalocean.com`).
+    /// (default `https://api.digitalocean.com`). A missing token is named in
+    /// the error.
+    ///
+    /// ```
+    /// use cloud_images::ClientBuilder;
+    /// use cloud_images::digitalocean::DigitalOcean;
+    ///
+    /// let err = ClientBuilder::<DigitalOcean>::from_lookup(|_| None).unwrap_err();
+    /// assert!(err.to_string().contains("DIGITALOCEAN_TOKEN is not set"));
+    /// let vars = |name: &str| (name == "DIGITALOCEAN_ACCESS_TOKEN").then(|| "dop_v1_x".to_owned());
+    /// assert!(ClientBuilder::<DigitalOcean>::from_lookup(vars).unwrap().build().is_ok());
+    ///
+    /// use cloud_images::ClientInfo;
+    /// let client = cloud_images::digitalocean::Client::builder()
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .bearer_token("dop_v1_token")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.baseurl(), "http://127.0.0.1:8080");
+    /// ```
     fn configure(
         mut builder: ClientBuilder<Self>,
         get: &dyn Fn(&str) -> Option<String>,

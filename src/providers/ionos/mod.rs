@@ -174,6 +174,16 @@ impl FromEnv for Ionos {
     /// };
     /// let builder = ClientBuilder::<Ionos>::from_lookup(vars).unwrap();
     /// assert!(!format!("{builder:?}").contains("s3cret"));
+    ///
+    /// use cloud_images::ClientInfo;
+    /// let client = cloud_images::ionos::Client::builder()
+    ///     .basic_auth("me@example.com", "s3cret")
+    ///     .contract_number(31_415_926)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.baseurl(), "https://api.ionos.com/cloudapi/v6");
+    /// assert!(!format!("{client:?}").contains("s3cret"));
+    /// assert_eq!(client.transport().retry_policy().max_attempts(), 3);
     /// ```
     fn configure(
         mut builder: ClientBuilder<Self>,

@@ -34,8 +34,8 @@ pub(crate) struct ImageView {
 }
 
 /// What a provider's client does for the neutral images API, in the
-/// provider's own image type; the neutral layer turns each [`Item`]
-/// (Self::Item) into an [`Image`](crate::images::Image) and implements
+/// provider's own image type; the neutral layer turns each item into an
+/// [`Image`](crate::images::Image) and implements
 /// [`Images`](crate::images::Images) once for every backend.
 pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
     /// The provider.

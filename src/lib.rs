@@ -73,7 +73,7 @@ pub use ops::{pagination, wait};
 pub use values::ids as request_id;
 pub use values::{error, text};
 
-/// What differs per provider: the [`Provider`] trait, the [`ApiClient`]
+/// What differs per provider: the [`Provider`] trait, the [`ApiClient`](crate::engine::provider::ApiClient)
 /// each provider's client is, and the [`RateLimit`] answers report.
 pub mod provider {
     pub use crate::engine::provider::{ApiClient, Provider};

@@ -249,6 +249,18 @@ fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
 }
 
 #[test]
+fn every_file_is_in_a_layer() {
+    let outside: Vec<Module> = modules()
+        .into_keys()
+        .filter(|m| !m.is_empty() && layer(m).is_none())
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "files of src/ in no layer folder: {outside:?}"
+    );
+}
+
+#[test]
 fn no_layer_names_a_layer_above_it() {
     let mut upward = Vec::new();
     for (from, targets) in graph() {

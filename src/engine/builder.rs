@@ -332,7 +332,7 @@ fn default_headers(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
 /// variables: [`ClientBuilder::from_env`].
 pub trait FromEnv: Provider {
     /// Sets up `builder` from the provider's variables, as `get` gives them
-    /// (an empty or blank value counts as unset). A missing or invalid
+    /// (an empty value counts as unset). A missing or invalid
     /// variable is an [`Error::Config`] naming it.
     fn configure(
         builder: ClientBuilder<Self>,
@@ -363,7 +363,7 @@ impl<P: FromEnv> ClientBuilder<P> {
     /// # }
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        P::configure(Self::new(), &|name| lookup(name).filter(|v| !v.trim().is_empty()))
+        P::configure(Self::new(), &|name| lookup(name).filter(|v| !v.is_empty()))
     }
 }
 

@@ -3,7 +3,7 @@
 //! The generated clients build a request's URL with
 //! `client.inner.request_url(format_args!("/v1/compute/images/{}", <parameter>))`
 //! (progenitor's `format!` of the base URL, rewritten by a build-time code
-//! patch, see `build.rs`). Another patch routes every path parameter through
+//! patch, see `build/code_patches.rs`). Another patch routes every path parameter through
 //! [`segment`], so that it becomes exactly one path segment: `..`, `a/b` or
 //! `a\b` can never name another resource. [`Base::join`] makes the URL;
 //! [`Base::check`] refuses, before anything is sent, a request whose URL is

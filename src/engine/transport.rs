@@ -9,7 +9,7 @@
 //! response body read within the size limit, no answer from another origin,
 //! retries with back-off, one token refresh after a 401, and a tracing span.
 //! What it did is recorded for the running call (see
-//! [`crate::request_id`]) so that responses and errors can report it.
+//! `engine/call.rs`) so that responses and errors can report it.
 
 use std::fmt;
 use std::sync::Arc;

@@ -150,7 +150,7 @@ impl<T: Images + ?Sized> Images for Arc<T> {
 }
 
 /// The one implementation of [`Images`]: every provider's client is an
-/// [`ImageBackend`], whose items become [`Image`]s here (object_store's
+/// `ImageBackend`, whose items become [`Image`]s here (object_store's
 /// `ListClientExt` shape).
 impl<B> Images for B
 where

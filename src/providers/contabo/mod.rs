@@ -3,7 +3,7 @@
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/contabo.yaml`; this module adds the crate's layer to them:
 //! [`Execute`] on every operation builder,
-//! [`ListPages`] (and so [`Paginate`](crate::Paginate)) on the two list
+//! [`ListPages`](crate::ListPages) (and so [`Paginate`](crate::Paginate)) on the two list
 //! builders, and [`Client::builder`].
 //!
 //! | operation | method and path | builder |

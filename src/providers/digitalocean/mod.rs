@@ -2,7 +2,7 @@
 //!
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/digitalocean.yaml`; this module adds the crate's layer to them:
-//! [`Execute`] on every operation builder, [`ListPages`] (and so
+//! [`Execute`] on every operation builder, [`ListPages`](crate::ListPages) (and so
 //! [`Paginate`](crate::Paginate)) on the two list builders, waiting for an
 //! image or an image action, and [`Client::builder`] / [`Client::from_env`].
 //!
@@ -20,8 +20,8 @@
 //! What is particular to DigitalOcean:
 //! - **Request ids**: the id DigitalOcean's support can look up is the
 //!   server's (`x-request-id` answer header, or an error body's
-//!   `request_id`); [`Response::request_id`] and every error show that one.
-//! - **Rate limits**: [`Response::rate_limit`] reads `ratelimit-limit`,
+//!   `request_id`); [`Response::request_id`](crate::Response::request_id) and every error show that one.
+//! - **Rate limits**: [`Response::rate_limit`](crate::Response::rate_limit) reads `ratelimit-limit`,
 //!   `ratelimit-remaining` and `ratelimit-reset`; a 429 waits for
 //!   `Retry-After`, else for `ratelimit-reset` when the budget is spent and the
 //!   reset is near (never on a reset in the past or far ahead).

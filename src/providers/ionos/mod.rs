@@ -189,6 +189,8 @@ impl FromEnv for Ionos {
         mut builder: ClientBuilder<Self>,
         get: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ClientBuilder<Self>, Error> {
+        // IONOS counts a blank value as unset too.
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         if let Some(api) = get("IONOS_API_URL") {
             builder = builder.base_url(api);
         }

@@ -155,3 +155,40 @@ impl Serialize for Image {
         map.end()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The neutral view of each provider's item keeps the item itself as
+    /// its own `ProviderImage` variant.
+    #[test]
+    fn an_image_keeps_the_providers_own_object() {
+        #[cfg(feature = "contabo")]
+        {
+            let item: crate::contabo::Image = serde_json::from_value(
+                serde_json::json!({"imageId": "9f3c", "name": "debian", "standardImage": false}),
+            )
+            .unwrap();
+            let image = Image::of::<crate::contabo::Client>(item);
+            assert_eq!((image.provider, image.id.as_str()), (Cloud::Contabo, "9f3c"));
+            assert!(matches!(&image.raw, ProviderImage::Contabo(c) if c.image_id == "9f3c"));
+        }
+        #[cfg(feature = "digitalocean")]
+        {
+            let item: crate::digitalocean::Image =
+                serde_json::from_value(serde_json::json!({"id": 7, "public": false})).unwrap();
+            let image = Image::of::<crate::digitalocean::Client>(item);
+            assert_eq!((image.provider, image.id.as_str()), (Cloud::DigitalOcean, "7"));
+            assert!(matches!(&image.raw, ProviderImage::DigitalOcean(d) if d.id == 7));
+        }
+        #[cfg(feature = "ionos")]
+        {
+            let item: crate::ionos::Image =
+                serde_json::from_value(serde_json::json!({"id": "7df81087"})).unwrap();
+            let image = Image::of::<crate::ionos::Client>(item);
+            assert_eq!((image.provider, image.id.as_str()), (Cloud::Ionos, "7df81087"));
+            assert!(matches!(&image.raw, ProviderImage::Ionos(i) if i.id == "7df81087"));
+        }
+    }
+}

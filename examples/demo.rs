@@ -245,7 +245,7 @@ async fn neutral_tour() -> Result<()> {
     let mut table = new_table(&["provider", "id", "name", "status", "os", "size GB", "regions"]);
     for images in &clouds {
         let own: Vec<_> = images
-            .list(
+            .list_with(
                 ListFilter::default().with_custom(true),
                 PaginationOptions::default().with_limit(3),
             )
@@ -257,7 +257,7 @@ async fn neutral_tour() -> Result<()> {
                 image.id.clone(),
                 image.name.clone(),
                 image.status.to_string(),
-                show(&image.os),
+                format!("{} ({})", image.os_family, show(&image.os)),
                 image.size_gb.map_or_else(|| "-".into(), |gb| format!("{gb:.1}")),
                 image.regions.join(","),
             ]);
@@ -277,10 +277,7 @@ async fn neutral_tour() -> Result<()> {
             Err(e) if e.is_unsupported() => {
                 println!("{cloud}: {e}");
                 // Rename and delete one of the account's own images instead.
-                let mut own = images.list(
-                    ListFilter::default().with_custom(true),
-                    PaginationOptions::default(),
-                );
+                let mut own = images.list(ListFilter::default().with_custom(true));
                 let Some(image) = own.try_next().await? else {
                     continue;
                 };

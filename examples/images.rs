@@ -21,7 +21,7 @@
 //! DigitalOcean `--region` (and takes a distribution such as `Debian` as
 //! `--os`); IONOS cannot import from a URL. With `--json` a command prints
 //! the neutral view of each image as one JSON object per line (`provider`,
-//! `id`, `name`, `description`, `status`, `custom`, `os`, `size_gb`,
+//! `id`, `name`, `description`, `status`, `custom`, `os`, `os_family`, `size_gb`,
 //! `created_at`, `regions`; `status` is `pending`, `ready`, `failed`,
 //! `deleting` or the provider's own word); tables otherwise, with server text
 //! escaped. Waiting shows a progress bar on a terminal and plain lines
@@ -36,6 +36,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Parser, Subcommand};
 use cli::{Result, WaitDisplay, safe, show};
 use cloud_images::contabo::Contabo;
@@ -75,6 +76,15 @@ pub enum Command {
         /// Only images whose name contains TEXT, in any case.
         #[arg(long, value_name = "TEXT")]
         name: Option<String>,
+        /// Only images whose name starts with PREFIX (case included).
+        #[arg(long, value_name = "PREFIX")]
+        name_prefix: Option<String>,
+        /// Only images created at or after TIME (RFC 3339, or a date: midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        created_after: Option<DateTime<Utc>>,
+        /// Only images created before TIME (RFC 3339, or a date: midnight UTC).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        created_before: Option<DateTime<Utc>>,
         /// Stop after N images.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
@@ -240,6 +250,9 @@ async fn execute(
         Command::List {
             custom,
             name,
+            name_prefix,
+            created_after,
+            created_before,
             limit,
             json,
         } => {
@@ -250,11 +263,20 @@ async fn execute(
             if let Some(name) = name {
                 filter = filter.with_name(name);
             }
+            if let Some(prefix) = name_prefix {
+                filter = filter.with_name_prefix(prefix);
+            }
+            if let Some(time) = created_after {
+                filter = filter.with_created_after(time);
+            }
+            if let Some(time) = created_before {
+                filter = filter.with_created_before(time);
+            }
             let mut options = PaginationOptions::default();
             if let Some(limit) = limit {
                 options = options.with_limit(limit);
             }
-            let listed = images.list(filter, options);
+            let listed = images.list_with(filter, options);
             let header = ["ID", "NAME", "STATUS", "KIND", "OS", "SIZE GB", "CREATED"];
             cli::write_stream(out, err, listed, json, "image", &header, |image: &Image| {
                 vec![
@@ -262,7 +284,7 @@ async fn execute(
                     image.name.clone(),
                     image.status.to_string(),
                     kind(image).to_owned(),
-                    show(&image.os),
+                    image.os_family.to_string(),
                     size(image),
                     created(image),
                 ]
@@ -410,11 +432,28 @@ fn print_details(out: &mut (dyn Write + Send), image: &Image) -> Result<()> {
     rows.extend([
         ("kind", kind(image).to_owned()),
         ("os", show(&image.os)),
+        ("os_family", image.os_family.to_string()),
         ("size_gb", size(image)),
         ("created_at", created(image)),
         ("regions", safe(&image.regions.join(", "))),
     ]);
     cli::write_fields(out, &rows)
+}
+
+/// A time as RFC 3339 (`2026-03-01T12:00:00Z`) or a date (`2026-03-01`,
+/// midnight UTC).
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())
+        .map_err(|_| {
+            format!(
+                "`{}` is not a time (2026-03-01T12:00:00Z) or a date (2026-03-01)",
+                text.escape_debug()
+            )
+        })
 }
 
 fn kind(image: &Image) -> &'static str {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use cloud_images::Error;
 use cloud_images::PaginationOptions;
 use cloud_images::images::{
-    Capabilities, Cloud, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter,
+    Capabilities, Cloud, ImageStatus, ImageStream, ImageUpdate, Images, ImportRequest, ListFilter, OsFamily,
 };
 use cloud_images::wait::{Progress, WaitOptions};
 use futures::TryStreamExt;
@@ -59,7 +59,7 @@ fn request_without(name: &str, missing: &str) -> ImportRequest {
 
 async fn all(images: &dyn Images, filter: ListFilter) -> Vec<cloud_images::images::Image> {
     images
-        .list(
+        .list_with(
             filter,
             PaginationOptions::default().with_page_size(4).with_concurrency(3),
         )
@@ -106,11 +106,73 @@ mod cases {
         assert!(found.iter().any(|i| &i.name == name));
     }
 
+    pub async fn filters_by_name_prefix_and_creation_time(s: &Subject) {
+        let every = all(&*s.images, ListFilter::default()).await;
+        let dated = every
+            .iter()
+            .find(|i| i.created_at.is_some())
+            .expect("a seeded image with a creation time");
+        let prefix: String = dated.name.chars().take(3).collect();
+        let found = all(&*s.images, ListFilter::default().with_name_prefix(&prefix)).await;
+        let expected: Vec<_> = every.iter().filter(|i| i.name.starts_with(&prefix)).collect();
+        assert_eq!(found.len(), expected.len(), "names starting with {prefix}");
+        assert!(found.iter().all(|i| i.name.starts_with(&prefix)));
+
+        let at = dated.created_at.unwrap();
+        let window = ListFilter::default()
+            .with_created_after(at)
+            .with_created_before(at + chrono::Duration::seconds(1));
+        let found = all(&*s.images, window).await;
+        let expected = every
+            .iter()
+            .filter(|i| {
+                i.created_at
+                    .is_some_and(|c| c >= at && c < at + chrono::Duration::seconds(1))
+            })
+            .count();
+        assert_eq!(found.len(), expected);
+        assert!(found.iter().any(|i| i.id == dated.id));
+        let before = all(&*s.images, ListFilter::default().with_created_before(at)).await;
+        assert!(before.iter().all(|i| i.created_at.is_some_and(|c| c < at)));
+        assert!(before.iter().all(|i| i.id != dated.id));
+    }
+
+    /// What `list` and `get` return borrows neither the `Images` nor the id:
+    /// a stream can be returned from a function taking an `Arc<dyn Images>`,
+    /// and both can be moved to a task after the id is gone.
+    pub async fn streams_and_futures_borrow_nothing(s: &Subject) {
+        fn own(images: Arc<dyn Images>) -> ImageStream<'static> {
+            images.list(ListFilter::default().with_custom(true))
+        }
+        let stream = own(Arc::clone(&s.images));
+        let listed: Vec<_> = tokio::spawn(stream.try_collect::<Vec<_>>())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(listed.len(), s.custom);
+        let id = listed[0].id.clone();
+        let get = s.images.get(&id);
+        drop(id);
+        let image = tokio::spawn(get).await.unwrap().unwrap();
+        assert_eq!(image.id, listed[0].id);
+    }
+
+    pub async fn the_os_family_is_the_same_words_everywhere(s: &Subject) {
+        let every = all(&*s.images, ListFilter::default()).await;
+        for image in &every {
+            let word = image.os.as_deref().unwrap_or("");
+            assert_eq!(image.os_family, OsFamily::from_word(word), "{image:?}");
+            let json = serde_json::to_value(image).unwrap();
+            assert_eq!(json["os_family"], image.os_family.as_str());
+        }
+        assert!(every.iter().any(|i| i.os_family == OsFamily::Linux), "{every:?}");
+    }
+
     pub async fn the_limit_counts_what_passes_the_filter(s: &Subject) {
         let options = PaginationOptions::default().with_page_size(3).with_limit(2);
         let own: Vec<_> = s
             .images
-            .list(ListFilter::default().with_custom(true), options)
+            .list_with(ListFilter::default().with_custom(true), options)
             .try_collect()
             .await
             .unwrap();
@@ -118,7 +180,7 @@ mod cases {
         assert!(own.iter().all(|i| i.custom));
         let public: Vec<_> = s
             .images
-            .list(ListFilter::default().with_custom(false), options)
+            .list_with(ListFilter::default().with_custom(false), options)
             .try_collect()
             .await
             .unwrap();
@@ -126,7 +188,7 @@ mod cases {
         assert!(public.iter().all(|i| !i.custom));
         let named: Vec<_> = s
             .images
-            .list(ListFilter::default().with_name("e"), options)
+            .list_with(ListFilter::default().with_name("e"), options)
             .try_collect()
             .await
             .unwrap();
@@ -385,6 +447,9 @@ macro_rules! conformance {
                 lists_every_image_once,
                 filters_own_and_public_images,
                 filters_by_name_in_any_case,
+                filters_by_name_prefix_and_creation_time,
+                streams_and_futures_borrow_nothing,
+                the_os_family_is_the_same_words_everywhere,
                 the_limit_counts_what_passes_the_filter,
                 get_agrees_with_list,
                 a_missing_image_is_not_found_with_a_request_id,

@@ -131,6 +131,7 @@ fn assert_neutral(lines: &[Value], provider: &str) {
             "status",
             "custom",
             "os",
+            "os_family",
             "size_gb",
             "created_at",
         ] {
@@ -243,6 +244,46 @@ async fn list_filters_by_name_in_any_case() {
         .count();
     assert!(expected > 0, "the seed has Ubuntu images");
     assert_eq!(lines.len(), expected);
+}
+
+#[tokio::test]
+async fn list_filters_by_name_prefix_and_creation_time() {
+    let (fake, vars) = digitalocean(quick_digitalocean()).await;
+    let seeded = fake.images();
+    let list = |args: &'static [&'static str]| {
+        let vars = vars.clone();
+        async move {
+            let argv: Vec<&str> = ["--provider", "digitalocean", "list", "--json"]
+                .into_iter()
+                .chain(args.iter().copied())
+                .collect();
+            images(&vars, &argv).await.json_lines()
+        }
+    };
+    let prefixed = list(&["--name-prefix", "Docker"]).await;
+    let expected = seeded
+        .iter()
+        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("Docker")))
+        .count();
+    assert!(expected > 0, "the seed has Docker images");
+    assert_eq!(prefixed.len(), expected);
+
+    // Every seeded image is newer than 2000 and older than 2100.
+    assert!(list(&["--created-before", "2000-01-01"]).await.is_empty());
+    let all = list(&[
+        "--created-after",
+        "2000-01-01T00:00:00Z",
+        "--created-before",
+        "2100-01-01",
+    ])
+    .await;
+    assert_eq!(all.len(), seeded.len());
+
+    let argv = ["images", "list", "--created-after", "yesterday"];
+    let err = images_cli::Cli::try_parse_from(argv)
+        .err()
+        .expect("a usage error");
+    assert!(err.to_string().contains("`yesterday` is not a time"), "{err}");
 }
 
 #[tokio::test]

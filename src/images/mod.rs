@@ -7,14 +7,13 @@
 //! ...), which is also an `Images`.
 //!
 //! ```no_run
-//! use cloud_images::images::{self, ImageUpdate, ImportRequest, ListFilter};
-//! use cloud_images::wait::WaitOptions;
+//! use cloud_images::images::{self, Error, ImageUpdate, ImportRequest, ListFilter, WaitOptions};
 //! use futures::TryStreamExt;
 //!
-//! # async fn demo() -> Result<(), cloud_images::Error> {
+//! # async fn demo() -> Result<(), Error> {
 //! // CLOUD_IMAGES_PROVIDER=contabo|digitalocean|ionos, and that provider's own variables.
 //! let images = images::from_env(None)?;
-//! let mut own = images.list(ListFilter::default().with_custom(true), Default::default());
+//! let mut own = images.list(ListFilter::default().with_custom(true));
 //! while let Some(image) = own.try_next().await? {
 //!     println!("{} {} {}", image.id, image.name, image.status);
 //! }
@@ -36,24 +35,28 @@ use std::fmt;
 use std::future::ready;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
-use futures::{FutureExt, TryFutureExt};
 
 use crate::ops::images::ImageBackend;
-use crate::ops::wait::WaitOptions;
-use crate::{Error, PaginationOptions};
 
 mod model;
 mod registry;
 
 pub use crate::ops::images::{Capabilities, ImageUpdate, ImportRequest, ListFilter, OnProgress};
+pub use crate::ops::pagination::PaginationOptions;
 pub use crate::ops::status::ImageStatus;
+pub use crate::ops::wait::{Progress, WaitOptions};
 pub use crate::values::cloud::{Cloud, UnknownCloud};
+pub use crate::values::error::Error;
+pub use crate::values::os::OsFamily;
 pub use model::Image;
 pub use registry::{PROVIDER_VARIABLE, ProviderImage, from_env, from_lookup};
 
-/// A stream of images, as [`Images::list`] returns it.
+/// A stream of images, as [`Images::list`] returns it: `'static`, it owns
+/// what it needs (a clone of the client), so it can outlive the `Images` it
+/// came from, be returned from a function or be moved to a task.
 pub type ImageStream<'a> = BoxStream<'a, Result<Image, Error>>;
 
 /// The images of one account on one provider.
@@ -62,20 +65,27 @@ pub type ImageStream<'a> = BoxStream<'a, Result<Image, Error>>;
 /// by [`contabo::Client`](crate::contabo::Client),
 /// [`digitalocean::Client`](crate::digitalocean::Client) and
 /// [`ionos::Client`](crate::ionos::Client); every call goes through the
-/// client's layer (retries, time limits, request ids).
+/// client's layer (retries, time limits, request ids). The streams and the
+/// futures of `get`, `import_from_url`, `update` and `delete` borrow
+/// neither the client nor the id: they can be returned, stored or spawned.
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use cloud_images::images::{Images, ListFilter};
+/// use cloud_images::images::{Images, ImageStream, ListFilter};
 /// use futures::TryStreamExt;
+///
+/// fn debian_images(images: Arc<dyn Images>) -> ImageStream<'static> {
+///     images.list(ListFilter::default().with_name_prefix("debian"))
+/// }
 ///
 /// # async fn demo() -> Result<(), cloud_images::Error> {
 /// let images: Arc<dyn Images> = Arc::new(cloud_images::digitalocean::Client::from_env()?);
-/// let names: Vec<String> = images
-///     .list(ListFilter::default().with_name("ubuntu"), Default::default())
+/// let names: Vec<String> = debian_images(images.clone())
 ///     .map_ok(|image| image.name)
 ///     .try_collect()
 ///     .await?;
+/// let id = String::from("1234567");
+/// let task = tokio::spawn(images.get(&id));
 /// # Ok(()) }
 /// ```
 pub trait Images: Send + Sync + fmt::Debug {
@@ -87,31 +97,37 @@ pub trait Images: Send + Sync + fmt::Debug {
         Capabilities::of(self.cloud())
     }
 
+    /// Every image passing `filter`, over all pages, with the default
+    /// [`PaginationOptions`].
+    fn list(&self, filter: ListFilter) -> ImageStream<'static> {
+        self.list_with(filter, PaginationOptions::default())
+    }
+
     /// Every image passing `filter`, over all pages (`pagination`: page
     /// size, pages in flight, an item limit counted after the filter).
-    fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_>;
+    fn list_with(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'static>;
 
     /// One image by id. A missing one is an error whose
     /// [`is_not_found`](Error::is_not_found) is true.
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>>;
+    fn get(&self, id: &str) -> BoxFuture<'static, Result<Image, Error>>;
 
     /// Starts importing a custom image from a URL and returns it as the
     /// provider reports it then (usually pending); see
     /// [`wait_until_ready`](Images::wait_until_ready).
-    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>>;
+    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'static, Result<Image, Error>>;
 
     /// Changes an image's name or description and returns it as it is then.
-    fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>>;
+    fn update(&self, id: &str, changes: ImageUpdate) -> BoxFuture<'static, Result<Image, Error>>;
 
     /// Deletes one of the account's images.
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+    fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>>;
 
     /// Polls an image until it is ready ([`Error::Wait`] with the provider's
     /// message when it failed, [`Error::Timeout`] when `options` run out),
     /// calling `progress` with each pending report.
     fn wait_until_ready<'a>(
         &'a self,
-        id: &'a str,
+        id: &str,
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>>;
@@ -124,24 +140,27 @@ impl<T: Images + ?Sized> Images for Arc<T> {
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
     }
-    fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
-        (**self).list(filter, pagination)
+    fn list(&self, filter: ListFilter) -> ImageStream<'static> {
+        (**self).list(filter)
     }
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
+    fn list_with(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'static> {
+        (**self).list_with(filter, pagination)
+    }
+    fn get(&self, id: &str) -> BoxFuture<'static, Result<Image, Error>> {
         (**self).get(id)
     }
-    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>> {
+    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'static, Result<Image, Error>> {
         (**self).import_from_url(request)
     }
-    fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>> {
+    fn update(&self, id: &str, changes: ImageUpdate) -> BoxFuture<'static, Result<Image, Error>> {
         (**self).update(id, changes)
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
+    fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>> {
         (**self).delete(id)
     }
     fn wait_until_ready<'a>(
         &'a self,
-        id: &'a str,
+        id: &str,
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>> {
@@ -151,7 +170,8 @@ impl<T: Images + ?Sized> Images for Arc<T> {
 
 /// The one implementation of [`Images`]: every provider's client is an
 /// `ImageBackend`, whose items become [`Image`]s here (object_store's
-/// `ListClientExt` shape).
+/// `ListClientExt` shape). Each future owns a clone of the client (a few
+/// reference counts) and of the id.
 impl<B> Images for B
 where
     B: ImageBackend,
@@ -161,7 +181,7 @@ where
         B::CLOUD
     }
 
-    fn list(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'_> {
+    fn list_with(&self, filter: ListFilter, pagination: PaginationOptions) -> ImageStream<'static> {
         let (plan, items) = self.list_items(&filter, pagination);
         let local = plan.local;
         let images = items
@@ -173,34 +193,37 @@ where
         }
     }
 
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Image, Error>> {
-        self.get_item(id).map_ok(Image::of::<B>).boxed()
+    fn get(&self, id: &str) -> BoxFuture<'static, Result<Image, Error>> {
+        let (client, id) = (self.clone(), id.to_owned());
+        async move { client.get_item(&id).await.map(Image::of::<B>) }.boxed()
     }
 
-    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'_, Result<Image, Error>> {
-        self.import_item(request).map_ok(Image::of::<B>).boxed()
+    fn import_from_url(&self, request: ImportRequest) -> BoxFuture<'static, Result<Image, Error>> {
+        let client = self.clone();
+        async move { client.import_item(request).await.map(Image::of::<B>) }.boxed()
     }
 
-    fn update<'a>(&'a self, id: &'a str, changes: ImageUpdate) -> BoxFuture<'a, Result<Image, Error>> {
+    fn update(&self, id: &str, changes: ImageUpdate) -> BoxFuture<'static, Result<Image, Error>> {
+        let (client, id) = (self.clone(), id.to_owned());
         async move {
             changes.check()?;
-            self.update_item(id, changes).await.map(Image::of::<B>)
+            client.update_item(&id, changes).await.map(Image::of::<B>)
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>> {
-        self.delete_item(id).boxed()
+    fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>> {
+        let (client, id) = (self.clone(), id.to_owned());
+        async move { client.delete_item(&id).await }.boxed()
     }
 
     fn wait_until_ready<'a>(
         &'a self,
-        id: &'a str,
+        id: &str,
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>> {
-        self.wait_item(id, options, progress)
-            .map_ok(Image::of::<B>)
-            .boxed()
+        let id = id.to_owned();
+        async move { self.wait_item(&id, options, progress).await.map(Image::of::<B>) }.boxed()
     }
 }

@@ -7,13 +7,14 @@ use super::registry::ProviderImage;
 use crate::ops::images::{ImageBackend, ImageView, ListFilter};
 use crate::ops::status::ImageStatus;
 use crate::values::cloud::Cloud;
+use crate::values::os::OsFamily;
 
 /// An image on any provider: the neutral view, and the provider's own
 /// object in [`raw`](Image::raw).
 ///
 /// `Serialize` writes the neutral view as one JSON object: `provider`, `id`,
 /// `name`, `description`, `status` (as [`ImageStatus::as_str`]), `message`
-/// (when failed), `progress` (when pending and reported), `custom`, `os`,
+/// (when failed), `progress` (when pending and reported), `custom`, `os`, `os_family`,
 /// `size_gb`, `created_at`, `regions`.
 ///
 /// ```no_run
@@ -42,6 +43,8 @@ pub struct Image {
     /// The operating system as the provider names it (Contabo's `osType`,
     /// DigitalOcean's `distribution`, IONOS's `licenceType`).
     pub os: Option<String>,
+    /// The operating system's family, the same words on every provider.
+    pub os_family: OsFamily,
     /// The size in GB (Contabo's MB divided by 1024).
     pub size_gb: Option<f64>,
     /// When it was created.
@@ -81,6 +84,7 @@ impl Image {
             status,
             custom: false,
             os: None,
+            os_family: OsFamily::Unknown,
             size_gb: None,
             created_at: None,
             regions: Vec::new(),
@@ -113,6 +117,7 @@ impl Image {
             description,
             status,
             custom,
+            os_family: OsFamily::of(os.as_deref()),
             os,
             size_gb,
             created_at,
@@ -125,7 +130,7 @@ impl Image {
 impl ListFilter {
     /// Whether `image` passes the filter.
     pub fn matches(&self, image: &Image) -> bool {
-        self.passes(image.custom, &image.name)
+        self.passes(image.custom, &image.name, image.created_at)
     }
 }
 
@@ -149,6 +154,7 @@ impl Serialize for Image {
         }
         map.serialize_entry("custom", &self.custom)?;
         map.serialize_entry("os", &self.os)?;
+        map.serialize_entry("os_family", self.os_family.as_str())?;
         map.serialize_entry("size_gb", &self.size_gb)?;
         map.serialize_entry("created_at", &self.created_at.map(|t| t.to_rfc3339()))?;
         map.serialize_entry("regions", &self.regions)?;

@@ -37,7 +37,7 @@ pub(crate) struct ImageView {
 /// provider's own image type; the neutral layer turns each item into an
 /// [`Image`](crate::images::Image) and implements
 /// [`Images`](crate::images::Images) once for every backend.
-pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
+pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
     /// The provider.
     const CLOUD: Cloud;
     /// The provider's image, as its API describes one.
@@ -47,12 +47,13 @@ pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
     fn view(item: &Self::Item) -> ImageView;
 
     /// Asks the server for the images passing `filter`, as far as it can
-    /// filter them; the plan says what is left to do here.
+    /// filter them; the plan says what is left to do here. The stream owns
+    /// what it needs (a clone of the client).
     fn list_items(
         &self,
         filter: &ListFilter,
         options: PaginationOptions,
-    ) -> (ListPlan, BoxStream<'_, Result<Self::Item, Error>>);
+    ) -> (ListPlan, BoxStream<'static, Result<Self::Item, Error>>);
 
     /// One image by id.
     fn get_item(&self, id: &str) -> impl Future<Output = Result<Self::Item, Error>> + Send;
@@ -79,19 +80,34 @@ pub(crate) trait ImageBackend: Send + Sync + fmt::Debug {
     ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a;
 }
 
-/// What to list.
+/// What to list: the account's own images or the provider's, a name, a
+/// time of creation. Unset parts let every image pass.
+///
+/// Own-or-public goes to the server where its API can filter on it
+/// (Contabo, DigitalOcean's own images); the rest is applied to each image
+/// as it arrives, since none of the three APIs filters on it reliably. An
+/// image whose creation time the provider does not report fails a time
+/// filter.
 ///
 /// ```
+/// use chrono::{TimeZone, Utc};
 /// use cloud_images::images::ListFilter;
 ///
-/// let filter = ListFilter::default().with_custom(true).with_name("debian");
+/// let filter = ListFilter::default()
+///     .with_custom(true)
+///     .with_name_prefix("debian-")
+///     .with_created_after(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
 /// assert_eq!(filter.custom(), Some(true));
-/// assert_eq!(filter.name(), Some("debian"));
+/// assert_eq!(filter.name_prefix(), Some("debian-"));
+/// assert!(filter.created_before().is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     custom: Option<bool>,
     name: Option<String>,
+    name_prefix: Option<String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
 }
 
 impl ListFilter {
@@ -106,6 +122,21 @@ impl ListFilter {
         self.name = Some(text.into());
         self
     }
+    /// Only images whose name starts with `prefix`, exactly (case included).
+    pub fn with_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = Some(prefix.into());
+        self
+    }
+    /// Only images created at or after `time`.
+    pub fn with_created_after(mut self, time: DateTime<Utc>) -> Self {
+        self.created_after = Some(time);
+        self
+    }
+    /// Only images created before `time`.
+    pub fn with_created_before(mut self, time: DateTime<Utc>) -> Self {
+        self.created_before = Some(time);
+        self
+    }
     /// Own or public images only, when set.
     pub fn custom(&self) -> Option<bool> {
         self.custom
@@ -114,25 +145,47 @@ impl ListFilter {
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
+    /// The text names must start with, when set.
+    pub fn name_prefix(&self) -> Option<&str> {
+        self.name_prefix.as_deref()
+    }
+    /// The earliest creation time that passes, when set.
+    pub fn created_after(&self) -> Option<DateTime<Utc>> {
+        self.created_after
+    }
+    /// The creation time before which images pass, when set.
+    pub fn created_before(&self) -> Option<DateTime<Utc>> {
+        self.created_before
+    }
     /// The filter without its own-or-public part (when the server applied it).
     pub(crate) fn without_custom(&self) -> ListFilter {
         ListFilter {
             custom: None,
-            name: self.name.clone(),
+            ..self.clone()
         }
     }
     /// Whether every image passes.
     pub(crate) fn is_empty(&self) -> bool {
-        self.custom.is_none() && self.name.is_none()
+        *self == ListFilter::default()
     }
-    /// Whether an image that is the account's own (`custom`) or not, and
-    /// called `name`, passes the filter.
-    pub(crate) fn passes(&self, custom: bool, name: &str) -> bool {
+    /// Whether an image that is the account's own (`custom`) or not, called
+    /// `name` and created at `created`, passes the filter.
+    pub(crate) fn passes(&self, custom: bool, name: &str, created: Option<DateTime<Utc>>) -> bool {
         self.custom.is_none_or(|wanted| custom == wanted)
             && self
                 .name
                 .as_deref()
                 .is_none_or(|text| contains_ignore_case(name, text))
+            && self
+                .name_prefix
+                .as_deref()
+                .is_none_or(|prefix| name.starts_with(prefix))
+            && self
+                .created_after
+                .is_none_or(|after| created.is_some_and(|c| c >= after))
+            && self
+                .created_before
+                .is_none_or(|before| created.is_some_and(|c| c < before))
     }
 }
 
@@ -492,6 +545,42 @@ mod tests {
         assert!(ImageUpdate::default().with_name("").check().is_err());
         assert!(ImageUpdate::default().with_description("").check().is_ok());
         assert!(ImageUpdate::default().with_name("x").check().is_ok());
+    }
+
+    #[test]
+    fn a_filter_passes_what_every_set_part_allows() {
+        use chrono::TimeZone;
+        let day = |d| Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap();
+        let all = ListFilter::default();
+        assert!(all.is_empty());
+        assert!(all.passes(false, "", None));
+
+        let own = ListFilter::default().with_custom(true);
+        assert!(own.passes(true, "x", None) && !own.passes(false, "x", None));
+        assert!(own.without_custom().is_empty());
+
+        let named = ListFilter::default().with_name("BIAN");
+        assert!(named.passes(false, "debian-13", None));
+        assert!(!named.passes(false, "ubuntu", None));
+
+        let prefix = ListFilter::default().with_name_prefix("debian-");
+        assert!(prefix.passes(true, "debian-13", None));
+        assert!(!prefix.passes(true, "my-debian-13", None));
+        assert!(!prefix.passes(true, "Debian-13", None), "a prefix keeps its case");
+
+        let march = ListFilter::default()
+            .with_created_after(day(2))
+            .with_created_before(day(5));
+        assert!(march.passes(true, "a", Some(day(2))), "the start is included");
+        assert!(march.passes(true, "a", Some(day(4))));
+        assert!(!march.passes(true, "a", Some(day(5))), "the end is not");
+        assert!(!march.passes(true, "a", Some(day(1))));
+        assert!(
+            !march.passes(true, "a", None),
+            "no creation time fails a time filter"
+        );
+        assert_eq!(march.without_custom(), march);
+        assert!(!march.is_empty());
     }
 
     #[test]

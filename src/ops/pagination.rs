@@ -279,6 +279,56 @@ where
     }
 }
 
+/// A list request made from a value the stream owns (a client and the
+/// request's filters), so that the stream borrows nothing (`'static`), as
+/// the neutral images API returns its lists.
+pub(crate) trait OwnedList: Send + Sync + 'static {
+    /// The items of the list.
+    type Item: Send + 'static;
+    /// The list's request builder, borrowing `self`.
+    type Request<'a>: ListPages<Item = Self::Item> + 'a;
+
+    /// The request for the whole list (the page is set per page).
+    fn request(&self) -> Self::Request<'_>;
+}
+
+/// An [`OwnedList`] as a [`PageSource`].
+struct Owned<O>(O);
+
+impl<O: OwnedList> PageSource for Owned<O> {
+    type Item = O::Item;
+
+    fn operation(&self) -> &'static str {
+        <O::Request<'static> as Execute>::OPERATION
+    }
+
+    fn fetch(&self, page: u64, size: u64) -> impl Future<Output = Result<Page<O::Item>, Error>> + Send {
+        let request = self.0.request().with_page(page, size);
+        async move { into_page_of(request, page).await }
+    }
+
+    fn key(item: &O::Item) -> Option<String> {
+        <O::Request<'static> as ListPages>::item_key(item)
+    }
+
+    fn max_page_size(&self) -> Option<u64> {
+        <O::Request<'static> as ListPages>::MAX_PAGE_SIZE
+    }
+}
+
+/// Sends `request` (for page `page`) and reads the answer as a page.
+async fn into_page_of<L: ListPages>(request: L, page: u64) -> Result<Page<L::Item>, Error> {
+    L::into_page(request.execute().await?, page)
+}
+
+/// Every item of an [`OwnedList`], as a stream that owns the list.
+pub(crate) fn owned_items<O: OwnedList>(
+    list: O,
+    options: PaginationOptions,
+) -> BoxStream<'static, Result<O::Item, Error>> {
+    items(Owned(list), options)
+}
+
 /// All pages, in order.
 pub fn pages<'a, S: PageSource + 'a>(
     source: S,

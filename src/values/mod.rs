@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod error;
 pub mod ids;
 pub mod optional;
+pub mod os;
 pub mod rate_limit;
 pub mod text;
 pub(crate) mod url;

@@ -8,7 +8,7 @@ use super::{Client, Image, ImageDetails, first_image};
 use crate::ops::images::{
     ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress, required,
 };
-use crate::ops::pagination::{Paginate, PaginationOptions};
+use crate::ops::pagination::{OwnedList, PaginationOptions, owned_items};
 use crate::ops::wait::WaitOptions;
 use crate::values::cloud::Cloud;
 use crate::{Error, Execute};
@@ -42,13 +42,13 @@ impl ImageBackend for Client {
         &self,
         filter: &ListFilter,
         options: PaginationOptions,
-    ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
-        let mut request = self.retrieve_image_list();
-        if let Some(custom) = filter.custom() {
-            request = request.standard_image(!custom);
-        }
+    ) -> (ListPlan, BoxStream<'static, Result<Image, Error>>) {
+        let list = ImageList {
+            client: self.clone(),
+            standard: filter.custom().map(|custom| !custom),
+        };
         let plan = ListPlan::new(options, filter, true);
-        let items = request.stream_with(plan.server);
+        let items = owned_items(list, plan.server);
         (plan, items)
     }
 
@@ -102,6 +102,26 @@ impl ImageBackend for Client {
         progress: OnProgress<'a>,
     ) -> Result<Image, Error> {
         Ok(from_details(self.wait_for_image(id, options, progress).await?))
+    }
+}
+
+/// The image list, owned by its stream.
+struct ImageList {
+    client: Client,
+    /// `standardImage`, when asked for.
+    standard: Option<bool>,
+}
+
+impl OwnedList for ImageList {
+    type Item = Image;
+    type Request<'a> = super::builder::RetrieveImageList<'a>;
+
+    fn request(&self) -> Self::Request<'_> {
+        let request = self.client.retrieve_image_list();
+        match self.standard {
+            Some(standard) => request.standard_image(standard),
+            None => request,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use super::{Client, Image, types};
 use crate::ops::images::{
     ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress, required,
 };
-use crate::ops::pagination::{Paginate, PaginationOptions};
+use crate::ops::pagination::{OwnedList, PaginationOptions, owned_items};
 use crate::ops::wait::WaitOptions;
 use crate::values::cloud::Cloud;
 use crate::{Error, Execute};
@@ -38,14 +38,14 @@ impl ImageBackend for Client {
         &self,
         filter: &ListFilter,
         options: PaginationOptions,
-    ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
+    ) -> (ListPlan, BoxStream<'static, Result<Image, Error>>) {
         let own_only = filter.custom() == Some(true);
-        let mut request = self.images_list();
-        if own_only {
-            request = request.private(true);
-        }
+        let list = ImageList {
+            client: self.clone(),
+            own_only,
+        };
         let plan = ListPlan::new(options, filter, own_only);
-        let items = request.stream_with(plan.server);
+        let items = owned_items(list, plan.server);
         (plan, items)
     }
 
@@ -81,6 +81,27 @@ impl ImageBackend for Client {
         progress: OnProgress<'a>,
     ) -> Result<Image, Error> {
         self.wait_for_image(id, options, progress).await
+    }
+}
+
+/// The image list, owned by its stream.
+struct ImageList {
+    client: Client,
+    /// `private=true`: the account's own images only.
+    own_only: bool,
+}
+
+impl OwnedList for ImageList {
+    type Item = Image;
+    type Request<'a> = super::builder::ImagesList<'a>;
+
+    fn request(&self) -> Self::Request<'_> {
+        let request = self.client.images_list();
+        if self.own_only {
+            request.private(true)
+        } else {
+            request
+        }
     }
 }
 

@@ -50,9 +50,9 @@ impl ImageBackend for Client {
         &self,
         filter: &ListFilter,
         options: PaginationOptions,
-    ) -> (ListPlan, BoxStream<'_, Result<Image, Error>>) {
-        let all = self
-            .list_images()
+    ) -> (ListPlan, BoxStream<'static, Result<Image, Error>>) {
+        let client = self.clone();
+        let all = async move { client.list_images().await }
             .map_ok(|found| stream::iter(found.into_inner().into_iter().map(Ok)))
             .try_flatten_stream()
             .boxed();

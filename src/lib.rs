@@ -1,24 +1,69 @@
-//! Manage cloud VM images from Rust: list the standard and custom images of an
-//! account, import a custom image from a URL, rename it, wait until it is
-//! ready, delete it.
+//! Manage cloud VM images from Rust on Contabo, DigitalOcean and IONOS
+//! Cloud: list the standard and custom images of an account, import one from
+//! a URL, rename it, wait until it is ready, delete it, with one API over the
+//! three clouds ([`images`]) and each cloud's full generated client beneath it.
 //!
-//! Each provider module holds a client **generated at build time** from the
-//! provider's OpenAPI spec (`openapi/`), plus a thin hand-written layer that is
-//! the same for every provider:
+//! ```no_run
+//! use cloud_images::images::{self, Error, ListFilter};
+//! use futures::TryStreamExt;
 //!
-//! | concern | module |
+//! # async fn demo() -> Result<(), Error> {
+//! // CLOUD_IMAGES_PROVIDER=contabo|digitalocean|ionos, and that provider's own variables.
+//! let images = images::from_env(None)?;
+//! let mut own = images.list(ListFilter::default().with_custom(true));
+//! while let Some(image) = own.try_next().await? {
+//!     println!("{} {} {} {}", image.provider, image.id, image.name, image.status);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! An error's `Display` is one line with the operation, the HTTP status, the
+//! API's message and the request id support can find:
+//! `images_list: HTTP 401 Unauthorized: Unable to authenticate you (request id 2f6c…)`.
+//!
+//! ```toml
+//! [dependencies]
+//! cloud-images = "0.1"
+//! futures = "0.3"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `contabo` | yes | [`contabo`]: Contabo's client (`CNTB_*` variables) |
+//! | `digitalocean` | yes | [`digitalocean`]: DigitalOcean's client (`DIGITALOCEAN_*`) |
+//! | `ionos` | yes | [`ionos`]: IONOS Cloud's client (`IONOS_*`) |
+//! | `rustls` | yes | TLS through rustls, reqwest's own default (aws-lc-rs, the platform's verifier) |
+//! | `native-tls` | no | TLS through the platform's library instead (OpenSSL, Secure Transport, SChannel) |
+//! | `testing` | no | `testing`: in-process fakes of each enabled provider's API, for your tests |
+//! | `httpmock` | no | `testing::httpmock`: typed httpmock helpers generated from each spec |
+//!
+//! Only the [`images`] API and the shared layer are always there; a build
+//! with one provider (`default-features = false, features = ["contabo",
+//! "rustls"]`) compiles only that provider's client.
+//!
+//! # What is where
+//!
+//! | you want | look at |
 //! |---|---|
-//! | streams over all pages, prefetched | [`pagination`] |
-//! | `x-request-id` per request, `x-trace-id` per client or call | [`request_id`] |
-//! | one error type that carries the request id | [`error`] |
-//! | what differs per provider | [`provider`] |
-//! | bearer tokens, Basic auth, OAuth2 | [`auth`] |
-//! | retries with back-off, `Retry-After` | [`retry`] |
-//! | time limits, the request pipeline | [`transport`] |
-//! | one images API over every provider | [`images`] |
-//! | sending a generated builder | [`Execute`] |
-//! | waiting until a resource is ready | [`wait`] |
-//! | showing server text in errors and terminals | [`text`] |
+//! | one API over every provider | [`images`]: [`Images`](images::Images), [`Image`](images::Image), [`ListFilter`](images::ListFilter), [`from_env`](images::from_env) |
+//! | a provider's whole API | [`contabo`], [`digitalocean`], [`ionos`]: the generated client, its builders and types |
+//! | to send a generated builder | [`Execute`] (`execute()`, [`Response`] with the request id) |
+//! | every page of a list | [`Paginate`] (`stream()`, `pages()`), [`PaginationOptions`] |
+//! | to configure a client | [`ClientBuilder`] ([`client`]): base URL, auth ([`auth`]), [`RetryPolicy`] ([`retry`]), [`Timeouts`] |
+//! | to wait until an image is ready | [`wait`] |
+//! | to tell errors apart | [`Error`] (`is_not_found()`, `is_timeout()`, ...), [`error`] |
+//! | a request id of your own | [`CallOptions`], [`request_id`] |
+//! | server text in a terminal | [`text`] |
+//! | how a provider plugs in | [`provider`], [`transport`] |
+//!
+//! Generated code is re-exported as is; the hand-written layer beside it is
+//! the same for every provider: streams over all pages with bounded
+//! prefetch, an `x-request-id` on every request, errors that carry it, auth,
+//! retries with back-off, time limits, waiting, tracing, limits against
+//! hostile answers.
 //!
 //! **Names**, one rule for the whole crate: getters are named after what
 //! they return, without `get_` (`options.timeout()`); a value type's setters
@@ -26,26 +71,8 @@
 //! so a getter and its setter never share a name; builders, which have no
 //! getters ([`ClientBuilder`], the generated request builders), set with
 //! bare names (`.bearer_token(..)`).
-//!
-//! For your own tests, the `testing` feature adds in-process fakes of each
-//! provider's API, and the `httpmock` feature typed httpmock helpers
-//! generated from each spec: see `cloud_images::testing`.
-//!
-//! ```no_run
-//! use cloud_images::contabo::Client;
-//! use cloud_images::{Execute, Paginate};
-//! use futures::TryStreamExt;
-//!
-//! # async fn demo() -> Result<(), cloud_images::Error> {
-//! let client = Client::from_env()?; // CNTB_API, CNTB_ACCESS_TOKEN or CNTB_OAUTH2_*
-//! let mut images = client.retrieve_image_list().stream();
-//! while let Some(image) = images.try_next().await? {
-//!     println!("{} {}", image.image_id, image.name.as_deref().unwrap_or("-"));
-//! }
-//! let image = client.retrieve_image().image_id("d5a1c1f0-35b8-4f0e-8a3a-1f1bd2a1c6e4").execute().await?;
-//! # Ok(()) }
-//! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // With no provider enabled, the shared machinery has no user.
 #![cfg_attr(not(feature = "contabo"), allow(dead_code, unused_macros, unused_imports))]
 #![warn(missing_docs)]
@@ -57,14 +84,18 @@ pub mod images;
 mod ops;
 mod providers;
 #[cfg(any(feature = "testing", feature = "httpmock"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "testing", feature = "httpmock"))))]
 pub mod testing;
 mod values;
 
 #[cfg(feature = "contabo")]
+#[cfg_attr(docsrs, doc(cfg(feature = "contabo")))]
 pub use providers::contabo;
 #[cfg(feature = "digitalocean")]
+#[cfg_attr(docsrs, doc(cfg(feature = "digitalocean")))]
 pub use providers::digitalocean;
 #[cfg(feature = "ionos")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ionos")))]
 pub use providers::ionos;
 
 pub use engine::builder as client;
@@ -73,33 +104,31 @@ pub use ops::{pagination, wait};
 pub use values::ids as request_id;
 pub use values::{error, text};
 
-/// What differs per provider: the [`Provider`] trait, the [`ApiClient`](crate::engine::provider::ApiClient)
-/// each provider's client is, and the [`RateLimit`] answers report.
+/// What differs per provider: the [`Provider`] trait, the [`ApiClient`]
+/// each provider's client is, [`ClientInfo`] (`baseurl()` and the inner
+/// transport of a generated client), and the [`RateLimit`] answers report.
 pub mod provider {
     pub use crate::engine::provider::{ApiClient, Provider};
     pub use crate::values::rate_limit::RateLimit;
+    pub use progenitor_client::ClientInfo;
 }
 
-/// The request pipeline ([`Transport`]), its time limits ([`Timeouts`]) and
-/// the HTTP clients it starts from.
+/// The request pipeline ([`Transport`]), its time limits ([`Timeouts`]),
+/// the body size limit and the HTTP clients it starts from.
 pub mod transport {
+    pub use crate::engine::body::DEFAULT_MAX_BODY_SIZE;
     pub use crate::engine::timeouts::Timeouts;
     pub use crate::engine::tls::{api_http_client_builder, http_client_builder};
     pub use crate::engine::transport::Transport;
 }
 
-pub use engine::body::DEFAULT_MAX_BODY_SIZE;
 pub use engine::builder::ClientBuilder;
 pub use engine::execute::{Execute, Response};
-pub use engine::provider::Provider;
 pub use engine::retry::RetryPolicy;
 pub use engine::timeouts::Timeouts;
-pub use engine::transport::Transport;
-pub use ops::pagination::{ListPages, Page, PageSource, Paginate, PaginationOptions};
-/// `baseurl()` and the inner transport of a generated client.
-pub use progenitor_client::ClientInfo;
+pub use ops::pagination::{Page, Paginate, PaginationOptions};
 pub use values::error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, WaitError};
-pub use values::ids::{CallOptions, new_request_id};
+pub use values::ids::CallOptions;
 pub use values::optional::OptionalValue;
 pub use values::rate_limit::RateLimit;
 

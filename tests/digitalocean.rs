@@ -420,7 +420,7 @@ fn from_env_reads_digitaloceans_variable_names() {
         .unwrap()
         .build()
         .unwrap();
-    use cloud_images::ClientInfo;
+    use cloud_images::provider::ClientInfo;
     assert_eq!(client.baseurl(), "http://127.0.0.1:9");
     assert!(!format!("{client:?}").contains("dop_v1_secret"));
     let err = ClientBuilder::<DigitalOcean>::from_lookup(|_| None).unwrap_err();

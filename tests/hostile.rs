@@ -13,10 +13,12 @@ use std::time::Duration;
 use cloud_images::auth::PasswordGrant;
 use cloud_images::contabo::Contabo;
 use cloud_images::digitalocean::DigitalOcean;
+use cloud_images::provider::Provider;
+use cloud_images::transport::DEFAULT_MAX_BODY_SIZE;
 use cloud_images::wait::WaitOptions;
 use cloud_images::{
-    CallOptions, ClientBuilder, DEFAULT_MAX_BODY_SIZE, Error, Execute, Paginate, PaginationOptions, Provider,
-    RetryPolicy, TimeoutKind, Timeouts,
+    CallOptions, ClientBuilder, Error, Execute, Paginate, PaginationOptions, RetryPolicy, TimeoutKind,
+    Timeouts,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;

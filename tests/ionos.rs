@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use cloud_images::ionos::{Client, Image, Ionos, PendingRequest, types};
+use cloud_images::provider::ClientInfo;
 use cloud_images::testing::ionos::{self as fake, FakeIonos};
-use cloud_images::{CallOptions, ClientBuilder, ClientInfo, Error, Execute, StatusCode, TimeoutKind};
+use cloud_images::{CallOptions, ClientBuilder, Error, Execute, StatusCode, TimeoutKind};
 use httpmock::prelude::*;
 use serde_json::json;
 

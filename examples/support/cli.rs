@@ -29,7 +29,7 @@ pub struct Global {
 
 impl Global {
     /// The builder from the environment, with these options on top.
-    pub fn apply<P: cloud_images::Provider>(
+    pub fn apply<P: cloud_images::provider::Provider>(
         &self,
         mut builder: cloud_images::ClientBuilder<P>,
     ) -> cloud_images::ClientBuilder<P> {

@@ -25,7 +25,8 @@ use crate::values::url::redact;
 ///
 /// ```
 /// use std::time::Duration;
-/// use cloud_images::{ClientInfo, RetryPolicy, Timeouts};
+/// use cloud_images::provider::ClientInfo;
+/// use cloud_images::{RetryPolicy, Timeouts};
 /// # #[cfg(feature = "contabo")] {
 /// use cloud_images::contabo::Client;
 ///
@@ -89,7 +90,7 @@ impl<P> Default for ClientBuilder<P> {
             user_agent: None,
             allow_insecure_http: false,
             http: None,
-            max_body_size: crate::DEFAULT_MAX_BODY_SIZE,
+            max_body_size: crate::transport::DEFAULT_MAX_BODY_SIZE,
             provider: PhantomData,
         }
     }
@@ -188,7 +189,7 @@ impl<P: Provider> ClientBuilder<P> {
     }
 
     /// The largest response body read, in bytes (default
-    /// [`DEFAULT_MAX_BODY_SIZE`](crate::DEFAULT_MAX_BODY_SIZE), 16 MiB). A
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::transport::DEFAULT_MAX_BODY_SIZE), 16 MiB). A
     /// larger answer is not read past the limit and ends the call with
     /// [`Error::BodyTooLarge`].
     ///

@@ -24,7 +24,7 @@ use crate::values::rate_limit::RateLimit;
 ///
 /// ```
 /// use cloud_images::provider::{ApiClient, Provider};
-/// use cloud_images::Transport;
+/// use cloud_images::transport::Transport;
 ///
 /// struct Example;
 /// struct ExampleClient(String);

@@ -1,20 +1,17 @@
 //! The TLS setup of the crate's HTTP clients.
 
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-use std::sync::Arc;
-
 /// A `reqwest::ClientBuilder` with the crate's TLS setup and reqwest's
 /// defaults otherwise (the OAuth2 token client starts from it). For a client
 /// to hand to [`ClientBuilder::http_client`](crate::ClientBuilder::http_client),
 /// start from [`api_http_client_builder`], which leaves retries to the layer.
 ///
-/// With the default `rustls` feature, that is rustls with the *ring* crypto
-/// provider (or the process's default provider, when one is installed) and
-/// the platform's certificate verifier, speaking HTTP/2 or HTTP/1.1. reqwest
-/// is then built without a crypto provider of its own, so a client built
-/// from a plain `reqwest::Client::builder()` would have none: start from this
-/// one (or install a rustls provider first). With the `rustls-aws-lc` or
-/// `native-tls` feature instead, reqwest's own TLS setup.
+/// With the default `rustls` feature, that is reqwest's own TLS: rustls
+/// with the aws-lc-rs crypto provider (or the process's default provider,
+/// when one is installed) and the platform's certificate verifier, speaking
+/// HTTP/2 or HTTP/1.1. Since it is reqwest's default, a plain
+/// `reqwest::Client::builder()` elsewhere in the program works too, whether
+/// or not it asked for TLS itself. With the `native-tls` feature, the
+/// platform's TLS library.
 ///
 /// ```
 /// let http = cloud_images::transport::http_client_builder()?
@@ -25,10 +22,7 @@ use std::sync::Arc;
 /// # Ok::<(), cloud_images::Error>(())
 /// ```
 pub fn http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
-    let builder = reqwest::Client::builder();
-    #[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-    let builder = builder.tls_backend_preconfigured(rustls_config()?);
-    Ok(builder)
+    Ok(reqwest::Client::builder())
 }
 
 /// [`http_client_builder`] set up as the crate's API clients are: where they
@@ -53,27 +47,6 @@ pub fn api_http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error>
     Ok(http_client_builder()?
         .retry(reqwest::retry::never().max_retries_per_request(0))
         .redirect(crate::engine::redirect::same_origin_policy()))
-}
-
-/// rustls with the process's default crypto provider, else *ring*, and the
-/// platform's verifier (what reqwest does with its own provider).
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-fn rustls_config() -> Result<rustls::ClientConfig, crate::Error> {
-    use rustls::crypto::CryptoProvider;
-
-    let failed = |e: rustls::Error| crate::Error::Config(format!("cannot set up TLS: {e}"));
-    let provider = CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let verifier = rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(failed)?;
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(failed)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 #[cfg(test)]

@@ -190,7 +190,8 @@ pub trait PageSource: Send + Sync {
 /// comes with it.
 ///
 /// ```
-/// use cloud_images::{Error, Execute, ListPages, Page, Response};
+/// use cloud_images::pagination::ListPages;
+/// use cloud_images::{Error, Execute, Page, Response};
 ///
 /// /// A list builder of some API: `GET /things?page=&per_page=`.
 /// #[derive(Clone)]

@@ -59,9 +59,9 @@ pub(crate) fn check_id(what: &str, id: &[u8]) -> Result<(), String> {
 /// 255) in the child.
 ///
 /// ```
-/// let id = cloud_images::new_request_id();
+/// let id = cloud_images::request_id::new_request_id();
 /// assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
-/// assert_ne!(id, cloud_images::new_request_id());
+/// assert_ne!(id, cloud_images::request_id::new_request_id());
 /// ```
 pub fn new_request_id() -> String {
     let uuid = uuid::Builder::from_random_bytes(random_bytes()).into_uuid();

@@ -3,7 +3,7 @@
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/contabo.yaml`; this module adds the crate's layer to them:
 //! [`Execute`] on every operation builder,
-//! [`ListPages`](crate::ListPages) (and so [`Paginate`](crate::Paginate)) on the two list
+//! [`ListPages`](crate::pagination::ListPages) (and so [`Paginate`](crate::Paginate)) on the two list
 //! builders, and [`Client::builder`].
 //!
 //! | operation | method and path | builder |
@@ -89,7 +89,7 @@ impl FromEnv for Contabo {
     /// optionally `CNTB_OAUTH2_TOKEN_URL` (an OAuth2 password grant).
     ///
     /// ```
-    /// use cloud_images::ClientInfo;
+    /// use cloud_images::provider::ClientInfo;
     ///
     /// let client = cloud_images::contabo::Client::builder()
     ///     .base_url("http://127.0.0.1:8080")

@@ -2,7 +2,7 @@
 //!
 //! [`Client`], [`types`] and [`builder`] are generated at build time from
 //! `openapi/digitalocean.yaml`; this module adds the crate's layer to them:
-//! [`Execute`] on every operation builder, [`ListPages`](crate::ListPages) (and so
+//! [`Execute`] on every operation builder, [`ListPages`](crate::pagination::ListPages) (and so
 //! [`Paginate`](crate::Paginate)) on the two list builders, waiting for an
 //! image or an image action, and [`Client::builder`] / [`Client::from_env`].
 //!
@@ -141,7 +141,7 @@ impl FromEnv for DigitalOcean {
     /// let vars = |name: &str| (name == "DIGITALOCEAN_ACCESS_TOKEN").then(|| "dop_v1_x".to_owned());
     /// assert!(ClientBuilder::<DigitalOcean>::from_lookup(vars).unwrap().build().is_ok());
     ///
-    /// use cloud_images::ClientInfo;
+    /// use cloud_images::provider::ClientInfo;
     /// let client = cloud_images::digitalocean::Client::builder()
     ///     .base_url("http://127.0.0.1:8080")
     ///     .bearer_token("dop_v1_token")

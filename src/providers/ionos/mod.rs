@@ -175,7 +175,7 @@ impl FromEnv for Ionos {
     /// let builder = ClientBuilder::<Ionos>::from_lookup(vars).unwrap();
     /// assert!(!format!("{builder:?}").contains("s3cret"));
     ///
-    /// use cloud_images::ClientInfo;
+    /// use cloud_images::provider::ClientInfo;
     /// let client = cloud_images::ionos::Client::builder()
     ///     .basic_auth("me@example.com", "s3cret")
     ///     .contract_number(31_415_926)

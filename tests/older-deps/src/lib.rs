@@ -1,0 +1,1 @@
+//! Nothing: the crate exists for its tests.

@@ -21,9 +21,15 @@ async fn a_plain_reqwest_client_builds_before_and_after_ours() {
     assert_eq!(ours.cloud().to_string(), "digitalocean");
 
     let after = reqwest::Client::new();
-    let body = serde_json::to_string(&Note { id: uuid::Uuid::new_v4() }).unwrap();
+    let body = serde_json::to_string(&Note {
+        id: uuid::Uuid::new_v4(),
+    })
+    .unwrap();
     for client in [before, after] {
-        let request = client.post("https://example.com/notes").body(body.clone()).build();
+        let request = client
+            .post("https://example.com/notes")
+            .body(body.clone())
+            .build();
         assert!(request.is_ok());
     }
 }

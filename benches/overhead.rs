@@ -207,6 +207,9 @@ fn measured(provider: &str) -> bool {
     std::env::var("OVERHEAD_PROVIDER").map_or(true, |p| p.eq_ignore_ascii_case(provider))
 }
 
+/// The `user-agent` of both sides (the library's default is as long).
+const USER_AGENT: &str = "cloud-images/0.1.0";
+
 async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
     println!(
         "per call, library / reqwest + serde (medians of {rounds} alternating rounds of {calls} calls; \
@@ -215,11 +218,12 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
     // The same request on the wire as the library's: its `user-agent` too.
     let http = cloud_images::transport::http_client_builder()
         .expect("a TLS setup")
-        .user_agent(concat!("cloud-images/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .build()
         .expect("reqwest client");
 
     let contabo = cloud_images::contabo::Client::builder()
+        .user_agent(USER_AGENT)
         .base_url(&fakes.contabo)
         .bearer_token("demo-token")
         .build()
@@ -253,6 +257,7 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
     };
 
     let digitalocean = cloud_images::digitalocean::Client::builder()
+        .user_agent(USER_AGENT)
         .base_url(&fakes.digitalocean)
         .bearer_token("do-demo-token")
         .build()
@@ -285,6 +290,7 @@ async fn per_call(fakes: &Fakes, rounds: usize, calls: usize) {
 
     let (user, password) = ("user@example.com", "ionos-demo-password");
     let ionos = cloud_images::ionos::Client::builder()
+        .user_agent(USER_AGENT)
         .base_url(&fakes.ionos)
         .basic_auth(user, password)
         .build()

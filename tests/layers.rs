@@ -20,7 +20,7 @@ const LAYERS: &[&str] = &["values", "engine", "ops", "providers", "images", "tes
 type Module = String;
 
 fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../src")
 }
 
 /// Every `.rs` file under `src/` as its module path (`mod.rs` is its folder).

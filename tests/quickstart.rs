@@ -34,7 +34,7 @@ async fn run(vars: Vec<(&'static str, String)>) -> Output {
         let mut command = Command::new(env!("CARGO"));
         command
             .args(["run", "--quiet", "--example", "quickstart"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         for (name, _) in std::env::vars() {
             if ["CNTB_", "DIGITALOCEAN_", "IONOS_", "CLOUD_IMAGES_"]
                 .iter()

@@ -2,9 +2,8 @@
 //! provider in `build/providers.rs`) are for, checked on the generated
 //! DigitalOcean and IONOS types: bodies the real APIs send decode, request
 //! bodies can be built with what a user has, and path parameters go on the
-//! wire as given. Runs with `--features digitalocean,ionos`.
+//! wire as given.
 
-#[cfg(feature = "digitalocean")]
 mod digitalocean {
     use cloud_images::RetryPolicy;
     use cloud_images::digitalocean::{Client, types};
@@ -123,7 +122,6 @@ mod digitalocean {
     }
 }
 
-#[cfg(feature = "ionos")]
 mod ionos {
     use cloud_images::ionos::types;
     use serde_json::json;

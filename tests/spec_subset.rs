@@ -147,7 +147,7 @@ fn problems_are_named() {
 }
 
 fn manifest_file(path: &str) -> String {
-    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
@@ -156,7 +156,7 @@ fn manifest_file(path: &str) -> String {
 /// failure, not a skip.
 fn upstream() -> Option<PathBuf> {
     let dir = std::env::var_os("CLOUD_IMAGES_UPSTREAM").filter(|v| !v.is_empty())?;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
     assert!(
         dir.is_dir(),
         "CLOUD_IMAGES_UPSTREAM is set but {} is not a folder",

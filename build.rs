@@ -18,7 +18,8 @@
 //! - `build/spec_patches.rs`: the spec patches and how each is made;
 //! - `build/code_patches.rs`: changes to the generated code itself, the same
 //!   for every provider;
-//! - `build/tokens.rs`: the token-stream utilities the code patches use.
+//! - `build/tokens.rs`: the token-stream utilities the code patches use;
+//! - `build/yaml.rs`: reads a spec (YAML) into a `serde_json::Value`.
 
 #[path = "build/code_patches.rs"]
 mod code_patches;
@@ -28,6 +29,8 @@ mod providers;
 mod spec_patches;
 #[path = "build/tokens.rs"]
 mod tokens;
+#[path = "build/yaml.rs"]
+mod yaml;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -43,6 +46,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build/providers.rs");
     println!("cargo:rerun-if-changed=build/spec_patches.rs");
     println!("cargo:rerun-if-changed=build/tokens.rs");
+    println!("cargo:rerun-if-changed=build/yaml.rs");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for provider in PROVIDERS {
         let feature = format!("CARGO_FEATURE_{}", provider.name.to_uppercase());
@@ -64,7 +68,7 @@ fn main() {
 
 fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(spec).map_err(|e| format!("cannot read the file: {e}"))?;
-    let mut doc: Value = serde_yaml::from_str(&text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let mut doc: Value = yaml::parse(&text).map_err(|e| format!("not valid YAML: {e}"))?;
     for patch in provider.patches {
         apply(&mut doc, patch)?;
     }

@@ -15,11 +15,12 @@
 
 mod bundle;
 mod subset;
+mod yaml;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_yaml::Value;
+use yaml::Value;
 
 const USAGE: &str = "usage: refresh_spec PROVIDER UPSTREAM [OUTPUT.yaml]
   contabo       UPSTREAM is Contabo's openapi.yaml
@@ -69,7 +70,7 @@ fn main() -> ExitCode {
 /// does not depend on where the upstream copy lives.
 fn cut(input: &str, cut: &subset::Cut<'_>, source: &str) -> Result<(Value, String), String> {
     let text = std::fs::read_to_string(input).map_err(|e| format!("cannot read {input}: {e}"))?;
-    let full: Value = serde_yaml::from_str(&text).map_err(|e| format!("{input} is not valid YAML: {e}"))?;
+    let full = yaml::from_str(&text).map_err(|e| format!("{input} is not valid YAML: {e}"))?;
     let doc = subset::cut(&full, cut).map_err(|e| format!("{input}: {e}"))?;
     let rendered = subset::render(&doc, source)?;
     Ok((doc, rendered))

@@ -1,0 +1,215 @@
+//! Answers shaped as the real APIs send them (fields left out, older forms),
+//! through the neutral images API and the typed clients, from loopback
+//! servers: what a user sees of each.
+
+use cloud_images::RetryPolicy;
+use cloud_images::images::{Images, ImportRequest, ListFilter};
+use futures::TryStreamExt;
+use httpmock::prelude::*;
+use serde_json::json;
+
+/// The `id`s of the images `filter` lists, with their `custom` flag.
+async fn listed(images: &dyn Images, filter: ListFilter) -> Vec<(String, bool)> {
+    let found: Vec<_> = images.list(filter).try_collect().await.unwrap();
+    found.into_iter().map(|i| (i.id, i.custom)).collect()
+}
+
+mod digitalocean {
+    use super::*;
+    use cloud_images::digitalocean::Client;
+
+    fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap()
+    }
+
+    /// The answer to `POST /v2/images` as DigitalOcean documents it: `type`
+    /// and `status`, no `public`.
+    fn imported() -> serde_json::Value {
+        json!({"image": {
+            "created_at": "2018-09-20T19:28:00Z", "description": "Cloud-optimized image w/ small footprint",
+            "distribution": "Ubuntu", "error_message": "", "id": 38413969, "name": "ubuntu-18.04-minimal",
+            "regions": [], "type": "custom", "tags": ["base-image", "prod"], "status": "NEW"
+        }})
+    }
+
+    #[tokio::test]
+    async fn an_imported_image_is_the_accounts_own() {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/v2/images");
+                then.status(202).json_body(imported());
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v2/images/38413969");
+                then.status(200).json_body(imported());
+            })
+            .await;
+        let client = client(&server);
+        let request =
+            ImportRequest::new("ubuntu-18.04-minimal", "https://example.com/u.qcow2").with_region("nyc3");
+        let image = client.import_from_url(request).await.unwrap();
+        assert!(image.custom, "{image:?}");
+        assert!(image.status.is_pending());
+        assert!(client.get("38413969").await.unwrap().custom);
+        assert_eq!(
+            serde_json::to_value(&image).unwrap()["custom"],
+            true,
+            "what a CLI prints"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_listing_tells_own_images_from_public_ones_without_public() {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v2/images");
+                then.status(200).json_body(json!({
+                    "images": [
+                        {"id": 1, "name": "ubuntu-24-04-x64", "type": "base", "public": true, "slug": "ubuntu-24-04-x64"},
+                        {"id": 2, "name": "docker-20-04", "type": "snapshot", "public": true},
+                        {"id": 3, "name": "web-snapshot", "type": "snapshot"},
+                        {"id": 4, "name": "imported", "type": "custom", "status": "NEW"},
+                        {"id": 5, "name": "nightly", "type": "backup", "public": false}
+                    ],
+                    "links": {}, "meta": {"total": 5}
+                }));
+            })
+            .await;
+        let client = client(&server);
+        let all = listed(&client, ListFilter::default()).await;
+        assert_eq!(
+            all,
+            [
+                ("1".to_owned(), false),
+                ("2".to_owned(), false),
+                ("3".to_owned(), true),
+                ("4".to_owned(), true),
+                ("5".to_owned(), true)
+            ]
+        );
+        let public = listed(&client, ListFilter::default().with_custom(false)).await;
+        assert_eq!(public, [("1".to_owned(), false), ("2".to_owned(), false)]);
+    }
+}
+
+mod contabo {
+    use super::*;
+    use cloud_images::contabo::Client;
+
+    fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_image_without_standard_image_is_told_by_its_url() {
+        let server = MockServer::start_async().await;
+        let custom = json!({
+            "imageId": "9f3c0c4e-1a2b-4c5d-8e9f-0a1b2c3d4e5f", "tenantId": "INT", "customerId": "54321",
+            "name": "debian-13", "url": "https://example.com/debian-13.qcow2", "osType": "Linux",
+            "version": "13", "format": "qcow2", "status": "downloading"
+        });
+        let standard = json!({
+            "imageId": "afecbb85-e2fc-46f0-9684-b46b1faf00bb", "tenantId": "INT", "name": "ubuntu-22.04",
+            "url": "", "osType": "Linux", "version": "22.04", "format": "qcow2", "status": "available"
+        });
+        let page = json!({
+            "data": [standard, custom.clone()],
+            "_pagination": {"size": 100, "totalElements": 2, "totalPages": 1, "page": 1}
+        });
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v1/compute/images");
+                then.status(200).json_body(page);
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/v1/compute/images/9f3c0c4e-1a2b-4c5d-8e9f-0a1b2c3d4e5f");
+                then.status(200).json_body(json!({"data": [custom]}));
+            })
+            .await;
+        let client = client(&server);
+        assert_eq!(
+            listed(&client, ListFilter::default()).await,
+            [
+                ("afecbb85-e2fc-46f0-9684-b46b1faf00bb".to_owned(), false),
+                ("9f3c0c4e-1a2b-4c5d-8e9f-0a1b2c3d4e5f".to_owned(), true)
+            ]
+        );
+        let got = client.get("9f3c0c4e-1a2b-4c5d-8e9f-0a1b2c3d4e5f").await.unwrap();
+        assert!(got.custom, "{got:?}");
+    }
+}
+
+mod ionos {
+    use super::*;
+    use cloud_images::ionos::Client;
+
+    fn client(server: &MockServer) -> Client {
+        Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_image_without_public_is_told_by_its_aliases_and_creator() {
+        let server = MockServer::start_async().await;
+        let own = json!({
+            "id": "7df81087-5835-41c6-a10b-3e098593bba4", "type": "image",
+            "metadata": {"state": "AVAILABLE", "createdBy": "user@example.com",
+                         "createdByUserId": "63cef532-26fe-4a64-a4e0-de7c8a506c90"},
+            "properties": {"name": "debian-13", "location": "de/fra", "licenceType": "LINUX",
+                           "imageType": "HDD", "imageAliases": null}
+        });
+        let public = json!({
+            "id": "0e4d57f9-cd78-11e9-b88c-525400f64d8d", "type": "image",
+            "metadata": {"state": "AVAILABLE", "createdBy": "[UNKNOWN]", "createdByUserId": "[UNKNOWN]"},
+            "properties": {"name": "ubuntu-24.04", "location": "de/fra", "licenceType": "LINUX",
+                           "imageType": "HDD", "imageAliases": ["ubuntu:latest"]}
+        });
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/images");
+                then.status(200)
+                    .json_body(json!({"id": "images", "type": "collection", "items": [public, own.clone()]}));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET)
+                    .path("/images/7df81087-5835-41c6-a10b-3e098593bba4");
+                then.status(200).json_body(own);
+            })
+            .await;
+        let client = client(&server);
+        assert_eq!(
+            listed(&client, ListFilter::default().with_custom(true)).await,
+            [("7df81087-5835-41c6-a10b-3e098593bba4".to_owned(), true)]
+        );
+        assert!(
+            client
+                .get("7df81087-5835-41c6-a10b-3e098593bba4")
+                .await
+                .unwrap()
+                .custom
+        );
+    }
+}

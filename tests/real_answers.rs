@@ -156,6 +156,80 @@ mod contabo {
     }
 }
 
+/// A tracing subscriber writing into a buffer, for this thread.
+fn capture_logs() -> (
+    tracing::subscriber::DefaultGuard,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+) {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    (tracing::subscriber::set_default(subscriber), buffer.0)
+}
+
+mod listed_twice {
+    use super::*;
+    use cloud_images::contabo::Client;
+
+    /// The only test here whose listing has a repeat: tracing caches per
+    /// call site whether anyone listens.
+    #[tokio::test]
+    async fn an_image_listed_twice_is_shown_once_and_the_repeat_is_logged() {
+        let (_guard, log) = capture_logs();
+        let server = MockServer::start_async().await;
+        let image =
+            |id: &str| json!({"imageId": id, "name": id, "standardImage": false, "status": "downloaded"});
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v1/compute/images");
+                then.status(200).json_body(json!({
+                    "data": [image("a"), image("b"), image("a")],
+                    "_pagination": {"size": 100, "totalElements": 3, "totalPages": 1, "page": 1}
+                }));
+            })
+            .await;
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        let ids: Vec<String> = listed(&client, ListFilter::default())
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+        let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        let line = log
+            .lines()
+            .find(|l| l.contains("items listed again are dropped"))
+            .unwrap_or_else(|| panic!("no warning in {log:?}"));
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains("operation=\"retrieve_image_list\""), "{line}");
+        assert!(line.contains("page=1") && line.contains("repeats=1"), "{line}");
+        assert!(line.contains("\"a\" (page 1)"), "{line}");
+    }
+}
+
 mod ionos {
     use super::*;
     use cloud_images::ionos::Client;

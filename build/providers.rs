@@ -143,6 +143,30 @@ const IONOS: Provider = Provider {
     name: "ionos",
     patches: &[
         Patch::DropDefaultResponses,
+        // Image properties of the current API that the 2023 spec cut lacks.
+        // Types and descriptions from the official SDK, PyPI `ionoscloud`
+        // 6.1.13, `ionoscloud/models/image_properties.py` (`ImageProperties`):
+        // two booleans and a string without an enum, none read-only. The SDK
+        // sends `exposeSerial` (default false) and `requireLegacyBios`
+        // (default true) on every PUT and PATCH.
+        Patch::AddProperties {
+            schema: "ImageProperties",
+            source: "ionoscloud 6.1.13 ImageProperties",
+            properties: &[
+                (
+                    "exposeSerial",
+                    r#"{"type": "boolean", "example": false, "description": "If set to `true` will expose the serial id of the disk attached to the server. If set to `false` will not expose the serial id. Some operating systems or software solutions require the serial id to be exposed to work properly. Exposing the serial can influence licensed software (e.g. Windows) behavior"}"#,
+                ),
+                (
+                    "requireLegacyBios",
+                    r#"{"type": "boolean", "example": true, "description": "Indicates if the image requires the legacy BIOS for compatibility or specific needs."}"#,
+                ),
+                (
+                    "applicationType",
+                    r#"{"type": "string", "example": "UNKNOWN", "description": "The type of application that is hosted on this resource. Only public images can have an Application type different than UNKNOWN."}"#,
+                ),
+            ],
+        },
         // Before `InlineScalars`, which inlines `Type`.
         Patch::StringRefNotObject,
         Patch::InlineScalars,

@@ -86,6 +86,15 @@ pub enum Patch {
         response: &'static str,
         required: &'static [&'static str],
     },
+    /// Add properties the API has and the spec lacks to a component schema:
+    /// `(name, JSON schema)` pairs, from `source` (named in the build's
+    /// messages). Fails when the schema is gone or already has one of them:
+    /// upstream caught up, drop the patch.
+    AddProperties {
+        schema: &'static str,
+        source: &'static str,
+        properties: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// Makes `patch` on the spec document `doc`, or says why it cannot.
@@ -118,6 +127,11 @@ pub fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
         Patch::ResponseRequires { response, required } => response_requires(doc, response, required),
         Patch::AnyOfObjects { schema, property } => any_of_objects(doc, schema, property),
         Patch::StringRefNotObject => string_ref_not_object(doc),
+        Patch::AddProperties {
+            schema,
+            source,
+            properties,
+        } => add_properties(doc, schema, source, properties),
     }
 }
 
@@ -505,6 +519,33 @@ fn any_of_objects(doc: &mut Value, schema: &str, property: &str) -> Result<(), S
     }
     prop.insert("type".into(), "object".into());
     prop.insert("allOf".into(), Value::Array(objects));
+    Ok(())
+}
+
+fn add_properties(
+    doc: &mut Value,
+    schema: &str,
+    source: &str,
+    properties: &[(&str, &str)],
+) -> Result<(), String> {
+    let what = format!("patch AddProperties({schema}, from {source})");
+    let props = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("{what}: no such schema with properties"))?;
+    for (name, definition) in properties {
+        if props.contains_key(*name) {
+            return Err(format!(
+                "{what}: the spec has `{name}` already; upstream caught up, drop the patch"
+            ));
+        }
+        let definition: Value = serde_json::from_str(definition)
+            .map_err(|e| format!("{what}: the schema of `{name}` is not JSON: {e}"))?;
+        if !definition.is_object() {
+            return Err(format!("{what}: the schema of `{name}` is not an object"));
+        }
+        props.insert((*name).to_owned(), definition);
+    }
     Ok(())
 }
 

@@ -2,7 +2,61 @@
 //! provider in `build/providers.rs`) are for, checked on the generated
 //! DigitalOcean and IONOS types: bodies the real APIs send decode, request
 //! bodies can be built with what a user has, and path parameters go on the
-//! wire as given.
+//! wire as given. And the patches themselves on small documents: what they
+//! change, and that a stale one fails.
+
+#[path = "../build/spec_patches.rs"]
+#[allow(dead_code)]
+mod spec_patches;
+
+mod patches {
+    use super::spec_patches::{Patch, apply};
+    use serde_json::json;
+
+    fn doc() -> serde_json::Value {
+        json!({"components": {"schemas": {
+            "Thing": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "place": {"$ref": "#/components/schemas/Place"}
+            }},
+            "Place": {"type": "object", "properties": {"slug": {"type": "string"}}}
+        }}})
+    }
+
+    const ADD: Patch = Patch::AddProperties {
+        schema: "Thing",
+        source: "an SDK 1.2.3",
+        properties: &[("exposeSerial", r#"{"type": "boolean", "description": "d"}"#)],
+    };
+
+    #[test]
+    fn add_properties_adds_them_and_fails_once_upstream_has_them() {
+        let mut doc = doc();
+        apply(&mut doc, &ADD).unwrap();
+        assert_eq!(
+            doc.pointer("/components/schemas/Thing/properties/exposeSerial"),
+            Some(&json!({"type": "boolean", "description": "d"}))
+        );
+        let err = apply(&mut doc, &ADD).unwrap_err();
+        assert_eq!(
+            err,
+            "patch AddProperties(Thing, from an SDK 1.2.3): the spec has `exposeSerial` already; \
+             upstream caught up, drop the patch"
+        );
+        let gone = Patch::AddProperties {
+            schema: "Gone",
+            source: "s",
+            properties: &[],
+        };
+        assert!(apply(&mut doc, &gone).unwrap_err().contains("no such schema"));
+        let bad = Patch::AddProperties {
+            schema: "Thing",
+            source: "s",
+            properties: &[("x", "not json")],
+        };
+        assert!(apply(&mut doc, &bad).unwrap_err().contains("not JSON"));
+    }
+}
 
 mod digitalocean {
     use cloud_images::RetryPolicy;
@@ -172,6 +226,35 @@ mod ionos {
         assert_eq!(
             target.target.as_ref().unwrap().type_.as_deref(),
             Some("some-new-kind")
+        );
+    }
+
+    #[test]
+    fn the_current_apis_image_properties_decode_and_build() {
+        let image: types::Image = serde_json::from_value(json!({
+            "id": "7df81087", "type": "image",
+            "properties": {
+                "name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+                "requireLegacyBios": false, "applicationType": "MSSQL-2022-Standard"
+            }
+        }))
+        .unwrap();
+        let properties = image.properties.unwrap();
+        assert_eq!(properties.expose_serial, Some(true));
+        assert_eq!(properties.require_legacy_bios, Some(false));
+        assert_eq!(
+            properties.application_type.as_deref(),
+            Some("MSSQL-2022-Standard")
+        );
+        let body: types::ImageProperties = types::ImageProperties::builder()
+            .expose_serial(true)
+            .require_legacy_bios(false)
+            .application_type("UNKNOWN")
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"exposeSerial": true, "requireLegacyBios": false, "applicationType": "UNKNOWN"})
         );
     }
 

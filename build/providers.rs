@@ -136,6 +136,16 @@ const DIGITALOCEAN: Provider = Provider {
             schema: "page_links",
             property: "pages",
         },
+        // Older actions carry `region` as the region's slug, not the region
+        // object: `"region": "nyc3", "region_slug": "nyc3"`, as in the 2014
+        // action quoted in the overcast CLI's DigitalOcean provider
+        // (andrewchilds/overcast, `modules/providers/digitalocean.v2.js`).
+        // `region_slug` is the same slug in both forms.
+        Patch::OrString {
+            schema: "action",
+            property: "region",
+            string: "The region's slug, as older actions carry it (e.g. `nyc3`).",
+        },
     ],
 };
 

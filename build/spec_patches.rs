@@ -95,6 +95,16 @@ pub enum Patch {
         source: &'static str,
         properties: &'static [(&'static str, &'static str)],
     },
+    /// This property of a component schema may also be a plain string: the
+    /// API's older form of the same thing (an object's key, such as a
+    /// region's slug). The property becomes a `oneOf` of its schema and a
+    /// string described by `string`. Fails when the property is gone or is a
+    /// composition already.
+    OrString {
+        schema: &'static str,
+        property: &'static str,
+        string: &'static str,
+    },
 }
 
 /// Makes `patch` on the spec document `doc`, or says why it cannot.
@@ -132,6 +142,11 @@ pub fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
             source,
             properties,
         } => add_properties(doc, schema, source, properties),
+        Patch::OrString {
+            schema,
+            property,
+            string,
+        } => or_string(doc, schema, property, string),
     }
 }
 
@@ -546,6 +561,30 @@ fn add_properties(
         }
         props.insert((*name).to_owned(), definition);
     }
+    Ok(())
+}
+
+fn or_string(doc: &mut Value, schema: &str, property: &str, string: &str) -> Result<(), String> {
+    let what = format!("patch OrString({schema}.{property})");
+    let prop = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/properties/{property}"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("{what}: no such property"))?;
+    if ["oneOf", "anyOf", "allOf"].iter().any(|k| prop.contains_key(*k)) {
+        return Err(format!(
+            "{what}: the property is a composition already; upstream changed it, review the patch"
+        ));
+    }
+    if prop.get("type").and_then(Value::as_str) == Some("string") {
+        return Err(format!(
+            "{what}: the property is a string already; drop the patch"
+        ));
+    }
+    let old = Value::Object(std::mem::take(prop));
+    prop.insert(
+        "oneOf".into(),
+        serde_json::json!([old, {"type": "string", "description": string}]),
+    );
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! through the neutral images API and the typed clients, from loopback
 //! servers: what a user sees of each.
 
-use cloud_images::RetryPolicy;
 use cloud_images::images::{Images, ImportRequest, ListFilter};
+use cloud_images::{Execute, RetryPolicy};
 use futures::TryStreamExt;
 use httpmock::prelude::*;
 use serde_json::json;
@@ -98,6 +98,51 @@ mod digitalocean {
         );
         let public = listed(&client, ListFilter::default().with_custom(false)).await;
         assert_eq!(public, [("1".to_owned(), false), ("2".to_owned(), false)]);
+    }
+}
+
+mod digitalocean_actions {
+    use super::*;
+    use cloud_images::digitalocean::{Client, action_region};
+    use cloud_images::wait::WaitOptions;
+
+    /// An image action as DigitalOcean sent them in 2014: `region` is the
+    /// region's slug, not the region object.
+    #[tokio::test]
+    async fn an_older_action_with_the_region_as_a_slug_is_read_and_waited_for() {
+        let server = MockServer::start_async().await;
+        let action = json!({"action": {
+            "id": 36804636, "status": "completed", "type": "transfer",
+            "started_at": "2014-11-14T16:29:21Z", "completed_at": "2014-11-14T16:30:06Z",
+            "resource_id": 7938269, "resource_type": "image",
+            "region": "nyc3", "region_slug": "nyc3"
+        }});
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/v2/images/7938269/actions/36804636");
+                then.status(200).json_body(action);
+            })
+            .await;
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("t")
+            .retry_policy(RetryPolicy::disabled())
+            .build()
+            .unwrap();
+        let got = client
+            .image_actions_get()
+            .image_id("7938269")
+            .action_id(std::num::NonZeroU64::new(36804636).unwrap())
+            .execute()
+            .await
+            .unwrap();
+        assert_eq!(action_region(&got.action), Some("nyc3"));
+        let done = client
+            .wait_for_action("7938269", 36804636, WaitOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(done.status.as_deref(), Some("completed"));
+        assert_eq!(action_region(&done), Some("nyc3"));
     }
 }
 

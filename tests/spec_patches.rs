@@ -56,6 +56,39 @@ mod patches {
         };
         assert!(apply(&mut doc, &bad).unwrap_err().contains("not JSON"));
     }
+
+    const OR_STRING: Patch = Patch::OrString {
+        schema: "Thing",
+        property: "place",
+        string: "The place's slug.",
+    };
+
+    #[test]
+    fn or_string_lets_a_property_be_a_string_and_fails_when_stale() {
+        let mut doc = doc();
+        apply(&mut doc, &OR_STRING).unwrap();
+        assert_eq!(
+            doc.pointer("/components/schemas/Thing/properties/place"),
+            Some(&json!({"oneOf": [
+                {"$ref": "#/components/schemas/Place"},
+                {"type": "string", "description": "The place's slug."}
+            ]}))
+        );
+        let err = apply(&mut doc, &OR_STRING).unwrap_err();
+        assert!(err.contains("a composition already"), "{err}");
+        let string = Patch::OrString {
+            schema: "Thing",
+            property: "name",
+            string: "s",
+        };
+        assert!(apply(&mut doc, &string).unwrap_err().contains("a string already"));
+        let gone = Patch::OrString {
+            schema: "Thing",
+            property: "gone",
+            string: "s",
+        };
+        assert!(apply(&mut doc, &gone).unwrap_err().contains("no such property"));
+    }
 }
 
 mod digitalocean {
@@ -118,10 +151,46 @@ mod digitalocean {
         .unwrap();
         assert_eq!(got.action.id, 36805527);
         assert_eq!(got.action.status.as_deref(), Some("queued"));
-        assert_eq!(got.action.region.unwrap().slug.as_deref(), Some("atl1"));
+        let Some(types::ActionRegion::Region(region)) = got.action.region else {
+            panic!("{:?}", got.action.region)
+        };
+        assert_eq!(region.slug.as_deref(), Some("atl1"));
         let posted: types::ImageActionsPostResponse =
             serde_json::from_value(json!({"action": {"id": 1, "status": null}})).unwrap();
         assert_eq!(posted.action.status, None);
+    }
+
+    #[test]
+    fn an_older_action_with_the_region_as_a_slug_decodes() {
+        // As DigitalOcean sent actions in 2014 (and older actions still read).
+        let got: types::ImageActionsGetResponse = serde_json::from_value(json!({
+            "action": {
+                "id": 36804636, "status": "completed", "type": "transfer",
+                "started_at": "2014-11-14T16:29:21Z", "completed_at": "2014-11-14T16:30:06Z",
+                "resource_id": 3164444, "resource_type": "image",
+                "region": "nyc3", "region_slug": "nyc3"
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            got.action.region,
+            Some(types::ActionRegion::String("nyc3".into()))
+        );
+        assert_eq!(
+            cloud_images::digitalocean::action_region(&got.action),
+            Some("nyc3")
+        );
+        let list: types::ImageActionsListResponse = serde_json::from_value(json!({
+            "actions": [{"id": 1, "region": "nyc3"}, {"id": 2, "region": {"slug": "fra1"}}],
+            "links": {}, "meta": {"total": 2}
+        }))
+        .unwrap();
+        let regions: Vec<_> = list
+            .actions
+            .iter()
+            .map(cloud_images::digitalocean::action_region)
+            .collect();
+        assert_eq!(regions, [Some("nyc3"), Some("fra1")]);
     }
 
     #[test]

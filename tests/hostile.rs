@@ -638,7 +638,11 @@ async fn changing_totals_end_the_walk<S: Subject>() {
         .filter_map(|r| r.as_ref().ok())
         .map(String::as_str)
         .collect();
-    assert_eq!(ids, ["a", "b"], "only the items before the change");
+    assert_eq!(
+        ids,
+        ["a", "b", "c", "d"],
+        "the items that arrived, then the error"
+    );
     let Some(Err(err)) = results.last() else {
         panic!("the walk must end in an error: {results:?}")
     };

@@ -470,6 +470,70 @@ async fn the_list_asks_for_depth_1_with_basic_auth() {
 }
 
 #[tokio::test]
+async fn the_typed_client_sends_the_current_apis_image_properties() {
+    // `exposeSerial`, `requireLegacyBios` and `applicationType`: the current
+    // API has them (the official SDK sends the first two on every PUT and
+    // PATCH); the 2023 spec cut has them through a spec patch.
+    let server = MockServer::start_async().await;
+    let answer = json!({"id": "img-1", "metadata": {"state": "BUSY"}, "properties": {
+        "name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+        "requireLegacyBios": false, "applicationType": "UNKNOWN"
+    }});
+    let patch = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path("/images/img-1")
+                .json_body(json!({"exposeSerial": true, "requireLegacyBios": false}));
+            then.status(202).json_body(answer.clone());
+        })
+        .await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/images/img-1").json_body(json!({
+                "id": "img-1",
+                "properties": {"name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+                               "requireLegacyBios": false, "applicationType": "UNKNOWN"}
+            }));
+            then.status(202).json_body(answer.clone());
+        })
+        .await;
+    let client = token_client(&server.base_url(), TOKEN);
+    let patched = client
+        .images_patch()
+        .image_id("img-1")
+        .body_map(|b| b.expose_serial(true).require_legacy_bios(false))
+        .execute()
+        .await
+        .unwrap();
+    let properties = patched.into_inner().properties.unwrap();
+    assert_eq!(
+        (
+            properties.expose_serial,
+            properties.require_legacy_bios,
+            properties.application_type.as_deref()
+        ),
+        (Some(true), Some(false), Some("UNKNOWN"))
+    );
+    let put_properties = types::ImageProperties {
+        name: Some("win".into()),
+        licence_type: Some("WINDOWS2022".into()),
+        expose_serial: Some(true),
+        require_legacy_bios: Some(false),
+        application_type: Some("UNKNOWN".into()),
+        ..Default::default()
+    };
+    client
+        .images_put()
+        .image_id("img-1")
+        .body_map(|b| b.id("img-1").properties(Some(put_properties)))
+        .execute()
+        .await
+        .unwrap();
+    patch.assert_async().await;
+    put.assert_async().await;
+}
+
+#[tokio::test]
 async fn a_rename_sends_only_the_name_and_polls_with_the_contract_number() {
     let server = MockServer::start_async().await;
     let patch = server

@@ -29,11 +29,12 @@ class Run:
             print(f"SKIP {self.name}: {title}: {e}", flush=True)
             return None
         except Exception as e:  # noqa: BLE001 - any error is the step's failure
-            # One line: an SDK's error text spans lines (status, headers, body).
-            message = " ".join(f"{type(e).__name__}: {e}".split())[:600]
+            message = describe(e)
             self.failed.append(f"{title}: {message}")
             print(f"FAIL {self.name}: {title}: {message}", flush=True)
-            traceback.print_exc(limit=-3, file=sys.stdout)
+            if not isinstance(e, AssertionError) and not hasattr(e, "status"):
+                # Unexpected: where it came from.
+                traceback.print_exc(limit=-3, file=sys.stdout)
             return None
         self.passed += 1
         print(f"ok   {self.name}: {title}", flush=True)
@@ -47,6 +48,19 @@ class Run:
                 print(f"  - {failure}")
         print(f"{self.name}: {self.passed} passed, {len(self.failed)} failed", flush=True)
         return 1 if self.failed else 0
+
+
+def describe(error):
+    """One line: an SDK's API error as its status and body (its own text
+    spans lines, headers included), anything else as its type and text."""
+    status, body = getattr(error, "status", None), getattr(error, "body", None)
+    if isinstance(status, int) and body is not None:
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "replace")
+        text = f"{type(error).__name__}: HTTP {status}: {body}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())[:600]
 
 
 def need(value, what):

@@ -11,6 +11,7 @@ Contabo's CLI reads.
 
 import os
 import sys
+import urllib.parse
 import uuid
 
 import requests
@@ -61,7 +62,8 @@ def wrong_password(token_url):
 
 
 def all_pages(images, **filters):
-    """Every image over all pages, following _pagination and _links.next."""
+    """Every image over all pages (page=1, 2, ... up to
+    _pagination.totalPages), each page checked."""
     seen, page = [], 1
     while True:
         answer = images.retrieve_image_list(x_request_id=rid(), page=page, size=PAGE_SIZE, **filters)
@@ -69,17 +71,29 @@ def all_pages(images, **filters):
         check(meta.page == page, f"asked for page {page}, got page {meta.page}")
         check(meta.size == PAGE_SIZE, f"asked for size {PAGE_SIZE}, got {meta.size}")
         seen += answer.data
-        last = page >= meta.total_pages
-        links = answer.links.to_dict()
-        if not last:
-            check("next" in links, f"page {page} of {meta.total_pages} has no _links.next: {links}")
-            check(len(answer.data) == PAGE_SIZE, f"page {page} (not the last) has {len(answer.data)} items")
-        if last:
+        if page >= meta.total_pages:
             check(len(seen) == meta.total_elements, f"{len(seen)} images over all pages, totalElements {meta.total_elements}")
             ids = [i.image_id for i in seen]
             check(len(set(ids)) == len(ids), "an image came twice over the pages")
             return seen
+        check(len(answer.data) == PAGE_SIZE, f"page {page} (not the last) has {len(answer.data)} items")
         page += 1
+
+
+def links(images):
+    """_links on the first and the second page: self, first and last always,
+    previous and next where there is such a page, each naming its page (as
+    the spec's examples: /v1/compute/images?page=2)."""
+    for page in (1, 2):
+        answer = images.retrieve_image_list(x_request_id=rid(), page=page, size=PAGE_SIZE)
+        got = answer.links.to_dict()
+        wanted = {"self": page, "first": 1, "next": page + 1, "last": answer.pagination.total_pages}
+        if page == 2:
+            wanted["previous"] = 1
+        for name, number in wanted.items():
+            check(name in got, f"page {page}: _links has no {name}: {got}")
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(got[name]).query))
+            check(query.get("page") == str(number), f"page {page}: _links.{name} is {got[name]}")
 
 
 def list_filters(images):
@@ -153,7 +167,12 @@ def stats(images, custom_count):
     check(s.used_size_mb + s.free_size_mb == s.total_size_mb, f"used {s.used_size_mb} + free {s.free_size_mb} != total {s.total_size_mb}")
 
 
-def audits(audit_api, image_id, request_id):
+def audits(images, audit_api, image_id, name):
+    """The image's audit entries (imageId filter), and the one of a rename
+    found by its request id (requestId filter)."""
+    request_id = rid()
+    images.update_image(x_request_id=request_id, image_id=image_id,
+                        update_custom_image_request=UpdateCustomImageRequest(name=name))
     entries = audit_api.retrieve_image_audits_list(x_request_id=rid(), image_id=image_id, size=PAGE_SIZE).data
     check(entries, f"no audit entry for image {image_id}")
     check(all(e.image_id == image_id for e in entries), "imageId filter listed another image's entries")
@@ -191,11 +210,13 @@ def main():
     run = Run("contabo")
     access = run.step("OAuth2 password grant", token, token_url)
     run.step("OAuth2 wrong password is refused", wrong_password, token_url)
-    config = Configuration(host=api_url, access_token=need_or(access, "invalid-token"))
+    # Without a token (the grant failed) every call below fails with a 401.
+    config = Configuration(host=api_url, access_token=access or "no-token")
     client = ApiClient(config)
     images, audit_api = ImagesApi(client), ImagesAuditsApi(client)
 
     run.step("list all pages", all_pages, images)
+    run.step("_links of a list", links, images)
     custom_count = run.step("list filters (standardImage, name, orderBy)", list_filters, images)
     run.step("get an unknown image is 404", unknown_image, images)
     name = f"peers-{uuid.uuid4().hex[:8]}"
@@ -203,22 +224,11 @@ def main():
     run.step("wait until downloaded", lambda: wait_downloaded(images, need(image_id, "the created image")))
     run.step("the created image is listed", lambda: listed(images, need(image_id, "the created image"), name))
     renamed = name + "-renamed"
-    update_request = rid()
     run.step("rename", lambda: rename(images, need(image_id, "the created image"), renamed))
     run.step("stats", lambda: stats(images, need(custom_count, "the custom images count") + 1))
-    # The audit of the rename is found by the request id of a rename of its own.
-    def audit_check():
-        the_id = need(image_id, "the created image")
-        images.update_image(x_request_id=update_request, image_id=the_id,
-                            update_custom_image_request=UpdateCustomImageRequest(name=renamed))
-        audits(audit_api, the_id, update_request)
-    run.step("audits (imageId, requestId)", audit_check)
+    run.step("audits (imageId, requestId)", lambda: audits(images, audit_api, need(image_id, "the created image"), renamed))
     run.step("delete, then 404 and not listed", lambda: delete(images, need(image_id, "the created image")))
     return run.finish()
-
-
-def need_or(value, fallback):
-    return fallback if value is None else value
 
 
 if __name__ == "__main__":

@@ -24,33 +24,62 @@ PER_PAGE = 20
 PLAIN_HTTP = {"enforce_https": False}
 
 
+def call(operation, *args, expect, **kwargs):
+    """Calls a pydo operation; its body, once the HTTP status is the one
+    expected. (pydo returns the error body of a status the spec declares,
+    such as a 404, instead of raising: the status tells them apart.)"""
+    status, body = operation(
+        *args, cls=lambda response, body, _headers: (response.http_response.status_code, body), **kwargs, **PLAIN_HTTP
+    )
+    check(status == expect, f"{operation.__name__}: HTTP {status}, not {expect}: {body}")
+    return body
+
+
 def all_pages(client, **filters):
-    """Every image over all pages, following links.pages.next as given."""
-    seen, query = [], {**filters, "per_page": PER_PAGE, "page": 1}
-    for _ in range(1000):
-        answer = client.images.list(**query, **PLAIN_HTTP)
+    """Every image over all pages (page=1, 2, ... until links.pages has no
+    next), each page checked."""
+    seen = []
+    for page in range(1, 1000):
+        answer = call(client.images.list, **filters, per_page=PER_PAGE, page=page, expect=200)
         seen += answer["images"]
-        pages = answer.get("links", {}).get("pages", {})
-        if "next" not in pages:
+        if "next" not in answer.get("links", {}).get("pages", {}):
             total = answer["meta"]["total"]
             check(len(seen) == total, f"{len(seen)} images over all pages, meta.total {total}")
             ids = [i["id"] for i in seen]
             check(len(set(ids)) == len(ids), "an image came twice over the pages")
             return seen
-        check(len(answer["images"]) == PER_PAGE, f"page {query['page']} (not the last) has {len(answer['images'])} images")
-        # The next page is the link's own query (a client follows it as is).
-        link = urllib.parse.urlsplit(pages["next"])
-        query = dict(urllib.parse.parse_qsl(link.query))
-        query = {k: (v == "true" if v in ("true", "false") else v) for k, v in query.items()}
-        for key in ("per_page", "page"):
-            query[key] = int(query.get(key, 0))
+        check(len(answer["images"]) == PER_PAGE, f"page {page} (not the last) has {len(answer['images'])} images")
     raise AssertionError("more than 1000 pages")
 
 
-def list_filters(client):
+def links(client, **filters):
+    """links.pages on the first and the second page: the next, previous,
+    first and last pages, each with the query of the list (filters
+    included), on the same API."""
+    for page in (1, 2):
+        answer = call(client.images.list, **filters, per_page=PER_PAGE, page=page, expect=200)
+        pages = answer.get("links", {}).get("pages", {})
+        wanted = {"next": page + 1, "last": None} if page == 1 else {"first": 1, "prev": 1, "next": 3, "last": None}
+        for name, number in wanted.items():
+            check(name in pages, f"page {page}: links.pages has no {name}: {pages}")
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pages[name]).query))
+            if number is not None:
+                check(query.get("page") == str(number), f"page {page}: links.pages.{name} is {pages[name]}")
+            check(query.get("per_page") == str(PER_PAGE), f"page {page}: links.pages.{name} drops per_page: {pages[name]}")
+            for key, value in filters.items():
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                check(query.get(key) == text, f"page {page}: links.pages.{name} drops the filter {key}={value}: {pages[name]}")
+
+
+def private_filter(client):
     private = all_pages(client, private=True)
     check(private, "no private image seeded")
-    check(all(i["public"] is False for i in private), f"private=true listed public images: {[i['id'] for i in private if i['public']][:5]}")
+    public = [i["id"] for i in private if i["public"]]
+    check(not public, f"private=true listed public images: {public[:5]}")
+    return private
+
+
+def type_filter(client):
     distributions = all_pages(client, type="distribution")
     check(distributions, "no distribution image seeded")
     check(all(i["public"] and i["type"] == "base" for i in distributions),
@@ -58,21 +87,27 @@ def list_filters(client):
     applications = all_pages(client, type="application")
     check(not {i["id"] for i in applications} & {i["id"] for i in distributions},
           "an image is both an application and a distribution")
-    tagged = [i for i in private if i.get("tags")]
-    if tagged:
-        tag = tagged[0]["tags"][0]
-        by_tag = all_pages(client, tag_name=tag)
-        check(by_tag and all(tag in i["tags"] for i in by_tag), f"tag_name={tag} listed images without the tag")
     return distributions[0]["slug"]
 
 
+def tag_filter(client):
+    tagged = [i for i in all_pages(client) if i.get("tags")]
+    check(tagged, "no tagged image seeded")
+    tag = tagged[0]["tags"][0]
+    by_tag = all_pages(client, tag_name=tag)
+    check(by_tag and all(tag in i["tags"] for i in by_tag), f"tag_name={tag} listed images without the tag")
+    check({i["id"] for i in by_tag} == {i["id"] for i in tagged if tag in i["tags"]},
+          f"tag_name={tag} did not list every image with the tag")
+
+
 def by_slug(client, slug):
-    image = client.images.get(slug, **PLAIN_HTTP)["image"]
+    image = call(client.images.get, slug, expect=200)["image"]
     check(image["slug"] == slug, f"asked for {slug}, got {image['slug']}")
 
 
 def create(client, name):
-    answer = client.images.create_custom(
+    answer = call(
+        client.images.create_custom,
         {
             "name": name,
             "url": "https://example.com/images/peers-check.qcow2",
@@ -81,7 +116,7 @@ def create(client, name):
             "description": "made by the peers check",
             "tags": ["peers-check"],
         },
-        **PLAIN_HTTP,
+        expect=202,
     )
     image = answer["image"]
     check(image["name"] == name, f"created as {image['name']!r}")
@@ -90,7 +125,7 @@ def create(client, name):
 
 
 def get(client, image_id):
-    image = client.images.get(image_id, **PLAIN_HTTP)["image"]
+    image = call(client.images.get, image_id, expect=200)["image"]
     check(image["id"] == image_id, f"asked for {image_id}, got {image['id']}")
     return image
 
@@ -111,7 +146,7 @@ def listed(client, image_id, name):
 
 
 def rename(client, image_id, name):
-    answer = client.images.update(image_id, {"name": name, "description": "renamed", "distribution": "Ubuntu"}, **PLAIN_HTTP)
+    answer = call(client.images.update, image_id, {"name": name, "description": "renamed", "distribution": "Ubuntu"}, expect=200)
     check(answer["image"]["name"] == name, f"update answered {answer['image']['name']!r}")
     image = get(client, image_id)
     check(image["name"] == name, f"after the rename the image is {image['name']!r}")
@@ -119,11 +154,11 @@ def rename(client, image_id, name):
 
 
 def action(client, image_id, body):
-    posted = client.image_actions.post(image_id, body, **PLAIN_HTTP)["action"]
+    posted = call(client.image_actions.post, image_id, body, expect=201)["action"]
     check(posted["type"] == body["type"], f"posted {body['type']}, got {posted['type']}")
     check(posted["resource_id"] == image_id, f"action on {posted['resource_id']}, not {image_id}")
     done = until(f"{body['type']} action {posted['id']} completed",
-                 lambda: client.image_actions.get(image_id, posted["id"], **PLAIN_HTTP)["action"],
+                 lambda: call(client.image_actions.get, image_id, posted["id"], expect=200)["action"],
                  lambda a: a["status"] in ("completed", "errored"))
     check(done["status"] == "completed", f"the {body['type']} action ended {done['status']}")
     return posted["id"]
@@ -137,7 +172,7 @@ def transfer(client, image_id):
 
 
 def actions_listed(client, image_id, action_ids):
-    answer = client.image_actions.list(image_id, **PLAIN_HTTP)
+    answer = call(client.image_actions.list, image_id, expect=200)
     listed_ids = [a["id"] for a in answer["actions"]]
     for action_id in action_ids:
         check(action_id in listed_ids, f"action {action_id} is not listed: {listed_ids}")
@@ -145,21 +180,17 @@ def actions_listed(client, image_id, action_ids):
 
 
 def account_transfer(client, image_id):
-    created = client.images.post_account_transfer_create(image_id, {"recipient_email": "alice@example.com"}, **PLAIN_HTTP)
+    created = call(client.images.post_account_transfer_create, image_id, {"recipient_email": "alice@example.com"}, expect=201)
     transfer_id = created["transfer_id"]
     check(isinstance(transfer_id, int) and transfer_id > 0, f"transfer_id {transfer_id!r} (a pending transfer has one)")
-    client.images.post_account_transfer_cancel(image_id, {"transfer_id": transfer_id}, **PLAIN_HTTP)
+    call(client.images.post_account_transfer_cancel, image_id, {"transfer_id": transfer_id}, expect=204)
     check(get(client, image_id)["id"] == image_id, "the image left the account after a cancelled transfer")
 
 
 def delete(client, image_id):
-    client.images.delete(image_id, **PLAIN_HTTP)
-    try:
-        client.images.get(image_id, **PLAIN_HTTP)
-    except HttpResponseError as e:
-        check(e.status_code == 404, f"get after delete: HTTP {e.status_code}, not 404")
-    else:
-        raise AssertionError("the deleted image is still there")
+    call(client.images.delete, image_id, expect=204)
+    gone = call(client.images.get, image_id, expect=404)
+    check(gone.get("id") == "not_found", f"a deleted image's 404 says {gone}")
     check(image_id not in [i["id"] for i in all_pages(client, private=True)], "the deleted image is still listed")
 
 
@@ -179,7 +210,11 @@ def main():
     run = Run("digitalocean")
     run.step("a wrong token is refused", refused_token, api_url)
     run.step("list all pages", all_pages, client)
-    slug = run.step("list filters (private, type, tag_name) over all pages", list_filters, client)
+    run.step("links.pages of a list", links, client)
+    run.step("links.pages of a filtered list keep the filter", links, client, private=True)
+    run.step("list private=true over all pages", private_filter, client)
+    slug = run.step("list type=distribution/application over all pages", type_filter, client)
+    run.step("list tag_name over all pages", tag_filter, client)
     run.step("get a distribution by its slug", lambda: by_slug(client, need(slug, "a distribution's slug")))
     name = f"peers-{uuid.uuid4().hex[:8]}"
     image_id = run.step("create a custom image from a URL", create, client, name)

@@ -9,8 +9,8 @@ specs (see its SOURCES.md). The proxy listens on an ephemeral loopback port
 answers included, so the client sees exactly what the fake said; each
 violation is printed and appended to --log as one JSON line. A violation that
 is in EXCEPTIONS below (a place where the real API and the upstream spec
-disagree) is printed as "excepted" and not logged. Each kind of violation is reported once, at its first
-occurrence (list indices aside).
+disagree) is printed as "excepted" and not logged. Each kind of violation is
+reported once, at its first occurrence (list indices aside).
 """
 
 import argparse
@@ -165,17 +165,27 @@ def inline_operations(document, folder):
 
 
 def absolute_refs(node, base):
+    """node with each relative reference (a `$ref`, a discriminator's
+    mapping) made absolute against the folder base."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
-                file, _, fragment = value.partition("#")
-                value = (base / file).resolve().as_uri() + (f"#{fragment}" if fragment else "")
+            if key == "$ref":
+                value = absolute(value, base)
+            elif key == "discriminator" and isinstance(value, dict) and "mapping" in value:
+                value = {**value, "mapping": {k: absolute(v, base) for k, v in value["mapping"].items()}}
             out[key] = absolute_refs(value, base)
         return out
     if isinstance(node, list):
         return [absolute_refs(v, base) for v in node]
     return node
+
+
+def absolute(ref, base):
+    if not isinstance(ref, str) or ref.startswith("#"):
+        return ref
+    file, _, fragment = ref.partition("#")
+    return (base / file).resolve().as_uri() + (f"#{fragment}" if fragment else "")
 
 
 def read_yaml(path):
@@ -244,7 +254,7 @@ class Validator:
             found = self.finder.find(method.lower(), self.host_url + path)
         except Exception:  # noqa: BLE001 - reported by the validation itself
             return "?"
-        return found.operation.get("operationId", "?") if hasattr(found.operation, "get") else "?"
+        return found.operation.get("operationId", "?")
 
     def check(self, method, path, query, headers, body, status, answer_headers, answer):
         request = MockRequest(
@@ -321,11 +331,18 @@ def handler(validator):
             split = urllib.parse.urlsplit(self.path)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
             connection = http.client.HTTPConnection(validator.target.hostname, validator.target.port, timeout=60)
-            connection.request(self.command, self.path, body=body or None, headers=headers)
-            answer = connection.getresponse()
-            data = answer.read()
-            answer_headers = answer.getheaders()
-            connection.close()
+            try:
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                answer = connection.getresponse()
+                data = answer.read()
+                answer_headers = answer.getheaders()
+            except (OSError, http.client.HTTPException) as e:
+                # The fake broke the exchange: the client sees a 502, the run fails.
+                validator.record(self.command, self.path, 502, "?", [f"exchange: the fake did not answer: {e!r}"])
+                self.send_error(502, "the fake did not answer")
+                return
+            finally:
+                connection.close()
 
             self.send_response_only(answer.status, answer.reason)
             for name, value in answer_headers:

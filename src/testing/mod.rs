@@ -68,6 +68,11 @@ mod harness;
 #[cfg(feature = "testing")]
 pub use harness::{Fault, ParseFaultError, RecordedRequest};
 
+#[cfg(feature = "testing")]
+mod seed;
+#[cfg(feature = "testing")]
+pub use seed::{SeedImage, SeedStatus};
+
 #[cfg(all(feature = "testing", feature = "contabo"))]
 pub mod contabo;
 #[cfg(all(feature = "testing", feature = "contabo"))]

@@ -7,9 +7,11 @@
 //! ```
 //!
 //! Arguments: address (default 127.0.0.1:8082), public images (12), private
-//! images (5), then any number of faults `STATUS:MATCH:COUNT`, e.g.
-//! `429:depth=1:1 503:/images/:5`: the next COUNT requests whose path and
-//! query contain MATCH are answered with STATUS (429s with `Retry-After: 1`).
+//! images (5), then any number of faults `[METHOD:]STATUS:MATCH:COUNT`,
+//! e.g. `429:depth=1:1 PATCH:503:/images/:5`: the next COUNT requests (with
+//! METHOD, when given) whose path and query contain MATCH are answered with
+//! STATUS (429s with `Retry-After: 1`). The API is served at the root and
+//! under `/cloudapi/v6`.
 //! It accepts the bearer token `ionos-demo-token`, and HTTP Basic with
 //! `user@example.com` / `ionos-demo-password`.
 //!

@@ -817,11 +817,7 @@ fn list_audits(state: &Contabo, query: &[(String, String)]) -> Response {
         }
     }
     // startDate and endDate are days (`2026-10-01`), both included.
-    let bounds: [(&str, fn(std::cmp::Ordering) -> bool); 2] = [
-        ("startDate", std::cmp::Ordering::is_ge),
-        ("endDate", std::cmp::Ordering::is_le),
-    ];
-    for (key, keep) in bounds {
+    for (key, from) in [("startDate", true), ("endDate", false)] {
         let Some(day) = get(key) else { continue };
         let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
             return reply(
@@ -834,7 +830,7 @@ fn list_audits(state: &Contabo, query: &[(String, String)]) -> Response {
                 .as_str()
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.date_naive());
-            at.is_some_and(|at| keep(at.cmp(&day)))
+            at.is_some_and(|at| if from { at >= day } else { at <= day })
         });
     }
     reply(

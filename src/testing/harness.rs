@@ -661,11 +661,13 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
     let refused = std::cell::OnceCell::new();
     let fault = {
         let mut faults = lock(&shared.faults);
-        let at = faults.iter().position(|f| {
-            f.applies_to(&recorded.method, &target)
-                && (!side_channel || !f.matching.is_empty())
-                && !(f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some()))
-        });
+        let wanted = |f: &Fault| {
+            // Token requests: only faults that name them.
+            let reaches = !side_channel || !f.matching.is_empty();
+            let waits = f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some());
+            f.applies_to(&recorded.method, &target) && reaches && !waits
+        };
+        let at = faults.iter().position(wanted);
         at.map(|i| {
             let fault = &mut faults[i];
             fault.times -= 1;

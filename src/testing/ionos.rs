@@ -306,6 +306,12 @@ impl FakeIonos {
         id
     }
 
+    /// Adds an image exactly as given (as the API sends it at `depth=1`,
+    /// with at least `id`), e.g. one with `null`s the real API may send.
+    pub fn insert_raw_image(&self, image: Value) {
+        lock(&self.0.api().images).push(image);
+    }
+
     /// Sets an image's `metadata.state`; `false` when there is no image
     /// with this id.
     pub fn set_image_status(&self, id: &str, state: ImageState) -> bool {

@@ -91,10 +91,17 @@ async fn at_depth_0_the_items_are_references_without_properties() {
 
 #[tokio::test]
 async fn licence_types_the_spec_does_not_list_and_nulls_decode() {
-    let (_server, client) = fake().await;
+    let (server, client) = fake().await;
+    // Unset values as `null` (the fake's seed sends the real API's values).
+    let mut raw = server.image(&FakeIonos::private_id(1)).unwrap();
+    raw["id"] = "0000beef-0000-4000-8000-00000000beef".into();
+    for field in ["description", "imageAliases", "cloudInit"] {
+        raw["properties"][field] = serde_json::Value::Null;
+    }
+    server.insert_raw_image(raw);
     let windows = client
         .images_find_by_id()
-        .image_id(FakeIonos::private_id(1))
+        .image_id("0000beef-0000-4000-8000-00000000beef")
         .execute()
         .await
         .unwrap();

@@ -107,7 +107,8 @@ pub const ID_DISPLAY_LIMIT: usize = 128;
 /// at most [`ID_DISPLAY_LIMIT`] characters.
 ///
 /// ```
-/// let shown = cloud_images::text::id_for_display(&"7".repeat(1_000_000));
+/// let id = "7".repeat(1_000_000);
+/// let shown = cloud_images::text::id_for_display(&id);
 /// assert!(shown.len() < 200 && shown.ends_with("[999872 more bytes not shown]"));
 /// ```
 pub fn id_for_display(id: &str) -> Cow<'_, str> {

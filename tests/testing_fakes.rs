@@ -1021,3 +1021,65 @@ async fn digitalocean_account_transfers_are_created_and_cancelled_for_snapshots(
         401
     );
 }
+
+#[tokio::test]
+async fn ionos_filters_the_image_list_on_properties_and_metadata() {
+    let fake = FakeIonos::start().await;
+    let base = fake.base_url();
+    let list = |query: &'static str| {
+        let url = format!("{base}/images?{query}");
+        async move {
+            let answer = json_of(send("GET", &url, "ionos-demo-token", None).await).await;
+            answer["items"].as_array().unwrap().clone()
+        }
+    };
+    let all = fake.images();
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| all.iter().filter(|i| f(i)).count();
+
+    // A property's value, not case-sensitive.
+    let linux = list("depth=1&filter.licenceType=linux").await;
+    assert!(!linux.is_empty());
+    assert!(linux.iter().all(|i| i["properties"]["licenceType"] == "LINUX"));
+    assert_eq!(linux.len(), count(&|i| i["properties"]["licenceType"] == "LINUX"));
+    // A part of the value, as the API matches it.
+    let golden = list("depth=1&filter.name=GOLDEN-1").await;
+    let names: Vec<&str> = golden
+        .iter()
+        .map(|i| i["properties"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("golden-1")),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.len(),
+        count(&|i| i["properties"]["name"].as_str().unwrap().contains("golden-1"))
+    );
+    // Metadata, and two filters together.
+    let mine = list("depth=1&filter.createdBy=USER@example.com").await;
+    assert_eq!(mine.len(), count(&|i| i["properties"]["public"] == false));
+    let both = list("depth=1&filter.createdBy=user@example.com&filter.licenceType=LINUX").await;
+    assert_eq!(
+        both.len(),
+        count(&|i| i["properties"]["public"] == false && i["properties"]["licenceType"] == "LINUX")
+    );
+    // A boolean property.
+    let public = list("depth=2&filter.public=TRUE").await;
+    assert_eq!(public.len(), count(&|i| i["properties"]["public"] == true));
+    // A property no image has, and depth 0 (the filter needs depth > 0).
+    assert!(list("depth=1&filter.noSuchProperty=x").await.is_empty());
+    assert!(list("filter.licenceType=LINUX").await.is_empty());
+    // Without a filter, every image.
+    assert_eq!(list("depth=1").await.len(), all.len());
+}
+
+#[tokio::test]
+async fn ionos_takes_any_application_type_string_as_the_sdk_does() {
+    let fake = FakeIonos::start().await;
+    let url = format!("{}/images/{}", fake.base_url(), FakeIonos::private_id(0));
+    let patch = |body| send("PATCH", &url, "ionos-demo-token", Some(body));
+    let accepted = patch(serde_json::json!({"applicationType": "MSSQL-2025-Express"})).await;
+    assert_eq!(accepted.status(), 202, "{}", accepted.text().await.unwrap());
+    let refused = patch(serde_json::json!({"applicationType": 7})).await;
+    assert_eq!(refused.status(), 422);
+}

@@ -926,3 +926,160 @@ async fn every_fake_seeds_a_typed_image_and_sets_its_status() {
         contabo.insert_image(SeedImage::new("broken").with_status(SeedStatus::Failed("bad URL".into())));
     assert_eq!(contabo.image(&failed).unwrap()["status"], "error");
 }
+
+#[tokio::test]
+async fn digitalocean_images_send_strings_and_listed_distributions_where_the_spec_says() {
+    let fake = FakeDigitalOcean::start().await;
+    // The distributions shared/attributes/distribution.yml lists, and
+    // AlmaLinux, which DigitalOcean's own almalinux-9-x64 image answers with.
+    let listed = [
+        "Arch Linux",
+        "CentOS",
+        "CoreOS",
+        "Debian",
+        "Fedora",
+        "Fedora Atomic",
+        "FreeBSD",
+        "Gentoo",
+        "openSUSE",
+        "RancherOS",
+        "Rocky Linux",
+        "Ubuntu",
+        "Unknown",
+        "AlmaLinux",
+    ];
+    let images = fake.images();
+    assert_eq!(images.len(), 14 + 6 + 9);
+    for image in images {
+        assert!(image["description"].is_string(), "description of {image}");
+        assert!(image["error_message"].is_string(), "error_message of {image}");
+        let distribution = image["distribution"].as_str().unwrap();
+        assert!(listed.contains(&distribution), "distribution {distribution}");
+    }
+}
+
+#[tokio::test]
+async fn digitalocean_account_transfers_are_created_and_cancelled_for_snapshots() {
+    let fake = FakeDigitalOcean::start().await;
+    let base = fake.base_url();
+    let token = "do-demo-token";
+    // Seeded private images: 180000000 is a snapshot, 180000002 a custom image.
+    let url = |id: u64, tail: &str| format!("{base}/v2/images/{id}/account_transfer{tail}");
+    let email = serde_json::json!({"recipient_email": "alice@example.com"});
+
+    let created = send("POST", &url(180_000_000, ""), token, Some(email.clone())).await;
+    assert_eq!(created.status(), 201);
+    let transfer_id = json_of(created).await["transfer_id"].as_u64().unwrap();
+    assert!(transfer_id > 0, "a pending transfer has a non-zero id");
+    // Cancelled by its id: 204, and the image stays in the account.
+    let body = serde_json::json!({"transfer_id": transfer_id});
+    let cancelled = send("POST", &url(180_000_000, "/cancel"), token, Some(body.clone())).await;
+    assert_eq!(cancelled.status(), 204);
+    assert!(cancelled.bytes().await.unwrap().is_empty());
+    assert!(fake.image(180_000_000).is_some());
+    // Once cancelled, the transfer is gone.
+    let again = send("POST", &url(180_000_000, "/cancel"), token, Some(body)).await;
+    assert_eq!(again.status(), 404);
+    assert_eq!(json_of(again).await["id"], "not_found");
+
+    // Only snapshots; one recipient; a transfer id the image has; its own token.
+    let custom = send("POST", &url(180_000_002, ""), token, Some(email.clone())).await;
+    assert_eq!(custom.status(), 400);
+    assert_eq!(json_of(custom).await["id"], "bad_request");
+    let both = serde_json::json!({"recipient_email": "alice@example.com", "recipient_uuid": "4f6c71e2"});
+    assert_eq!(
+        send("POST", &url(180_000_000, ""), token, Some(both))
+            .await
+            .status(),
+        400
+    );
+    let missing = send("POST", &url(999, ""), token, Some(email.clone())).await;
+    assert_eq!(missing.status(), 404);
+    let to_team = serde_json::json!({"recipient_uuid": "4f6c71e2-1e90-4762-9fee-6cc4a0a9f2cf"});
+    let created = send("POST", &url(180_000_003, ""), token, Some(to_team)).await;
+    assert_eq!(created.status(), 201);
+    let other = json_of(created).await["transfer_id"].as_u64().unwrap();
+    assert_ne!(other, transfer_id);
+    let wrong_image = serde_json::json!({"transfer_id": other});
+    assert_eq!(
+        send("POST", &url(180_000_000, "/cancel"), token, Some(wrong_image))
+            .await
+            .status(),
+        404
+    );
+    let no_id = serde_json::json!({});
+    assert_eq!(
+        send("POST", &url(180_000_003, "/cancel"), token, Some(no_id))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        send("POST", &url(180_000_003, ""), "wrong", Some(email))
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn ionos_filters_the_image_list_on_properties_and_metadata() {
+    let fake = FakeIonos::start().await;
+    let base = fake.base_url();
+    let list = |query: &'static str| {
+        let url = format!("{base}/images?{query}");
+        async move {
+            let answer = json_of(send("GET", &url, "ionos-demo-token", None).await).await;
+            answer["items"].as_array().unwrap().clone()
+        }
+    };
+    let all = fake.images();
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| all.iter().filter(|i| f(i)).count();
+
+    // A property's value, not case-sensitive.
+    let linux = list("depth=1&filter.licenceType=linux").await;
+    assert!(!linux.is_empty());
+    assert!(linux.iter().all(|i| i["properties"]["licenceType"] == "LINUX"));
+    assert_eq!(linux.len(), count(&|i| i["properties"]["licenceType"] == "LINUX"));
+    // A part of the value, as the API matches it.
+    let golden = list("depth=1&filter.name=GOLDEN-1").await;
+    let names: Vec<&str> = golden
+        .iter()
+        .map(|i| i["properties"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("golden-1")),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.len(),
+        count(&|i| i["properties"]["name"].as_str().unwrap().contains("golden-1"))
+    );
+    // Metadata, and two filters together.
+    let mine = list("depth=1&filter.createdBy=USER@example.com").await;
+    assert_eq!(mine.len(), count(&|i| i["properties"]["public"] == false));
+    let both = list("depth=1&filter.createdBy=user@example.com&filter.licenceType=LINUX").await;
+    assert_eq!(
+        both.len(),
+        count(&|i| i["properties"]["public"] == false && i["properties"]["licenceType"] == "LINUX")
+    );
+    // A boolean property.
+    let public = list("depth=2&filter.public=TRUE").await;
+    assert_eq!(public.len(), count(&|i| i["properties"]["public"] == true));
+    // A property no image has, and depth 0 (the filter needs depth > 0).
+    assert!(list("depth=1&filter.noSuchProperty=x").await.is_empty());
+    assert!(list("filter.licenceType=LINUX").await.is_empty());
+    // Without a filter, every image.
+    assert_eq!(list("depth=1").await.len(), all.len());
+}
+
+#[tokio::test]
+async fn ionos_takes_any_application_type_string_as_the_sdk_does() {
+    let fake = FakeIonos::start().await;
+    let url = format!("{}/images/{}", fake.base_url(), FakeIonos::private_id(0));
+    let patch = |body| send("PATCH", &url, "ionos-demo-token", Some(body));
+    let accepted = patch(serde_json::json!({"applicationType": "MSSQL-2025-Express"})).await;
+    assert_eq!(accepted.status(), 202, "{}", accepted.text().await.unwrap());
+    let refused = patch(serde_json::json!({"applicationType": 7})).await;
+    assert_eq!(refused.status(), 422);
+}

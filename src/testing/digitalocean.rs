@@ -195,6 +195,8 @@ struct DigitalOcean {
     fail_next_import: Mutex<Option<String>>,
     /// Imports that fail, by image id, with their message.
     import_failures: Mutex<HashMap<u64, String>>,
+    /// Pending account transfers: transfer id to image id.
+    transfers: Mutex<HashMap<u64, u64>>,
 }
 
 /// A fake of DigitalOcean's images API, running on loopback; it stops when
@@ -205,11 +207,14 @@ struct DigitalOcean {
 /// `page`/`per_page` (at most 200) and `links.pages` + `meta.total`, with the
 /// `type`, `private` and `tag_name` filters. A custom image goes `NEW` →
 /// `pending` → `available` over GETs; an image action goes `in-progress` →
-/// `completed`. Every answer carries `ratelimit-*` headers ([`RATE_LIMIT`])
-/// and the server's own `x-request-id`; errors are `{"id", "message",
-/// "request_id"}`. Quirks of the real API are kept: regions and
-/// distributions the published spec does not list (`atl1`, `NixOS`), `null`
-/// for absent values.
+/// `completed`. A snapshot's account transfer can be started
+/// (`account_transfer`, pending until the recipient accepts) and cancelled.
+/// Every answer carries `ratelimit-*` headers ([`RATE_LIMIT`]) and the
+/// server's own `x-request-id`; errors are `{"id", "message",
+/// "request_id"}`. Quirks of the real API are kept: a region and a
+/// distribution the published spec does not list (`atl1`, `AlmaLinux`),
+/// `null` for absent numbers and slugs; text fields (`description`,
+/// `error_message`) are strings, empty when there is nothing to say.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -253,6 +258,7 @@ impl FakeDigitalOcean {
             fail_next_action: Mutex::default(),
             fail_next_import: Mutex::default(),
             import_failures: Mutex::default(),
+            transfers: Mutex::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -435,6 +441,10 @@ impl Api for DigitalOcean {
             (&Method::GET, ["v2", "images", id, "actions"]) => self.list_actions(id, req),
             (&Method::POST, ["v2", "images", id, "actions"]) => self.post_action(id, req),
             (&Method::GET, ["v2", "images", id, "actions", action]) => self.get_action(id, action),
+            (&Method::POST, ["v2", "images", id, "account_transfer"]) => self.create_transfer(id, req),
+            (&Method::POST, ["v2", "images", id, "account_transfer", "cancel"]) => {
+                self.cancel_transfer(id, req)
+            }
             _ => error(
                 StatusCode::NOT_FOUND,
                 "The resource you requested could not be found.",
@@ -657,6 +667,56 @@ impl DigitalOcean {
     }
 }
 
+impl DigitalOcean {
+    /// `POST /v2/images/{id}/account_transfer`: a pending transfer of a
+    /// snapshot to one recipient (`recipient_email` or `recipient_uuid`);
+    /// `201 {"transfer_id"}`. The image stays in the account until the
+    /// recipient accepts, which the fake's single account never does.
+    fn create_transfer(&self, key: &str, req: &RecordedRequest) -> Response {
+        let Some(body) = req.json() else {
+            return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
+        };
+        let recipients = ["recipient_email", "recipient_uuid"]
+            .iter()
+            .filter(|field| body[**field].as_str().is_some_and(|v| !v.is_empty()))
+            .count();
+        if recipients != 1 {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "exactly one of recipient_email and recipient_uuid is required",
+            );
+        }
+        let Some(kind) = self.with_image(key, |image| (image["id"].as_u64(), image["type"].clone())) else {
+            return not_found();
+        };
+        let (Some(image_id), true) = (kind.0, kind.1 == "snapshot") else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Only snapshot images may be transferred to another account.",
+            );
+        };
+        let transfer_id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        lock(&self.transfers).insert(transfer_id, image_id);
+        reply(StatusCode::CREATED, json!({"transfer_id": transfer_id}))
+    }
+
+    /// `POST /v2/images/{id}/account_transfer/cancel` with `{"transfer_id"}`:
+    /// the sender cancels a pending transfer of this image; `204`.
+    fn cancel_transfer(&self, key: &str, req: &RecordedRequest) -> Response {
+        let Some(transfer_id) = req.json().and_then(|body| body["transfer_id"].as_u64()) else {
+            return error(StatusCode::BAD_REQUEST, "transfer_id (an integer) is required");
+        };
+        let mut transfers = lock(&self.transfers);
+        match transfers.get(&transfer_id) {
+            Some(image_id) if is_id(&json!(image_id), key) => {
+                transfers.remove(&transfer_id);
+                empty(StatusCode::NO_CONTENT)
+            }
+            _ => not_found(),
+        }
+    }
+}
+
 /// The answer with one page of `items` under `key`, with DigitalOcean's
 /// `links` (on the fake's own host, keeping the request's `filters`) and
 /// `meta`; a `per_page` outside 1..=200 is the API's 400.
@@ -805,8 +865,8 @@ const APPLICATIONS: &[(&str, &str)] = &[
 ];
 
 /// Deterministic, realistic images: distributions, applications, then the
-/// account's own. Some use regions and distributions the published spec does
-/// not list (`atl1`, `NixOS`).
+/// account's own. Some use a region and a distribution the published spec
+/// does not list (`atl1`, `AlmaLinux`).
 fn seed_images(config: &Config) -> Vec<(Kind, Value)> {
     let mut images = Vec::new();
     let regions = json!([
@@ -838,7 +898,7 @@ fn seed_images(config: &Config) -> Vec<(Kind, Value)> {
                 "id": 170_000_000 + i as u64, "name": name, "type": "base", "distribution": "Ubuntu",
                 "slug": format!("{slug}-{i}"), "public": true, "regions": regions,
                 "created_at": "2026-06-01T12:00:00Z", "min_disk_size": 25, "size_gigabytes": 4.1,
-                "description": "One-click application", "tags": [], "status": "available", "error_message": null,
+                "description": "One-click application", "tags": [], "status": "available", "error_message": "",
             }),
         ));
     }
@@ -846,7 +906,7 @@ fn seed_images(config: &Config) -> Vec<(Kind, Value)> {
         let (kind, distribution) = match i % 3 {
             0 => ("snapshot", "Ubuntu"),
             1 => ("backup", "Debian"),
-            _ => ("custom", "NixOS"),
+            _ => ("custom", "Arch Linux"),
         };
         images.push((
             Kind::Private,
@@ -857,7 +917,7 @@ fn seed_images(config: &Config) -> Vec<(Kind, Value)> {
                 "created_at": format!("2026-10-{:02}T08:30:00Z", 1 + i % 28),
                 "min_disk_size": if kind == "custom" { Value::Null } else { json!(25) },
                 "size_gigabytes": 2.36 + i as f64,
-                "description": if kind == "custom" { json!("Imported from a URL") } else { Value::Null },
+                "description": if kind == "custom" { "Imported from a URL" } else { "" },
                 "tags": if i % 2 == 0 { json!(["production"]) } else { json!([]) },
                 "status": "available", "error_message": "",
             }),

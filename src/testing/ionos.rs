@@ -192,7 +192,10 @@ struct Ionos {
 /// message, see [`fail_next_request`](Self::fail_next_request)). While a
 /// request runs, its image's `metadata.state` is `BUSY`, then `AVAILABLE`
 /// again. The list is one collection; at `depth=0` its items are references
-/// without `properties`. Authentication is HTTP Basic or `Authorization:
+/// without `properties`. `filter.<name>=<value>` keeps the items whose
+/// property or metadata `name` contains `value`, not case-sensitive (several
+/// filters: all of them); it needs `depth` > 0, as the API's filters do.
+/// Authentication is HTTP Basic or `Authorization:
 /// Bearer <token>` (401 otherwise); an expected contract number is enforced
 /// when configured. `GET /requests` (with `depth`) and `GET /requests/{id}`
 /// show the accepted changes with their `metadata.requestStatus`. Every
@@ -202,7 +205,8 @@ struct Ionos {
 /// real API sends, with its values (`exposeSerial: false`,
 /// `requireLegacyBios: true`, `applicationType: "UNKNOWN"`, `imageAliases:
 /// []`), and licence types the published spec does not list (`WINDOWS2025`,
-/// `RHEL`). Public images cannot be changed (403).
+/// `RHEL`); a change may set `applicationType` to any string (the API keeps
+/// no list of its values). Public images cannot be changed (403).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -447,17 +451,6 @@ const BOOLEAN: &[&str] = &[
     "requireLegacyBios",
 ];
 
-/// The application types the Cloud API v6 accepts.
-const APPLICATION_TYPES: &[&str] = &[
-    "UNKNOWN",
-    "MSSQL-2019-Web",
-    "MSSQL-2019-Standard",
-    "MSSQL-2019-Enterprise",
-    "MSSQL-2022-Web",
-    "MSSQL-2022-Standard",
-    "MSSQL-2022-Enterprise",
-];
-
 /// The licence types the fake accepts: the spec's and newer ones.
 const LICENCE_TYPES: &[&str] = &[
     "UNKNOWN",
@@ -489,6 +482,7 @@ impl Ionos {
     fn list(&self, req: &RecordedRequest, depth: u8) -> Response {
         let images = lock(&self.images);
         let base = base(req);
+        let filters = filters(req);
         let items: Vec<Value> = images
             .iter()
             .map(|image| {
@@ -498,6 +492,11 @@ impl Ionos {
                 } else {
                     image
                 }
+            })
+            .filter(|item| {
+                filters
+                    .iter()
+                    .all(|(name, value)| matches_filter(item, name, value))
             })
             .collect();
         let href = format!("{base}/images");
@@ -578,11 +577,13 @@ impl Ionos {
                     &format!("[(root).properties.{field}] {value} is not a boolean"),
                 );
             }
-            if field == "applicationType" && !value.as_str().is_some_and(|v| APPLICATION_TYPES.contains(&v)) {
+            // A plain string, with no list of values (the official SDK's
+            // ImageProperties has none).
+            if field == "applicationType" && !value.is_string() {
                 return error(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "100",
-                    &format!("[(root).properties.applicationType] {value} is not an application type"),
+                    &format!("[(root).properties.applicationType] {value} is not a string"),
                 );
             }
             if field == "name" && value.as_str().is_none_or(|v| v.trim().is_empty()) {
@@ -763,6 +764,33 @@ fn base(req: &RecordedRequest) -> String {
 }
 
 /// An image as the API sends it, its `href` under `base`.
+/// The `filter.<name>=<value>` query parameters, by name.
+fn filters(req: &RecordedRequest) -> Vec<(&str, &str)> {
+    req.query
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix("filter.")?, value.as_str())))
+        .collect()
+}
+
+/// Whether an item of a list passes `filter.<name>=<value>` as the Cloud API
+/// v6 applies it: the item's property or metadata `name` contains `value`,
+/// not case-sensitive. The filter is applied to the items as sent, so it
+/// needs `depth` > 0 (a reference has neither properties nor metadata), and
+/// a name no item has matches none.
+fn matches_filter(item: &Value, name: &str, value: &str) -> bool {
+    ["properties", "metadata"]
+        .iter()
+        .filter_map(|part| item.get(part)?.get(name))
+        .any(|field| {
+            let text = match field {
+                Value::String(text) => text.clone(),
+                Value::Null => return false,
+                other => other.to_string(),
+            };
+            text.to_lowercase().contains(&value.to_lowercase())
+        })
+}
+
 fn present(image: &Value, base: &str) -> Value {
     let mut image = image.clone();
     image["href"] = json!(format!(
@@ -942,4 +970,27 @@ fn seed_images(config: &Config) -> Vec<Value> {
         }));
     }
     images
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_matches_part_of_a_property_or_metadata_value_in_any_case() {
+        let item = json!({
+            "properties": {"name": "Ubuntu-24.04", "public": true, "size": 2.5, "description": null},
+            "metadata": {"state": "AVAILABLE"},
+        });
+        assert!(matches_filter(&item, "name", "ubuntu"));
+        assert!(matches_filter(&item, "name", "24.04"));
+        assert!(!matches_filter(&item, "name", "debian"));
+        assert!(matches_filter(&item, "public", "TRUE"));
+        assert!(matches_filter(&item, "size", "2.5"));
+        assert!(matches_filter(&item, "state", "available"));
+        assert!(!matches_filter(&item, "description", ""));
+        assert!(!matches_filter(&item, "noSuchProperty", ""));
+        let reference = json!({"id": "x", "type": "image", "href": "h"});
+        assert!(!matches_filter(&reference, "name", ""));
+    }
 }

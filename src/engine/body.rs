@@ -129,8 +129,8 @@ impl Refusal {
     }
 }
 
-/// Checks where `response` (to a request sent to `origin`, any URL of that
-/// origin) came from and reads its body with `limit`.
+/// Checks where `response` (to a request under the base URL `origin`) came
+/// from and reads its body with `limit`.
 ///
 /// Not an `async fn`, which would keep two copies of the response.
 #[allow(clippy::manual_async_fn)] // on purpose, see above
@@ -140,10 +140,7 @@ pub(crate) fn receive(
     limit: u64,
 ) -> impl Future<Output = Received> + '_ {
     async move {
-        // Most answers come from the origin asked and are no redirect.
-        let elsewhere = !crate::engine::redirect::same_origin(response.url(), origin)
-            || response.status().is_redirection();
-        if elsewhere && let Some(location) = crate::engine::redirect::left_origin(origin, &response) {
+        if let Some(location) = crate::engine::redirect::left_base(origin, &response) {
             return Received::Refused(Refusal::Redirect(location));
         }
         match read_capped(&mut response, limit).await {

@@ -263,10 +263,12 @@ impl<P: Provider> ClientBuilder<P> {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder = crate::engine::tls::api_http_client_builder()?.user_agent(
-                    self.user_agent
-                        .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
-                );
+                let mut builder =
+                    crate::engine::tls::api_http_client_builder()?
+                        .redirect(crate::engine::redirect::policy_under(&url))
+                        .user_agent(self.user_agent.unwrap_or_else(|| {
+                            concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()
+                        }));
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }

@@ -136,6 +136,16 @@ const DIGITALOCEAN: Provider = Provider {
             schema: "page_links",
             property: "pages",
         },
+        // Older actions carry `region` as the region's slug, not the region
+        // object: `"region": "nyc3", "region_slug": "nyc3"`, as in the 2014
+        // action quoted in the overcast CLI's DigitalOcean provider
+        // (andrewchilds/overcast, `modules/providers/digitalocean.v2.js`).
+        // `region_slug` is the same slug in both forms.
+        Patch::OrString {
+            schema: "action",
+            property: "region",
+            string: "The region's slug, as older actions carry it (e.g. `nyc3`).",
+        },
     ],
 };
 
@@ -143,6 +153,30 @@ const IONOS: Provider = Provider {
     name: "ionos",
     patches: &[
         Patch::DropDefaultResponses,
+        // Image properties of the current API that the 2023 spec cut lacks.
+        // Types and descriptions from the official SDK, PyPI `ionoscloud`
+        // 6.1.13, `ionoscloud/models/image_properties.py` (`ImageProperties`):
+        // two booleans and a string without an enum, none read-only. The SDK
+        // sends `exposeSerial` (default false) and `requireLegacyBios`
+        // (default true) on every PUT and PATCH.
+        Patch::AddProperties {
+            schema: "ImageProperties",
+            source: "ionoscloud 6.1.13 ImageProperties",
+            properties: &[
+                (
+                    "exposeSerial",
+                    r#"{"type": "boolean", "example": false, "description": "If set to `true` will expose the serial id of the disk attached to the server. If set to `false` will not expose the serial id. Some operating systems or software solutions require the serial id to be exposed to work properly. Exposing the serial can influence licensed software (e.g. Windows) behavior"}"#,
+                ),
+                (
+                    "requireLegacyBios",
+                    r#"{"type": "boolean", "example": true, "description": "Indicates if the image requires the legacy BIOS for compatibility or specific needs."}"#,
+                ),
+                (
+                    "applicationType",
+                    r#"{"type": "string", "example": "UNKNOWN", "description": "The type of application that is hosted on this resource. Only public images can have an Application type different than UNKNOWN."}"#,
+                ),
+            ],
+        },
         // Before `InlineScalars`, which inlines `Type`.
         Patch::StringRefNotObject,
         Patch::InlineScalars,

@@ -86,6 +86,25 @@ pub enum Patch {
         response: &'static str,
         required: &'static [&'static str],
     },
+    /// Add properties the API has and the spec lacks to a component schema:
+    /// `(name, JSON schema)` pairs, from `source` (named in the build's
+    /// messages). Fails when the schema is gone or already has one of them:
+    /// upstream caught up, drop the patch.
+    AddProperties {
+        schema: &'static str,
+        source: &'static str,
+        properties: &'static [(&'static str, &'static str)],
+    },
+    /// This property of a component schema may also be a plain string: the
+    /// API's older form of the same thing (an object's key, such as a
+    /// region's slug). The property becomes a `oneOf` of its schema and a
+    /// string described by `string`. Fails when the property is gone or is a
+    /// composition already.
+    OrString {
+        schema: &'static str,
+        property: &'static str,
+        string: &'static str,
+    },
 }
 
 /// Makes `patch` on the spec document `doc`, or says why it cannot.
@@ -118,6 +137,16 @@ pub fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
         Patch::ResponseRequires { response, required } => response_requires(doc, response, required),
         Patch::AnyOfObjects { schema, property } => any_of_objects(doc, schema, property),
         Patch::StringRefNotObject => string_ref_not_object(doc),
+        Patch::AddProperties {
+            schema,
+            source,
+            properties,
+        } => add_properties(doc, schema, source, properties),
+        Patch::OrString {
+            schema,
+            property,
+            string,
+        } => or_string(doc, schema, property, string),
     }
 }
 
@@ -505,6 +534,57 @@ fn any_of_objects(doc: &mut Value, schema: &str, property: &str) -> Result<(), S
     }
     prop.insert("type".into(), "object".into());
     prop.insert("allOf".into(), Value::Array(objects));
+    Ok(())
+}
+
+fn add_properties(
+    doc: &mut Value,
+    schema: &str,
+    source: &str,
+    properties: &[(&str, &str)],
+) -> Result<(), String> {
+    let what = format!("patch AddProperties({schema}, from {source})");
+    let props = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("{what}: no such schema with properties"))?;
+    for (name, definition) in properties {
+        if props.contains_key(*name) {
+            return Err(format!(
+                "{what}: the spec has `{name}` already; upstream caught up, drop the patch"
+            ));
+        }
+        let definition: Value = serde_json::from_str(definition)
+            .map_err(|e| format!("{what}: the schema of `{name}` is not JSON: {e}"))?;
+        if !definition.is_object() {
+            return Err(format!("{what}: the schema of `{name}` is not an object"));
+        }
+        props.insert((*name).to_owned(), definition);
+    }
+    Ok(())
+}
+
+fn or_string(doc: &mut Value, schema: &str, property: &str, string: &str) -> Result<(), String> {
+    let what = format!("patch OrString({schema}.{property})");
+    let prop = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/properties/{property}"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("{what}: no such property"))?;
+    if ["oneOf", "anyOf", "allOf"].iter().any(|k| prop.contains_key(*k)) {
+        return Err(format!(
+            "{what}: the property is a composition already; upstream changed it, review the patch"
+        ));
+    }
+    if prop.get("type").and_then(Value::as_str) == Some("string") {
+        return Err(format!(
+            "{what}: the property is a string already; drop the patch"
+        ));
+    }
+    let old = Value::Object(std::mem::take(prop));
+    prop.insert(
+        "oneOf".into(),
+        serde_json::json!([old, {"type": "string", "description": string}]),
+    );
     Ok(())
 }
 

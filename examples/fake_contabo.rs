@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Arguments: address (default 127.0.0.1:8080), standard images (300), custom
-//! images (40), then any number of faults `STATUS:MATCH:COUNT`, e.g.
+//! images (40), then any number of faults `[METHOD:]STATUS:MATCH:COUNT` (METHOD optional), e.g.
 //! `429:page=3&:1 503:/stats:5`: the next COUNT requests whose path and query
 //! contain MATCH are answered with STATUS (429s with `Retry-After: 1`). It
 //! accepts the bearer token `demo-token`, and the OAuth2 client

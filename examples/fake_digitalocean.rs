@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Arguments: address (default 127.0.0.1:8081), distribution images (300),
-//! private images (40), then any number of faults `STATUS:MATCH:COUNT`, e.g.
+//! private images (40), then any number of faults `[METHOD:]STATUS:MATCH:COUNT` (METHOD optional), e.g.
 //! `429:page=3&:1 503:/v2/images/:5`: the next COUNT requests whose path and
 //! query contain MATCH are answered with STATUS (429s with `Retry-After: 1`).
 //! It accepts the bearer token `do-demo-token`.

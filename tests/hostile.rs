@@ -638,7 +638,11 @@ async fn changing_totals_end_the_walk<S: Subject>() {
         .filter_map(|r| r.as_ref().ok())
         .map(String::as_str)
         .collect();
-    assert_eq!(ids, ["a", "b"], "only the items before the change");
+    assert_eq!(
+        ids,
+        ["a", "b", "c", "d"],
+        "the items that arrived, then the error"
+    );
     let Some(Err(err)) = results.last() else {
         panic!("the walk must end in an error: {results:?}")
     };
@@ -1070,6 +1074,13 @@ async fn bad_ids_are_refused_before_sending<S: Subject>() {
         assert!(text.contains("x-trace-id") || text.contains("trace id"), "{text}");
         let err = builder::<S>(&server.url()).trace_id(id).build().unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{id:?}: {err:?}");
+        // A default header of the same name keeps the same rules.
+        let err = builder::<S>(&server.url())
+            .default_header(S::TRACE_ID_HEADER, id)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{id:?}: {err:?}");
+        assert!(err.to_string().chars().count() < 300, "{err}");
     }
     let err = S::get_with(
         &client,
@@ -1102,6 +1113,69 @@ async fn bad_ids_are_refused_before_sending<S: Subject>() {
     let seen = server.seen();
     assert_eq!(seen[0].header("x-request-id"), ids.request_id);
     assert_eq!(seen[0].header("x-trace-id"), ids.trace_id);
+}
+
+// ---------------------------------------------------------------------------
+// 10. Answers and inputs that are not what the spec says.
+
+async fn an_error_body_in_another_shape_is_the_apis_error<S: Subject>() {
+    let server = Hostile::start(|seen, _| match seen.path() {
+        p if p == S::item_path("array") => json_reply(
+            422,
+            &json!({"statusCode": 422, "message": ["name must be a string", "url must be a URL"]}),
+        ),
+        p if p == S::item_path("nested") => {
+            json_reply(503, &json!({"error": {"code": 503, "message": "upstream down"}}))
+        }
+        _ => respond(502, &[("content-type", "text/html")], b"<html>Bad Gateway</html>"),
+    })
+    .await;
+    let client = client::<S>(&server);
+    let cases = [
+        ("array", 422, "name must be a string; url must be a URL"),
+        ("nested", 503, "upstream down"),
+        ("html", 502, "<html>Bad Gateway</html>"),
+    ];
+    for (id, status, message) in cases {
+        let err = S::get(&client, id, BuilderIds::default()).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{err:?}");
+        assert_eq!(err.api().unwrap().message.as_deref(), Some(message), "{err:?}");
+        assert!(!err.may_have_applied(), "a read: {err}");
+    }
+}
+
+async fn a_request_that_cannot_be_made_is_not_retried<S: Subject>() {
+    let server = friendly::<S>().await;
+    // A back-off long enough to notice.
+    let client = builder::<S>(&server.url())
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = S::get(&client, &"x".repeat(70_000), BuilderIds::default())
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.is_invalid_request(), "{err:?}");
+    assert!(err.to_string().chars().count() < 600, "{err}");
+    assert!(!err.may_have_applied());
+    assert_eq!(server.lines(), Vec::<String>::new(), "nothing was sent");
+
+    // A URL that can be made but is long: its error shows it cut.
+    let closed = builder::<S>(&closed_url())
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = S::get(&closed, &"y".repeat(20_000), BuilderIds::default())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.chars().count() < 600, "{} characters", text.chars().count());
+    assert!(text.to_lowercase().contains("connection refused"), "{text}");
 }
 
 // ---------------------------------------------------------------------------
@@ -1185,6 +1259,16 @@ macro_rules! hostile_suite {
             #[tokio::test]
             async fn request_and_trace_ids_that_are_empty_non_ascii_or_huge_are_refused() {
                 bad_ids_are_refused_before_sending::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn an_error_body_not_in_the_declared_shape_is_the_apis_error_with_its_message() {
+                an_error_body_in_another_shape_is_the_apis_error::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn a_request_that_cannot_be_made_fails_at_once_with_its_url_cut() {
+                a_request_that_cannot_be_made_is_not_retried::<$provider>().await;
             }
         }
     };

@@ -91,10 +91,17 @@ async fn at_depth_0_the_items_are_references_without_properties() {
 
 #[tokio::test]
 async fn licence_types_the_spec_does_not_list_and_nulls_decode() {
-    let (_server, client) = fake().await;
+    let (server, client) = fake().await;
+    // Unset values as `null` (the fake's seed sends the real API's values).
+    let mut raw = server.image(&FakeIonos::private_id(1)).unwrap();
+    raw["id"] = "0000beef-0000-4000-8000-00000000beef".into();
+    for field in ["description", "imageAliases", "cloudInit"] {
+        raw["properties"][field] = serde_json::Value::Null;
+    }
+    server.insert_raw_image(raw);
     let windows = client
         .images_find_by_id()
-        .image_id(FakeIonos::private_id(1))
+        .image_id("0000beef-0000-4000-8000-00000000beef")
         .execute()
         .await
         .unwrap();
@@ -467,6 +474,70 @@ async fn the_list_asks_for_depth_1_with_basic_auth() {
     list.assert_async().await;
     assert_eq!(images.len(), 1);
     assert_eq!(name(&images[0]), Some("alpha"));
+}
+
+#[tokio::test]
+async fn the_typed_client_sends_the_current_apis_image_properties() {
+    // `exposeSerial`, `requireLegacyBios` and `applicationType`: the current
+    // API has them (the official SDK sends the first two on every PUT and
+    // PATCH); the 2023 spec cut has them through a spec patch.
+    let server = MockServer::start_async().await;
+    let answer = json!({"id": "img-1", "metadata": {"state": "BUSY"}, "properties": {
+        "name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+        "requireLegacyBios": false, "applicationType": "UNKNOWN"
+    }});
+    let patch = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path("/images/img-1")
+                .json_body(json!({"exposeSerial": true, "requireLegacyBios": false}));
+            then.status(202).json_body(answer.clone());
+        })
+        .await;
+    let put = server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/images/img-1").json_body(json!({
+                "id": "img-1",
+                "properties": {"name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+                               "requireLegacyBios": false, "applicationType": "UNKNOWN"}
+            }));
+            then.status(202).json_body(answer.clone());
+        })
+        .await;
+    let client = token_client(&server.base_url(), TOKEN);
+    let patched = client
+        .images_patch()
+        .image_id("img-1")
+        .body_map(|b| b.expose_serial(true).require_legacy_bios(false))
+        .execute()
+        .await
+        .unwrap();
+    let properties = patched.into_inner().properties.unwrap();
+    assert_eq!(
+        (
+            properties.expose_serial,
+            properties.require_legacy_bios,
+            properties.application_type.as_deref()
+        ),
+        (Some(true), Some(false), Some("UNKNOWN"))
+    );
+    let put_properties = types::ImageProperties {
+        name: Some("win".into()),
+        licence_type: Some("WINDOWS2022".into()),
+        expose_serial: Some(true),
+        require_legacy_bios: Some(false),
+        application_type: Some("UNKNOWN".into()),
+        ..Default::default()
+    };
+    client
+        .images_put()
+        .image_id("img-1")
+        .body_map(|b| b.id("img-1").properties(Some(put_properties)))
+        .execute()
+        .await
+        .unwrap();
+    patch.assert_async().await;
+    put.assert_async().await;
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Streams over all pages: every page once, in order, bounded prefetch, early
-//! stop, lying servers, errors mid-stream.
+//! stop, lying servers, items listed twice, errors mid-stream.
 
 use cloud_images::testing::contabo as fake;
 
@@ -305,6 +305,15 @@ async fn walk(server: &MockServer, options: PaginationOptions) -> Vec<Result<Str
     .await
 }
 
+/// The ids before the first error.
+fn ok(results: &[Result<String, Error>]) -> Vec<&str> {
+    results
+        .iter()
+        .map_while(|r| r.as_ref().ok())
+        .map(String::as_str)
+        .collect()
+}
+
 fn pagination_error(results: &[Result<String, Error>]) -> (u64, String) {
     match results.last() {
         Some(Err(Error::Pagination { page, reason, .. })) => (*page, reason.clone()),
@@ -328,7 +337,8 @@ async fn an_absurd_page_count_is_refused() {
     )
     .await;
     let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
-    assert_eq!(results.len(), 1);
+    assert_eq!(ok(&results), ["a", "b"], "what arrived comes before the error");
+    assert_eq!(results.len(), 3);
     let (_, reason) = pagination_error(&results);
     assert!(reason.contains("1000000000 pages"), "{reason}");
 }
@@ -436,10 +446,139 @@ async fn the_same_items_served_twice_are_caught() {
     )
     .await;
     let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
+    assert_eq!(ok(&results), ["a", "b"]);
     assert_eq!(results.len(), 3);
     assert_eq!(
         pagination_error(&results),
-        (2, "item a was already on page 1".to_owned())
+        (
+            2,
+            "page 2 lists only items already listed on page 1: not the page asked for".to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_image_listed_twice_on_a_page_comes_out_once_and_the_listing_goes_on() {
+    // Page 1 lists `a` twice; the count includes the repeated row.
+    let server = MockServer::start_async().await;
+    mock_page(
+        &server,
+        "1",
+        body(
+            vec![image("a"), image("b"), image("a")],
+            json!(1),
+            3,
+            json!(5),
+            json!(2),
+        ),
+    )
+    .await;
+    mock_page(
+        &server,
+        "2",
+        body(vec![image("c"), image("d")], json!(2), 3, json!(5), json!(2)),
+    )
+    .await;
+    for concurrency in [1, 4] {
+        let options = PaginationOptions::default()
+            .with_page_size(3)
+            .with_concurrency(concurrency);
+        let results = walk(&server, options).await;
+        assert_eq!(
+            results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            ["a", "b", "c", "d"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_item_repeated_at_a_page_boundary_comes_out_once() {
+    // Page 2 starts again with page 1's last item; the count includes the
+    // repeated row.
+    let server = MockServer::start_async().await;
+    mock_page(
+        &server,
+        "1",
+        body(vec![image("a"), image("b")], json!(1), 2, json!(6), json!(3)),
+    )
+    .await;
+    mock_page(
+        &server,
+        "2",
+        body(vec![image("b"), image("c")], json!(2), 2, json!(6), json!(3)),
+    )
+    .await;
+    mock_page(
+        &server,
+        "3",
+        body(vec![image("d"), image("e")], json!(3), 2, json!(6), json!(3)),
+    )
+    .await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
+    assert_eq!(
+        results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+        ["a", "b", "c", "d", "e"]
+    );
+}
+
+#[tokio::test]
+async fn a_limit_counts_each_item_once() {
+    let server = MockServer::start_async().await;
+    mock_page(
+        &server,
+        "1",
+        body(
+            vec![image("a"), image("a"), image("b")],
+            json!(1),
+            3,
+            json!(6),
+            json!(2),
+        ),
+    )
+    .await;
+    mock_page(
+        &server,
+        "2",
+        body(
+            vec![image("c"), image("d"), image("e")],
+            json!(2),
+            3,
+            json!(6),
+            json!(2),
+        ),
+    )
+    .await;
+    let options = PaginationOptions::default().with_page_size(3).with_limit(3);
+    let results = walk(&server, options).await;
+    assert_eq!(
+        results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[tokio::test]
+async fn the_items_of_a_page_with_a_wrong_number_come_before_the_error() {
+    let server = MockServer::start_async().await;
+    mock_page(
+        &server,
+        "1",
+        body(vec![image("a"), image("b")], json!(1), 2, json!(4), json!(2)),
+    )
+    .await;
+    // Asked for page 2, the server says page 3: its items are new, but page
+    // 2's may be lost.
+    mock_page(
+        &server,
+        "2",
+        body(vec![image("a"), image("e")], json!(3), 2, json!(4), json!(2)),
+    )
+    .await;
+    let results = walk(&server, PaginationOptions::default().with_page_size(2)).await;
+    assert_eq!(ok(&results), ["a", "b", "e"]);
+    assert_eq!(results.len(), 4);
+    assert_eq!(
+        pagination_error(&results),
+        (2, "asked for page 2, the server sent page 3".to_owned())
     );
 }
 
@@ -485,7 +624,12 @@ async fn without_totals_the_walk_is_sequential_and_bounded() {
         PaginationOptions::default().with_page_size(2).with_max_pages(5),
     )
     .await;
-    assert_eq!(results.len(), 9, "8 items of pages 1-4, then the error at page 5");
+    assert_eq!(
+        results.len(),
+        11,
+        "10 items of pages 1-5, then the error at page 5"
+    );
+    assert_eq!(ok(&results).len(), 10);
     let (page, reason) = pagination_error(&results);
     assert_eq!(page, 5);
     assert!(reason.contains("more than 5 pages"), "{reason}");
@@ -561,7 +705,8 @@ async fn a_single_page_with_fewer_items_than_announced_is_an_error() {
     )
     .await;
     let results = walk(&server, PaginationOptions::default().with_page_size(5)).await;
-    assert_eq!(results.len(), 1);
+    assert_eq!(ok(&results), ["a", "b"], "what arrived comes before the error");
+    assert_eq!(results.len(), 3);
     assert_eq!(
         pagination_error(&results),
         (1, "the server announced 4 items but sent 2".to_owned())

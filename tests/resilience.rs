@@ -254,6 +254,58 @@ async fn a_503_until_the_attempts_run_out_says_so() {
 }
 
 #[tokio::test]
+async fn a_500_is_retried_for_idempotent_methods_but_not_for_a_post() {
+    let server = fake::FakeContabo::start().await;
+    let client = token_client(&server, fast_retries());
+    server.fail_next("/stats", 500, 10, None);
+    let err = client.retrieve_custom_images_stats().execute().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(server.api_requests().len(), 3, "a GET is retried on a 500");
+    assert!(!err.may_have_applied(), "a read changes nothing: {err}");
+
+    server.clear_faults();
+    server.clear_requests();
+    server.fail_next("/v1/compute/images?", 500, 10, None);
+    let err = create(&client, "https://example.com/x.qcow2").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    assert_eq!(server.api_requests().len(), 1, "a POST is not retried on a 500");
+    assert_eq!(err.outcome(), cloud_images::error::Outcome::MaybeApplied);
+    assert!(
+        err.to_string().ends_with("; the change may have been applied"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_post_whose_answer_was_cut_off_may_have_been_applied() {
+    let server = fake::FakeContabo::start().await;
+    let client = token_client(&server, fast_retries());
+    let before = client
+        .retrieve_image_list()
+        .standard_image(false)
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    server.inject(cloud_images::testing::Fault::truncated_body().matching("/v1/compute/images?"));
+    let err = create(&client, "https://example.com/x.qcow2").await.unwrap_err();
+    assert!(matches!(err, Error::Transport { kind: "request", .. }), "{err:?}");
+    assert!(err.may_have_applied(), "{err:?}");
+    assert!(
+        err.to_string().ends_with("; the change may have been applied"),
+        "{err}"
+    );
+    let after = client
+        .retrieve_image_list()
+        .standard_image(false)
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert_eq!(after.len(), before.len() + 1, "it was: once");
+}
+
+#[tokio::test]
 async fn a_post_that_got_an_answer_is_not_retried() {
     let server = fake::FakeContabo::start().await;
     server.fail_next("/v1/compute/images?", 503, 1, None);

@@ -2,7 +2,94 @@
 //! provider in `build/providers.rs`) are for, checked on the generated
 //! DigitalOcean and IONOS types: bodies the real APIs send decode, request
 //! bodies can be built with what a user has, and path parameters go on the
-//! wire as given.
+//! wire as given. And the patches themselves on small documents: what they
+//! change, and that a stale one fails.
+
+#[path = "../build/spec_patches.rs"]
+#[allow(dead_code)]
+mod spec_patches;
+
+mod patches {
+    use super::spec_patches::{Patch, apply};
+    use serde_json::json;
+
+    fn doc() -> serde_json::Value {
+        json!({"components": {"schemas": {
+            "Thing": {"type": "object", "properties": {
+                "name": {"type": "string"},
+                "place": {"$ref": "#/components/schemas/Place"}
+            }},
+            "Place": {"type": "object", "properties": {"slug": {"type": "string"}}}
+        }}})
+    }
+
+    const ADD: Patch = Patch::AddProperties {
+        schema: "Thing",
+        source: "an SDK 1.2.3",
+        properties: &[("exposeSerial", r#"{"type": "boolean", "description": "d"}"#)],
+    };
+
+    #[test]
+    fn add_properties_adds_them_and_fails_once_upstream_has_them() {
+        let mut doc = doc();
+        apply(&mut doc, &ADD).unwrap();
+        assert_eq!(
+            doc.pointer("/components/schemas/Thing/properties/exposeSerial"),
+            Some(&json!({"type": "boolean", "description": "d"}))
+        );
+        let err = apply(&mut doc, &ADD).unwrap_err();
+        assert_eq!(
+            err,
+            "patch AddProperties(Thing, from an SDK 1.2.3): the spec has `exposeSerial` already; \
+             upstream caught up, drop the patch"
+        );
+        let gone = Patch::AddProperties {
+            schema: "Gone",
+            source: "s",
+            properties: &[],
+        };
+        assert!(apply(&mut doc, &gone).unwrap_err().contains("no such schema"));
+        let bad = Patch::AddProperties {
+            schema: "Thing",
+            source: "s",
+            properties: &[("x", "not json")],
+        };
+        assert!(apply(&mut doc, &bad).unwrap_err().contains("not JSON"));
+    }
+
+    const OR_STRING: Patch = Patch::OrString {
+        schema: "Thing",
+        property: "place",
+        string: "The place's slug.",
+    };
+
+    #[test]
+    fn or_string_lets_a_property_be_a_string_and_fails_when_stale() {
+        let mut doc = doc();
+        apply(&mut doc, &OR_STRING).unwrap();
+        assert_eq!(
+            doc.pointer("/components/schemas/Thing/properties/place"),
+            Some(&json!({"oneOf": [
+                {"$ref": "#/components/schemas/Place"},
+                {"type": "string", "description": "The place's slug."}
+            ]}))
+        );
+        let err = apply(&mut doc, &OR_STRING).unwrap_err();
+        assert!(err.contains("a composition already"), "{err}");
+        let string = Patch::OrString {
+            schema: "Thing",
+            property: "name",
+            string: "s",
+        };
+        assert!(apply(&mut doc, &string).unwrap_err().contains("a string already"));
+        let gone = Patch::OrString {
+            schema: "Thing",
+            property: "gone",
+            string: "s",
+        };
+        assert!(apply(&mut doc, &gone).unwrap_err().contains("no such property"));
+    }
+}
 
 mod digitalocean {
     use cloud_images::RetryPolicy;
@@ -64,10 +151,46 @@ mod digitalocean {
         .unwrap();
         assert_eq!(got.action.id, 36805527);
         assert_eq!(got.action.status.as_deref(), Some("queued"));
-        assert_eq!(got.action.region.unwrap().slug.as_deref(), Some("atl1"));
+        let Some(types::ActionRegion::Region(region)) = got.action.region else {
+            panic!("{:?}", got.action.region)
+        };
+        assert_eq!(region.slug.as_deref(), Some("atl1"));
         let posted: types::ImageActionsPostResponse =
             serde_json::from_value(json!({"action": {"id": 1, "status": null}})).unwrap();
         assert_eq!(posted.action.status, None);
+    }
+
+    #[test]
+    fn an_older_action_with_the_region_as_a_slug_decodes() {
+        // As DigitalOcean sent actions in 2014 (and older actions still read).
+        let got: types::ImageActionsGetResponse = serde_json::from_value(json!({
+            "action": {
+                "id": 36804636, "status": "completed", "type": "transfer",
+                "started_at": "2014-11-14T16:29:21Z", "completed_at": "2014-11-14T16:30:06Z",
+                "resource_id": 3164444, "resource_type": "image",
+                "region": "nyc3", "region_slug": "nyc3"
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            got.action.region,
+            Some(types::ActionRegion::String("nyc3".into()))
+        );
+        assert_eq!(
+            cloud_images::digitalocean::action_region(&got.action),
+            Some("nyc3")
+        );
+        let list: types::ImageActionsListResponse = serde_json::from_value(json!({
+            "actions": [{"id": 1, "region": "nyc3"}, {"id": 2, "region": {"slug": "fra1"}}],
+            "links": {}, "meta": {"total": 2}
+        }))
+        .unwrap();
+        let regions: Vec<_> = list
+            .actions
+            .iter()
+            .map(cloud_images::digitalocean::action_region)
+            .collect();
+        assert_eq!(regions, [Some("nyc3"), Some("fra1")]);
     }
 
     #[test]
@@ -172,6 +295,35 @@ mod ionos {
         assert_eq!(
             target.target.as_ref().unwrap().type_.as_deref(),
             Some("some-new-kind")
+        );
+    }
+
+    #[test]
+    fn the_current_apis_image_properties_decode_and_build() {
+        let image: types::Image = serde_json::from_value(json!({
+            "id": "7df81087", "type": "image",
+            "properties": {
+                "name": "win", "licenceType": "WINDOWS2022", "exposeSerial": true,
+                "requireLegacyBios": false, "applicationType": "MSSQL-2022-Standard"
+            }
+        }))
+        .unwrap();
+        let properties = image.properties.unwrap();
+        assert_eq!(properties.expose_serial, Some(true));
+        assert_eq!(properties.require_legacy_bios, Some(false));
+        assert_eq!(
+            properties.application_type.as_deref(),
+            Some("MSSQL-2022-Standard")
+        );
+        let body: types::ImageProperties = types::ImageProperties::builder()
+            .expose_serial(true)
+            .require_legacy_bios(false)
+            .application_type("UNKNOWN")
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"exposeSerial": true, "requireLegacyBios": false, "applicationType": "UNKNOWN"})
         );
     }
 

@@ -9,20 +9,27 @@ use tokio::time::Instant;
 
 use crate::engine::body::Received;
 use crate::engine::retry::{RetryPolicy, is_retryable_status};
-use crate::values::error::TimeoutKind;
+use crate::values::error::{Outcome, TimeoutKind};
 
 /// What the attempts of one request share.
 pub(crate) struct Plan {
     /// The request id the caller chose, sent with every attempt.
     pub(crate) chosen_id: Option<HeaderValue>,
+    /// Whether an answer or a failure may be retried at all (GET, HEAD,
+    /// OPTIONS, PUT, PATCH, DELETE).
     pub(crate) retryable_method: bool,
+    /// Whether sending the request twice does what sending it once does
+    /// (GET, HEAD, OPTIONS, PUT, DELETE): a 500 may be retried.
+    pub(crate) idempotent: bool,
+    /// Whether the request changes something (not GET, HEAD, OPTIONS).
+    pub(crate) changes: bool,
     pub(crate) max_attempts: u32,
     /// Whether a rejected token may be refreshed for one more attempt.
     pub(crate) can_refresh: bool,
 }
 
-/// What one attempt ended in.
-pub(crate) enum Outcome {
+/// What follows one attempt.
+pub(crate) enum Next {
     Done,
     RetryAfter(Duration),
     RefreshToken,
@@ -60,20 +67,62 @@ pub(crate) fn after_answer(
     retry_after: impl FnOnce() -> Option<Duration>,
     max_retry_after: Duration,
     backoff: &mut impl Iterator<Item = Duration>,
-) -> Outcome {
+) -> Next {
     if status == reqwest::StatusCode::UNAUTHORIZED && !refreshed && plan.can_refresh {
-        return Outcome::RefreshToken;
+        return Next::RefreshToken;
     }
-    if !(is_retryable_status(status) && plan.retryable_method && retries + 1 < plan.max_attempts) {
-        return Outcome::Done;
+    if !(is_retryable_status(status, plan.idempotent)
+        && plan.retryable_method
+        && retries + 1 < plan.max_attempts)
+    {
+        return Next::Done;
     }
     match retry_after() {
         Some(wait) if wait > max_retry_after => {
             tracing::debug!(?wait, "Retry-After is longer than the cap; not retrying");
-            Outcome::Done
+            Next::Done
         }
-        Some(wait) => Outcome::RetryAfter(wait),
-        None => Outcome::RetryAfter(backoff.next().unwrap_or_default()),
+        Some(wait) => Next::RetryAfter(wait),
+        None => Next::RetryAfter(backoff.next().unwrap_or_default()),
+    }
+}
+
+/// The methods of a plan: (may be retried, idempotent, changes something).
+pub(crate) fn method_class(method: &reqwest::Method) -> (bool, bool, bool) {
+    use reqwest::Method as M;
+    match *method {
+        M::GET | M::HEAD | M::OPTIONS => (true, true, false),
+        M::PUT | M::DELETE => (true, true, true),
+        M::PATCH => (true, false, true),
+        _ => (false, false, true),
+    }
+}
+
+/// Whether a change happened, from an answer with `status` to a request
+/// that `changes` something: a success says it did, a server error (5xx)
+/// that it may have, anything else (a refusal, a redirect) that it did not.
+/// A read never changes anything.
+pub(crate) fn answer_outcome(changes: bool, status: reqwest::StatusCode) -> Outcome {
+    if !changes {
+        Outcome::NotApplied
+    } else if status.is_success() {
+        Outcome::Applied
+    } else if status.is_server_error() {
+        Outcome::MaybeApplied
+    } else {
+        Outcome::NotApplied
+    }
+}
+
+/// Whether a change happened, from an attempt that got no usable answer:
+/// one that was `sent` (its answer lost, late, or unread) may have; one
+/// that never left (no connection, a refused stream, a request that could
+/// not be made) did not.
+pub(crate) fn failure_outcome(changes: bool, sent: bool) -> Outcome {
+    if changes && sent {
+        Outcome::MaybeApplied
+    } else {
+        Outcome::NotApplied
     }
 }
 
@@ -161,11 +210,11 @@ pub(crate) fn after_failure(
     retries: u32,
     max_attempts: u32,
     backoff: &mut impl Iterator<Item = Duration>,
-) -> Outcome {
+) -> Next {
     if may_retry && retries + 1 < max_attempts {
-        Outcome::RetryAfter(backoff.next().unwrap_or_default())
+        Next::RetryAfter(backoff.next().unwrap_or_default())
     } else {
-        Outcome::Done
+        Next::Done
     }
 }
 
@@ -206,6 +255,8 @@ mod tests {
         Plan {
             chosen_id: None,
             retryable_method,
+            idempotent: retryable_method,
+            changes: false,
             max_attempts,
             can_refresh,
         }
@@ -228,36 +279,82 @@ mod tests {
             )
         };
         let get = plan(true, 3, true);
-        assert!(matches!(decide(200, &get, 0, false, None), Outcome::Done));
-        assert!(matches!(decide(401, &get, 0, false, None), Outcome::RefreshToken));
+        assert!(matches!(decide(200, &get, 0, false, None), Next::Done));
+        assert!(matches!(decide(401, &get, 0, false, None), Next::RefreshToken));
         assert!(
-            matches!(decide(401, &get, 0, true, None), Outcome::Done),
+            matches!(decide(401, &get, 0, true, None), Next::Done),
             "one refresh"
         );
         assert!(matches!(
             decide(401, &plan(true, 3, false), 0, false, None),
-            Outcome::Done
+            Next::Done
         ));
         for code in [429, 502, 503, 504] {
             assert!(
-                matches!(decide(code, &get, 0, false, None), Outcome::RetryAfter(d) if d == Duration::from_millis(7)),
+                matches!(decide(code, &get, 0, false, None), Next::RetryAfter(d) if d == Duration::from_millis(7)),
                 "{code}"
             );
         }
-        assert!(matches!(decide(500, &get, 0, false, None), Outcome::Done));
         assert!(
-            matches!(decide(503, &get, 2, false, None), Outcome::Done),
+            matches!(decide(500, &get, 0, false, None), Next::RetryAfter(_)),
+            "a 500 is retried for an idempotent method"
+        );
+        let patch = Plan {
+            idempotent: false,
+            ..plan(true, 3, true)
+        };
+        assert!(
+            matches!(decide(500, &patch, 0, false, None), Next::Done),
+            "a 500 is not retried for a PATCH"
+        );
+        assert!(matches!(decide(503, &patch, 0, false, None), Next::RetryAfter(_)));
+        assert!(matches!(decide(501, &get, 0, false, None), Next::Done));
+        assert!(
+            matches!(decide(503, &get, 2, false, None), Next::Done),
             "no attempts left"
         );
         assert!(
-            matches!(decide(503, &plan(false, 3, true), 0, false, None), Outcome::Done),
+            matches!(decide(503, &plan(false, 3, true), 0, false, None), Next::Done),
             "a POST is not retried on an answer"
         );
-        assert!(matches!(decide(429, &get, 0, false, Some(s(3))), Outcome::RetryAfter(d) if d == s(3)));
+        assert!(matches!(decide(429, &get, 0, false, Some(s(3))), Next::RetryAfter(d) if d == s(3)));
         assert!(
-            matches!(decide(429, &get, 0, false, Some(s(31))), Outcome::Done),
+            matches!(decide(429, &get, 0, false, Some(s(31))), Next::Done),
             "a Retry-After over the cap ends the retries"
         );
+    }
+
+    #[test]
+    fn methods_are_classed_by_what_sending_them_twice_does() {
+        assert_eq!(method_class(&Method::GET), (true, true, false));
+        assert_eq!(method_class(&Method::HEAD), (true, true, false));
+        assert_eq!(method_class(&Method::PUT), (true, true, true));
+        assert_eq!(method_class(&Method::DELETE), (true, true, true));
+        assert_eq!(method_class(&Method::PATCH), (true, false, true));
+        assert_eq!(method_class(&Method::POST), (false, false, true));
+    }
+
+    #[test]
+    fn what_an_attempt_says_of_a_change() {
+        let status = |n| reqwest::StatusCode::from_u16(n).unwrap();
+        for code in [200, 201, 202, 204] {
+            assert_eq!(answer_outcome(true, status(code)), Outcome::Applied, "{code}");
+            assert_eq!(answer_outcome(false, status(code)), Outcome::NotApplied, "{code}");
+        }
+        for code in [500, 502, 503, 504] {
+            assert_eq!(
+                answer_outcome(true, status(code)),
+                Outcome::MaybeApplied,
+                "{code}"
+            );
+            assert_eq!(answer_outcome(false, status(code)), Outcome::NotApplied, "{code}");
+        }
+        for code in [301, 400, 404, 409, 422, 429] {
+            assert_eq!(answer_outcome(true, status(code)), Outcome::NotApplied, "{code}");
+        }
+        assert_eq!(failure_outcome(true, true), Outcome::MaybeApplied);
+        assert_eq!(failure_outcome(true, false), Outcome::NotApplied);
+        assert_eq!(failure_outcome(false, true), Outcome::NotApplied);
     }
 
     fn request(method: Method, body: Option<&'static str>) -> reqwest::Request {

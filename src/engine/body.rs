@@ -86,8 +86,9 @@ pub(crate) enum Received {
     Answer(reqwest::Response, Bytes),
     /// Sending failed, before any answer; the retry policy decides.
     NoAnswer(reqwest::Error),
-    /// Reading the answer failed; the retry policy decides.
-    Failed(reqwest::Error),
+    /// Reading the answer failed (the response, its body not read, shows
+    /// the status); the retry policy decides.
+    Failed(reqwest::Error, reqwest::Response),
     /// The attempt's time limit fired first; the retry policy decides.
     TimedOut,
     /// An answer that must not be used; final.
@@ -110,6 +111,7 @@ impl Refusal {
         operation: &str,
         request_id: Option<String>,
         attempts: u32,
+        outcome: crate::values::error::Outcome,
     ) -> crate::Error {
         let operation = operation.to_owned();
         match self {
@@ -118,6 +120,7 @@ impl Refusal {
                 limit,
                 request_id,
                 attempts,
+                outcome,
             },
             Refusal::Redirect(location) => crate::Error::Redirect {
                 operation,
@@ -146,7 +149,7 @@ pub(crate) fn receive(
         match read_capped(&mut response, limit).await {
             Ok(body) => Received::Answer(response, body),
             Err(ReadError::TooLarge) => Received::Refused(Refusal::TooLarge(limit)),
-            Err(ReadError::Failed(e)) => Received::Failed(e),
+            Err(ReadError::Failed(e)) => Received::Failed(e, response),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct ClientBuilder<P> {
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
     max_body_size: u64,
+    /// Why a setter refused its value, reported by `build()`.
+    refused: Option<String>,
     provider: PhantomData<fn() -> P>,
 }
 
@@ -91,6 +93,7 @@ impl<P> Default for ClientBuilder<P> {
             allow_insecure_http: false,
             http: None,
             max_body_size: crate::transport::DEFAULT_MAX_BODY_SIZE,
+            refused: None,
             provider: PhantomData,
         }
     }
@@ -137,7 +140,9 @@ impl<P: Provider> ClientBuilder<P> {
     /// Setting a name again replaces its value. The id headers keep their
     /// own rules: a chosen trace id ([`trace_id`](Self::trace_id) or the
     /// call's) wins over a default `x-trace-id`, and every attempt gets its
-    /// own `x-request-id` unless the call chose one. `Debug` shows the names
+    /// own `x-request-id` unless the call chose one; a default value of
+    /// either must be a valid id (1 to 128 printable ASCII characters, see
+    /// [`request_id`](crate::request_id)) like any other. `Debug` shows the names
     /// only. Credentials go through [`bearer_token`](Self::bearer_token),
     /// [`basic_auth`](Self::basic_auth) or
     /// [`token_source`](Self::token_source), so that their `https` rule
@@ -153,6 +158,8 @@ impl<P: Provider> ClientBuilder<P> {
     /// assert!(err.to_string().contains("`bad name` is not a valid HTTP header name"), "{err}");
     /// let err = Client::builder().default_header("Authorization", "Bearer t").build().unwrap_err();
     /// assert!(err.to_string().contains("bearer_token"), "{err}");
+    /// let err = Client::builder().default_header("X-Trace-Id", "x".repeat(129)).build().unwrap_err();
+    /// assert!(err.to_string().contains("more than the 128 allowed"), "{err}");
     /// # }
     /// ```
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -223,6 +230,9 @@ impl<P: Provider> ClientBuilder<P> {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<P::Client, Error> {
+        if let Some(reason) = self.refused {
+            return Err(Error::Config(reason));
+        }
         let base_url = self
             .base_url
             .as_deref()
@@ -259,7 +269,8 @@ impl<P: Provider> ClientBuilder<P> {
                     .map_err(|_| Error::Config(format!("trace id `{t}` is not a valid HTTP header value")))
             })
             .transpose()?;
-        let default_headers = default_headers(&self.default_headers)?;
+        let default_headers =
+            default_headers(&self.default_headers, &[P::REQUEST_ID_HEADER, P::TRACE_ID_HEADER])?;
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -292,6 +303,13 @@ impl<P: Provider> ClientBuilder<P> {
 }
 
 impl<P> ClientBuilder<P> {
+    /// Records that a provider's setter refused its value: `build()` fails
+    /// with `reason` (the first one).
+    pub(crate) fn refuse(mut self, reason: String) -> Self {
+        self.refused.get_or_insert(reason);
+        self
+    }
+
     /// Credentials go over https, or to a loopback address, or anywhere
     /// after `allow_insecure_http(true)`.
     fn credentials_may_go_to(&self, url: &reqwest::Url, shown: &str) -> Result<(), Error> {
@@ -307,23 +325,32 @@ impl<P> ClientBuilder<P> {
 }
 
 /// Checks the default headers; a value is never shown in an error (it may be
-/// a key of some kind).
-fn default_headers(headers: &[(String, String)]) -> Result<HeaderMap, Error> {
+/// a key of some kind), except that of an id header (`id_headers`, the
+/// provider's request and trace id headers), which keeps the id rules.
+fn default_headers(headers: &[(String, String)], id_headers: &[&str]) -> Result<HeaderMap, Error> {
     let mut map = HeaderMap::new();
     for (name, value) in headers {
-        let parsed = HeaderName::try_from(name.as_str())
-            .map_err(|_| Error::Config(format!("`{name}` is not a valid HTTP header name")))?;
+        let parsed = HeaderName::try_from(name.as_str()).map_err(|_| {
+            Error::Config(format!(
+                "`{}` is not a valid HTTP header name",
+                crate::values::text::id_for_display(name)
+            ))
+        })?;
+        if id_headers.iter().any(|h| h.eq_ignore_ascii_case(parsed.as_str())) {
+            crate::values::ids::check_id(&format!("default header {parsed}"), value.as_bytes())
+                .map_err(Error::Config)?;
+        }
         if matches!(
             parsed,
             reqwest::header::AUTHORIZATION | reqwest::header::PROXY_AUTHORIZATION
         ) {
             return Err(Error::Config(format!(
-                "`{name}` is not a default header: use bearer_token, basic_auth or token_source"
+                "`{parsed}` is not a default header: use bearer_token, basic_auth or token_source"
             )));
         }
         let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
             Error::Config(format!(
-                "the value of header `{name}` is not a valid HTTP header value"
+                "the value of header `{parsed}` is not a valid HTTP header value"
             ))
         })?;
         map.insert(parsed, value);
@@ -373,14 +400,24 @@ impl<P: FromEnv> ClientBuilder<P> {
 /// What a provider's module writes once for its generated client: the
 /// progenitor hooks into the [`Transport`], [`ApiClient`], and the
 /// constructors `builder()` and `from_env()` and the getter `transport()`.
+/// `check: f` adds the provider's own rules for a request's values
+/// (`fn(&reqwest::Request) -> Result<(), String>`), applied before anything
+/// is sent; a refusal is [`Error::InvalidRequest`].
 macro_rules! impl_generated_client {
     ($client:ty, $provider:ty) => {
+        $crate::engine::builder::impl_generated_client!($client, $provider, check: |_| Ok(()));
+    };
+    ($client:ty, $provider:ty, check: $check:expr) => {
         impl ::progenitor_client::ClientHooks<$crate::engine::transport::Transport> for $client {
             async fn pre<E>(
                 &self,
                 request: &mut ::reqwest::Request,
                 info: &::progenitor_client::OperationInfo,
             ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                let check: fn(&::reqwest::Request) -> ::std::result::Result<(), String> = $check;
+                if let Err(reason) = check(request) {
+                    return Err(::progenitor_client::Error::InvalidRequest(reason));
+                }
                 self.inner.pre(request, info).await
             }
 

@@ -17,6 +17,11 @@ pub(crate) struct CallRecord {
     pub request_id: Option<String>,
     /// The provider that answered, to read its error bodies and headers.
     pub provider: Option<crate::engine::hooks::Hooks>,
+    /// The status of the final answer, when one came.
+    pub status: Option<reqwest::StatusCode>,
+    /// Whether the change the call asks for happened, over all its attempts
+    /// so far (the most any attempt says).
+    pub outcome: crate::values::error::Outcome,
     /// The client's connect limit.
     pub connect_timeout: Option<std::time::Duration>,
     /// An error the transport met that the generated code cannot carry (a

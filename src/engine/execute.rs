@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::call::{Call, CallRecord};
-use crate::engine::hooks::{Hooks, text_field};
-use crate::values::error::{ApiError, Error, TimeoutKind};
+use crate::engine::hooks::Hooks;
+use crate::values::error::{AcceptedAnswer, ApiError, Error, Outcome, TimeoutKind};
 use crate::values::ids::{CallOptions, check_id};
 use crate::values::rate_limit::RateLimit;
 
@@ -278,13 +278,35 @@ fn map_error<T: DeserializeOwned, E: Serialize>(
                 rate_limit: provider.rate_limit,
                 body,
                 attempts,
+                outcome: record.outcome,
             }))
         }
-        P::InvalidResponsePayload(bytes, e) => decode_error::<T>(operation, &bytes, e, request_id),
+        P::InvalidResponsePayload(bytes, e) => match record.status {
+            // An error status whose body is not the one the spec declares
+            // for it: still the API's error, with what the body says.
+            Some(status) if !status.is_success() => {
+                let headers = record.take_headers(&HeaderMap::new());
+                api_error(operation, status, &headers, &bytes, &record)
+            }
+            // A change the server carried out, whose answer does not decode.
+            Some(status) if record.outcome == Outcome::Applied => {
+                let headers = record.take_headers(&HeaderMap::new());
+                let provider = Answer::new(record.provider, &headers);
+                let Error::Decode { path, message, .. } = decode_error::<T>(String::new(), &bytes, e, None)
+                else {
+                    unreachable!("decode_error makes a Decode")
+                };
+                let mut answer = AcceptedAnswer::new(operation, status, String::from_utf8_lossy(&bytes))
+                    .with_decode_error(path, message)
+                    .with_request_id(provider.request_id(None).or(request_id));
+                answer.attempts = attempts;
+                answer.into()
+            }
+            _ => decode_error::<T>(operation, &bytes, e, request_id),
+        },
         P::UnexpectedResponse(response) => {
             let status = response.status();
             let headers = record.take_headers(response.headers());
-            let provider = Answer::new(record.provider, &headers);
             // The transport keeps the body of an `execute()` call's answer in
             // the record; a body still in the response is in memory.
             let bytes = match record.body.take() {
@@ -295,24 +317,85 @@ fn map_error<T: DeserializeOwned, E: Serialize>(
                     None => bytes::Bytes::new(),
                 },
             };
-            let body: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
-            let message = body.as_ref().and_then(|b| provider.message(b)).or_else(|| {
-                let text = String::from_utf8_lossy(&bytes);
-                let text = text.trim();
-                (!text.is_empty()).then(|| text.chars().take(200).collect())
-            });
-            Error::Api(Box::new(ApiError {
-                operation,
-                status,
-                message,
-                retry_after: provider.retry_after,
-                request_id: provider.request_id(body.as_ref()).or(request_id),
-                rate_limit: provider.rate_limit,
-                body,
-                attempts,
-            }))
+            api_error(operation, status, &headers, &bytes, &record)
         }
     }
+}
+
+/// The API's error from an answer's status, headers and raw body: the
+/// message the provider (or [`best_message`]) finds in a JSON body, else
+/// the body's text.
+fn api_error(
+    operation: String,
+    status: StatusCode,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    record: &CallRecord,
+) -> Error {
+    let provider = Answer::new(record.provider, headers);
+    let body: Option<serde_json::Value> = serde_json::from_slice(bytes).ok();
+    let message = body.as_ref().and_then(|b| provider.message(b)).or_else(|| {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.chars().take(200).collect())
+    });
+    Error::Api(Box::new(ApiError {
+        operation,
+        status,
+        message,
+        retry_after: provider.retry_after,
+        request_id: provider
+            .request_id(body.as_ref())
+            .or_else(|| record.request_id.clone()),
+        rate_limit: provider.rate_limit,
+        body,
+        attempts: record.attempts,
+        outcome: record.outcome,
+    }))
+}
+
+/// The human message of an error body in a shape no provider hook knows:
+/// the first of `message`, `detail`, `error_description`, `error`, `title`,
+/// `errorMessage` that says something (a string; an array of them, joined
+/// with `; ` as Contabo's validation errors send them; or an object with a
+/// message of its own), else the messages of a `messages` or `errors` list.
+pub(crate) fn best_message(body: &serde_json::Value) -> Option<String> {
+    best_message_within(body, 4)
+}
+
+fn best_message_within(body: &serde_json::Value, depth: u8) -> Option<String> {
+    use serde_json::Value;
+    let depth = depth.checked_sub(1)?;
+    let said = |value: &Value| -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Value::String(s) => Some(s.trim().to_owned()),
+                        other => best_message_within(other, depth),
+                    })
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Value::Object(_) => best_message_within(value, depth),
+            _ => None,
+        }
+        .filter(|s| !s.is_empty())
+    };
+    const KEYS: [&str; 8] = [
+        "message",
+        "detail",
+        "error_description",
+        "error",
+        "title",
+        "errorMessage",
+        "messages",
+        "errors",
+    ];
+    KEYS.iter().find_map(|key| body.get(key).and_then(said))
 }
 
 /// What the provider makes of an error answer's headers and body.
@@ -337,11 +420,11 @@ impl<'a> Answer<'a> {
         }
     }
 
+    /// The provider's reading of the body, else the best message found in it.
     fn message(&self, body: &serde_json::Value) -> Option<String> {
-        match self.provider {
-            Some(p) => (p.error_message)(body),
-            None => text_field(body, "message"),
-        }
+        self.provider
+            .and_then(|p| (p.error_message)(body))
+            .or_else(|| best_message(body))
     }
 
     fn request_id(&self, body: Option<&serde_json::Value>) -> Option<String> {
@@ -353,6 +436,15 @@ impl<'a> Answer<'a> {
 fn transport_error(operation: String, source: reqwest::Error, record: &CallRecord) -> Error {
     let request_id = record.request_id.clone();
     let attempts = record.attempts;
+    let outcome = record.outcome;
+    // A request that could not be made (reqwest's builder errors: a URL too
+    // long or unparsable for HTTP): the caller's input, not the network.
+    if source.is_builder() && record.status.is_none() {
+        return Error::InvalidRequest(format!(
+            "{operation}: the request cannot be sent: {}",
+            crate::values::text::transport_error_for_display(&source)
+        ));
+    }
     if source.is_timeout() && source.is_connect() {
         return Error::Timeout {
             operation,
@@ -360,6 +452,7 @@ fn transport_error(operation: String, source: reqwest::Error, record: &CallRecor
             after: record.connect_timeout.unwrap_or_default(),
             request_id,
             attempts,
+            outcome,
         };
     }
     // The layer's own attempt and operation limits come as `Error::Timeout`
@@ -372,6 +465,7 @@ fn transport_error(operation: String, source: reqwest::Error, record: &CallRecor
         source,
         request_id,
         attempts,
+        outcome,
     }
 }
 
@@ -392,5 +486,51 @@ pub(crate) fn decode_error<T: DeserializeOwned>(
         path,
         message,
         request_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::best_message;
+
+    #[test]
+    fn the_best_message_is_found_in_common_shapes() {
+        let cases = [
+            (json!({"message": "Not found"}), Some("Not found")),
+            (
+                json!({"statusCode": 400, "message": ["productId must be longer than 1", "name must be a string"], "error": "Bad Request"}),
+                Some("productId must be longer than 1; name must be a string"),
+            ),
+            (
+                json!({"error": "invalid_grant", "error_description": "bad password"}),
+                Some("bad password"),
+            ),
+            (
+                json!({"error": {"code": 503, "message": "backend down"}}),
+                Some("backend down"),
+            ),
+            (json!({"detail": "Rate limited"}), Some("Rate limited")),
+            (
+                json!({"httpStatus": 500, "messages": [{"errorCode": "1", "message": "a"}, {"message": "b"}]}),
+                Some("a; b"),
+            ),
+            (json!({"errors": ["x", {"title": "y"}]}), Some("x; y")),
+            (
+                json!({"message": "  ", "error": "Bad Gateway"}),
+                Some("Bad Gateway"),
+            ),
+            (json!({"message": [], "title": "T"}), Some("T")),
+            (json!({"message": 7}), None),
+            (json!(["a"]), None),
+            (json!({}), None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(best_message(&body).as_deref(), want, "{body}");
+        }
+        // Nesting is followed a few levels only.
+        let deep = json!({"error": {"error": {"error": {"error": {"message": "deep"}}}}});
+        assert_eq!(best_message(&deep), None);
     }
 }

@@ -8,8 +8,11 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// Which failures are retried, how often, and how long to wait in between.
 ///
-/// Retried: 429, 502, 503 and 504 answers and transport errors, for idempotent
-/// methods (GET, PUT, PATCH, DELETE, HEAD, OPTIONS). A POST is retried only
+/// Retried: 429, 502, 503 and 504 answers and transport errors for GET, HEAD,
+/// OPTIONS, PUT, PATCH and DELETE; 500 answers for the idempotent ones among
+/// them (not PATCH), as the AWS SDKs do (Contabo's 500 asks to try again).
+/// Never retried: a request that cannot be made (a URL too long or
+/// unparsable): it would fail the same way. A POST is retried only
 /// when the server never processed it: its connection could not be made, or
 /// an HTTP/2 server refused its stream (`REFUSED_STREAM`) or shut the
 /// connection down gracefully (`GOAWAY` with `NO_ERROR`) before it. The wait
@@ -114,9 +117,17 @@ impl RetryPolicy {
     }
 }
 
-/// Whether an answer with this status is worth another attempt.
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+/// Whether an answer with this status is worth another attempt: 429, 502,
+/// 503 and 504 say the server (or a proxy before it) did not handle the
+/// request; a 500 may have come after a change was made, so it is retried
+/// only for an `idempotent` request (GET, HEAD, OPTIONS, PUT, DELETE), as
+/// the AWS SDKs' transient-error classifiers do.
+pub(crate) fn is_retryable_status(status: StatusCode, idempotent: bool) -> bool {
+    match status.as_u16() {
+        429 | 502 | 503 | 504 => true,
+        500 => idempotent,
+        _ => false,
+    }
 }
 
 /// The server's `Retry-After`, as seconds or as an HTTP date (a date in the
@@ -133,6 +144,20 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_500_is_retried_only_for_idempotent_methods() {
+        let status = |n| StatusCode::from_u16(n).unwrap();
+        for code in [429, 502, 503, 504] {
+            assert!(is_retryable_status(status(code), true), "{code}");
+            assert!(is_retryable_status(status(code), false), "{code}");
+        }
+        assert!(is_retryable_status(status(500), true));
+        assert!(!is_retryable_status(status(500), false));
+        for code in [200, 400, 401, 404, 501, 505] {
+            assert!(!is_retryable_status(status(code), true), "{code}");
+        }
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

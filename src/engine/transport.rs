@@ -17,17 +17,16 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::Either;
-use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::engine::attempt::{
-    Backoff, Ended, Outcome, Plan, after_answer, after_failure, attempt_limit, id_headers, never_processed,
-    next_request,
+    Backoff, Ended, Next, Plan, after_answer, after_failure, answer_outcome, attempt_limit, failure_outcome,
+    id_headers, method_class, never_processed, next_request,
 };
 use crate::engine::auth::{Authorizer, TokenSource, token_of};
-use crate::engine::body::{Received, receive};
+use crate::engine::body::{Received, Refusal, receive};
 use crate::engine::call::Call;
 use crate::engine::hooks::Hooks;
 use crate::engine::retry::RetryPolicy;
@@ -232,15 +231,14 @@ impl Transport {
                 .and_then(|id| HeaderValue::try_from(id).ok()),
         };
         self.add_default_headers(request, has_trace_id, call);
-        let retryable_method = matches!(
-            *request.method(),
-            Method::GET | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS
-        );
+        let (retryable_method, idempotent, changes) = method_class(request.method());
         // A request with a streaming body cannot be sent twice.
         let resendable = request.body().is_none_or(|body| body.as_bytes().is_some());
         Plan {
             chosen_id,
             retryable_method,
+            idempotent,
+            changes,
             max_attempts: if resendable {
                 shared.retry.max_attempts()
             } else {
@@ -355,12 +353,14 @@ impl Transport {
                             &mut backoff,
                         )
                     }
-                    Received::NoAnswer(e) | Received::Failed(e) => {
+                    // A request that could not be made fails the same way
+                    // every time.
+                    Received::NoAnswer(e) if e.is_builder() => Next::Done,
+                    Received::NoAnswer(e) | Received::Failed(e, _) => {
                         tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
                         // A request the server never processed can always go
                         // again (not one whose answer began: the server had it).
-                        let unprocessed =
-                            matches!(got, Received::NoAnswer(_)) && (e.is_connect() || never_processed(e));
+                        let unprocessed = matches!(got, Received::NoAnswer(_)) && never_sent(e);
                         after_failure(
                             unprocessed || plan.retryable_method,
                             retries,
@@ -372,16 +372,34 @@ impl Transport {
                         tracing::debug!(attempt, request_id = call.request_id(), "attempt timed out");
                         after_failure(plan.retryable_method, retries, plan.max_attempts, &mut backoff)
                     }
-                    Received::Refused(_) => Outcome::Done,
+                    Received::Refused(_) => Next::Done,
                 };
+                let said = match &got {
+                    Received::Answer(resp, _) | Received::Failed(_, resp) => {
+                        answer_outcome(plan.changes, resp.status())
+                    }
+                    Received::NoAnswer(e) => failure_outcome(plan.changes, !never_sent(e)),
+                    Received::TimedOut | Received::Refused(Refusal::TooLarge(_)) => {
+                        failure_outcome(plan.changes, true)
+                    }
+                    Received::Refused(Refusal::Redirect(_)) => failure_outcome(plan.changes, false),
+                };
+                let status = match &got {
+                    Received::Answer(resp, _) | Received::Failed(_, resp) => Some(resp.status()),
+                    _ => None,
+                };
+                call.update(|r| {
+                    r.outcome = r.outcome.max(said);
+                    r.status = status;
+                });
                 let wait = match outcome {
-                    Outcome::Done => None,
-                    Outcome::RefreshToken => {
+                    Next::Done => None,
+                    Next::RefreshToken => {
                         refreshed = true;
                         rejected = sent_auth.as_ref().and_then(token_of);
                         Some(Duration::ZERO)
                     }
-                    Outcome::RetryAfter(wait) => {
+                    Next::RetryAfter(wait) => {
                         retries += 1;
                         Some(wait)
                     }
@@ -495,7 +513,7 @@ impl Transport {
                     Ok(Ok(crate::engine::body::with_body(response, body)))
                 }
             }
-            Received::NoAnswer(e) | Received::Failed(e) => Ok(Err(e)),
+            Received::NoAnswer(e) | Received::Failed(e, _) => Ok(Err(e)),
             Received::TimedOut => {
                 let (limit, after) = ended.limit.unwrap_or((TimeoutKind::Attempt, Duration::ZERO));
                 Err(crate::Error::Timeout {
@@ -504,13 +522,25 @@ impl Transport {
                     after,
                     request_id: call.request_id(),
                     attempts: ended.attempt,
+                    outcome: call.update(|r| r.outcome),
                 })
             }
-            Received::Refused(refusal) => {
-                Err(refusal.into_error(operation, call.request_id(), ended.attempt))
-            }
+            Received::Refused(refusal) => Err(refusal.into_error(
+                operation,
+                call.request_id(),
+                ended.attempt,
+                call.update(|r| r.outcome),
+            )),
         }
     }
+}
+
+/// Whether a request that got no answer never reached the server: no
+/// connection was made (DNS, refused, TLS), the request could not be made
+/// (reqwest's builder errors: a URL too long or unparsable), or an HTTP/2
+/// server refused it.
+fn never_sent(error: &reqwest::Error) -> bool {
+    error.is_connect() || error.is_builder() || never_processed(error)
 }
 
 /// Records a field of the request's span, when a subscriber wants the span

@@ -13,26 +13,35 @@
 //! - stopping early (dropping the stream, `take(n)`, a
 //!   [`limit`](PaginationOptions::limit)) fetches no page beyond what was
 //!   consumed plus the prefetch window, and every page is fetched once;
-//! - an answer that cannot be right ends the stream with
+//! - each distinct item comes out once: an item listed again (see below) is
+//!   dropped and logged (a `tracing` warning naming the page and the keys);
+//! - an answer that means items may be lost ends the stream with
 //!   [`Error::Pagination`]: a negative, fractional or absurd page count, a page
 //!   count that disagrees with the element count, a page other than the one
-//!   asked for, an empty page before the last, an item served twice (see
-//!   below), fewer items than the first page announced, totals that change
-//!   during the walk;
-//! - an error on page `k` comes out after the items of the pages before `k`,
-//!   and ends the stream.
+//!   asked for (by its number, or a full page of nothing but items listed
+//!   before), an empty page before the last, fewer items than the first page
+//!   announced, totals that change during the walk;
+//! - the error always comes after what arrived before it: the items of the
+//!   earlier pages, and the new items of the page that showed the problem;
+//!   an error fetching page `k` comes after the items of the pages before `k`.
 //!
-//! **Items served twice.** The walk remembers the keys
-//! ([`ListPages::item_key`]) of the items of the latest pages, not of the
-//! whole list, so that its memory stays flat however long the list: an item
-//! whose key was on any of the [`DUPLICATE_WINDOW_PAGES`] pages before its
-//! own page, or earlier on the same page, is always caught. That covers a
-//! page served twice (as page `k` and as a later page within the window), an
-//! item repeated at a page boundary (the usual sign of a list that shifted
-//! under an offset-based walk) and a server that ignores the page number. An
-//! item repeated further apart may go unnoticed (the walk remembers at most
-//! twice the window). A caught duplicate ends the stream with
-//! [`Error::Pagination`]; no item is ever dropped or skipped.
+//! **Items listed twice.** Real servers list an item twice: on one page (the
+//! same image in two rows) or on two (a list that shifted under the walk).
+//! The walk remembers the keys ([`ListPages::item_key`]) of the items of the
+//! latest pages, not of the whole list, so that its memory stays flat however
+//! long the list: an item whose key was on any of the
+//! [`DUPLICATE_WINDOW_PAGES`] pages before its own page, or earlier on the
+//! same page, is always caught and dropped. An item repeated further apart
+//! may go unnoticed (the walk remembers at most twice the window) and then
+//! comes out twice. The announced item count is checked against what the
+//! server sent, repeats included: a server that counts a repeated row as an
+//! item (the usual case) adds up. A repeat that took the place of an item the
+//! server never sent (a list in an unstable order, walked by offset) looks
+//! the same from here; the warning is the sign of it. A repeat does not end
+//! the walk, but a full page of nothing but repeats does: that is a page
+//! served twice or a server that ignores the page number, and the items of
+//! the page asked for are missing. A list that changes during the walk shows
+//! in its totals, which every page must announce alike.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -54,7 +63,8 @@ use crate::{Error, Execute, Response};
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Page<T> {
-    /// The items, in server order.
+    /// The items, in server order, without those listed before (see
+    /// [Items listed twice](crate::pagination#items-listed-twice)).
     pub items: Vec<T>,
     /// The page number, from 1.
     pub page: u64,
@@ -330,7 +340,8 @@ pub(crate) fn owned_items<O: OwnedList>(
     items(Owned(list), options)
 }
 
-/// All pages, in order.
+/// All pages, in order; an item listed again is dropped from its page (see
+/// the [module documentation](self)).
 pub fn pages<'a, S: PageSource + 'a>(
     source: S,
     options: PaginationOptions,
@@ -341,6 +352,7 @@ pub fn pages<'a, S: PageSource + 'a>(
         phase: Phase::First,
         seen: Seen::default(),
         yielded: 0,
+        received: 0,
         expected_total: None,
         totals: None,
     };
@@ -350,7 +362,7 @@ pub fn pages<'a, S: PageSource + 'a>(
     .boxed()
 }
 
-/// All items of all pages, in order.
+/// All items of all pages, in order, each once.
 pub fn items<'a, S: PageSource + 'a>(
     source: S,
     options: PaginationOptions,
@@ -365,7 +377,7 @@ pub fn items<'a, S: PageSource + 'a>(
         .boxed()
 }
 
-/// How many pages back the walk always notices an item served twice (see
+/// How many pages back the walk always notices an item listed again (see
 /// the [module documentation](self)).
 pub const DUPLICATE_WINDOW_PAGES: u64 = 16;
 
@@ -408,12 +420,22 @@ impl Seen {
 /// Prefetched pages with the numbers they were asked for.
 type Prefetched<'a, T> = BoxStream<'a, (u64, Result<Page<T>, Error>)>;
 
+/// The pages of a list that announced its size: the last one asked for, and
+/// the last one there is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    last: u64,
+    total: u64,
+}
+
 enum Phase<'a, T> {
     First,
-    /// Later pages, prefetched; the last page number.
-    Prefetch(Prefetched<'a, T>, u64),
+    /// Later pages, prefetched.
+    Prefetch(Prefetched<'a, T>, Span),
     /// No total known: one page after the other until a short page.
     Sequential(u64),
+    /// The items of the page that showed a problem are out; the error is next.
+    Failed(Error),
     Done,
 }
 
@@ -423,9 +445,11 @@ struct Walk<'a, S: PageSource> {
     phase: Phase<'a, S::Item>,
     /// Item keys of the latest pages, with their page.
     seen: Seen,
-    /// Items yielded so far.
+    /// Distinct items yielded so far.
     yielded: u64,
-    /// Items the first page announced, when every page will be walked.
+    /// Items the server sent so far, repeats included.
+    received: u64,
+    /// Items the first page announced.
     expected_total: Option<u64>,
     /// The totals (elements, pages) the first page announced; every later
     /// page must announce the same.
@@ -434,18 +458,33 @@ struct Walk<'a, S: PageSource> {
 
 impl<'a, S: PageSource + 'a> Walk<'a, S> {
     async fn next(&mut self) -> Option<Result<Page<S::Item>, Error>> {
-        let result = match std::mem::replace(&mut self.phase, Phase::Done) {
-            Phase::Done => return None,
-            Phase::First => self.first().await,
-            Phase::Prefetch(mut rest, last) => match rest.next().await {
-                Some((n, Ok(page))) => {
-                    self.phase = Phase::Prefetch(rest, last);
-                    self.check(page, n, Some(last))
-                }
-                Some((_, Err(e))) => Err(e),
-                None => return self.finish(last),
-            },
-            Phase::Sequential(n) => self.sequential(n).await,
+        let result = loop {
+            break match std::mem::replace(&mut self.phase, Phase::Done) {
+                Phase::Done => return None,
+                Phase::Failed(e) => Err(e),
+                Phase::First => self.first().await,
+                Phase::Prefetch(mut rest, span) => match rest.next().await {
+                    Some((n, Ok(page))) => {
+                        self.phase = Phase::Prefetch(rest, span);
+                        let (page, failure) = self.examine(page, n, Some(span.total), None);
+                        self.emit(page, failure)
+                    }
+                    Some((_, Err(e))) => Err(e),
+                    None => {
+                        let size = self.options.page_size;
+                        if let Some(more) = more_pages(self.options.limit, self.yielded, size, span) {
+                            let span = Span {
+                                last: *more.end(),
+                                ..span
+                            };
+                            self.phase = Phase::Prefetch(self.prefetch(more, size), span);
+                            continue;
+                        }
+                        return self.finish(span).map(Err);
+                    }
+                },
+                Phase::Sequential(n) => self.sequential(n).await,
+            };
         };
         if result.is_err() {
             self.phase = Phase::Done;
@@ -457,24 +496,27 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
     /// one is short (or the limit is reached).
     async fn sequential(&mut self, n: u64) -> Result<Page<S::Item>, Error> {
         let page = self.source.fetch(n, self.options.page_size).await?;
-        let got = page.items.len() as u64;
         let size = if page.size > 0 {
             page.size
         } else {
             self.options.page_size
         };
-        let below_limit = self.options.limit.is_none_or(|l| self.yielded + got < l);
-        if got >= size && below_limit {
+        let full = page.items.len() as u64 >= size;
+        let rid = page.request_id.clone();
+        let (page, mut failure) = self.examine(page, n, None, None);
+        let below_limit = self.options.limit.is_none_or(|l| self.yielded < l);
+        if failure.is_none() && full && below_limit {
             if n >= self.options.max_pages {
                 let reason = format!(
                     "more than {} pages (the limit set by PaginationOptions::max_pages)",
                     self.options.max_pages
                 );
-                return Err(self.error(n, page.request_id, reason));
+                failure = Some(self.error(n, rid, reason));
+            } else {
+                self.phase = Phase::Sequential(n + 1);
             }
-            self.phase = Phase::Sequential(n + 1);
         }
-        self.check(page, n, None)
+        self.emit(page, failure)
     }
 
     async fn first(&mut self) -> Result<Page<S::Item>, Error> {
@@ -488,75 +530,43 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
             )));
         }
         let page = self.source.fetch(1, size).await?;
-        let rid = page.request_id.clone();
-        // The server may cap the page size; trust what it reports.
+        // The server may cap the page size: trust what it reports, and ask
+        // for the later pages with it so that page numbers line up.
         let size = if page.size > 0 { page.size } else { size };
-        let n = page.items.len() as u64;
+        self.options.page_size = size;
         self.totals = Some((page.total_elements, page.total_pages));
-        if n > size {
-            return Err(self.error(1, rid, format!("page 1 has {n} items, more than its size {size}")));
-        }
-        // Pages needed to reach the limit.
-        let wanted = self.options.limit.map(|l| l.div_ceil(size).max(1));
+        self.expected_total = page.total_elements;
+        let n = page.items.len() as u64;
+        let problem = first_page_problem(
+            n,
+            size,
+            page.total_elements,
+            page.total_pages,
+            self.options.max_pages,
+        );
         // An API that only tells the number of items tells the pages too.
         let total_pages = page
             .total_pages
             .or_else(|| page.total_elements.map(|e| e.div_ceil(size)));
-        match total_pages {
-            Some(total) => {
-                if total > self.options.max_pages {
-                    let reason = format!(
-                        "the server announced {total} pages, more than the {} allowed \
-                         (PaginationOptions::max_pages)",
-                        self.options.max_pages
-                    );
-                    return Err(self.error(1, rid, reason));
+        if problem.is_none() {
+            match total_pages {
+                Some(total) => {
+                    // Pages needed to reach the limit.
+                    let wanted = self.options.limit.map(|l| l.div_ceil(size).max(1));
+                    let last = wanted.map_or(total, |w| w.min(total));
+                    let span = Span { last, total };
+                    self.phase = Phase::Prefetch(self.prefetch(2..=last, size), span);
                 }
-                if let Some(elements) = page.total_elements {
-                    let expected = elements.div_ceil(size);
-                    if total != expected {
-                        let reason = format!(
-                            "the server announced {total} pages but {elements} elements at {size} \
-                             a page ({expected} pages)"
-                        );
-                        return Err(self.error(1, rid, reason));
+                None => {
+                    let within_limit = self.options.limit.is_none_or(|l| n < l);
+                    if n >= size && n > 0 && within_limit {
+                        self.phase = Phase::Sequential(2);
                     }
-                }
-                if total == 0 && n > 0 {
-                    return Err(self.error(
-                        1,
-                        rid,
-                        format!("the server announced 0 pages but sent {n} items"),
-                    ));
-                }
-                let last = wanted.map_or(total, |w| w.min(total));
-                if last == total {
-                    self.expected_total = page.total_elements;
-                    if total <= 1 && page.total_elements.is_some_and(|e| e > n) {
-                        let e = page.total_elements.unwrap_or_default();
-                        return Err(self.error(
-                            1,
-                            rid,
-                            format!("the server announced {e} items but sent {n}"),
-                        ));
-                    }
-                }
-                if last >= 2 {
-                    // Later pages are asked with the size the server uses, so
-                    // that page numbers line up.
-                    self.phase = Phase::Prefetch(self.prefetch(2..=last, size), last);
-                }
-            }
-            None => {
-                let within_limit = self.options.limit.is_none_or(|l| n < l);
-                if n >= size && n > 0 && within_limit {
-                    // As above: the size the server uses.
-                    self.options.page_size = size;
-                    self.phase = Phase::Sequential(2);
                 }
             }
         }
-        self.check(page, 1, None)
+        let (page, failure) = self.examine(page, 1, total_pages, problem);
+        self.emit(page, failure)
     }
 
     /// Later pages, fetched `concurrency` at a time and yielded in order,
@@ -572,50 +582,70 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
             .boxed()
     }
 
-    /// Checks a page and records its items.
-    fn check(
+    /// Checks page `expected` of `total_pages` (when known), given a
+    /// `problem` found already, and drops the items listed before; the page
+    /// with its new items, and the error that ends the walk after them.
+    fn examine(
         &mut self,
-        page: Page<S::Item>,
+        mut page: Page<S::Item>,
         expected: u64,
-        last: Option<u64>,
-    ) -> Result<Page<S::Item>, Error> {
-        let rid = page.request_id.clone();
-        if page.page != expected {
-            return Err(self.error(
-                expected,
-                rid,
-                format!("asked for page {expected}, the server sent page {}", page.page),
-            ));
+        total_pages: Option<u64>,
+        problem: Option<String>,
+    ) -> (Page<S::Item>, Option<Error>) {
+        let mut problem = problem
+            .or_else(|| wrong_page(expected, page.page))
+            .or_else(|| changed_totals(self.totals, &page))
+            .or_else(|| empty_before_the_end(expected, page.items.len(), total_pages));
+        let received = page.items.len() as u64;
+        self.received += received;
+        let mut repeats = Vec::new();
+        page.items.retain(|item| match S::key(item) {
+            Some(key) => match self.seen.record(key, expected) {
+                Ok(()) => true,
+                Err(first) => {
+                    repeats.push(first);
+                    false
+                }
+            },
+            None => true,
+        });
+        if !repeats.is_empty() {
+            tracing::warn!(
+                operation = self.source.operation(),
+                page = expected,
+                repeats = repeats.len(),
+                items = %shown_repeats(&repeats),
+                "items listed again are dropped"
+            );
         }
-        if let Some(reason) = changed_totals(self.totals, &page) {
-            return Err(self.error(expected, rid, reason));
-        }
-        if page.items.is_empty() && expected > 1 && last.is_some_and(|l| expected <= l) {
-            return Err(self.error(
-                expected,
-                rid,
-                format!("page {expected} of {} is empty", last.unwrap_or(expected)),
-            ));
-        }
-        for item in &page.items {
-            if let Some(key) = S::key(item)
-                && let Err((key, first)) = self.seen.record(key, expected)
-            {
-                return Err(self.error(expected, rid, format!("item {key} was already on page {first}")));
+        problem = problem.or_else(|| only_repeats(expected, received, &repeats, self.options.page_size));
+        self.yielded += page.items.len() as u64;
+        let failure = problem.map(|reason| self.error(expected, page.request_id.clone(), reason));
+        (page, failure)
+    }
+
+    /// The page, and the failure after it: next, or at once when the page
+    /// has no item to yield.
+    fn emit(&mut self, page: Page<S::Item>, failure: Option<Error>) -> Result<Page<S::Item>, Error> {
+        match failure {
+            None => Ok(page),
+            Some(e) if page.items.is_empty() => Err(e),
+            Some(e) => {
+                self.phase = Phase::Failed(e);
+                Ok(page)
             }
         }
-        self.yielded += page.items.len() as u64;
-        Ok(page)
     }
 
     /// After the last prefetched page: were all announced items there?
-    fn finish(&mut self, last: u64) -> Option<Result<Page<S::Item>, Error>> {
+    fn finish(&mut self, span: Span) -> Option<Error> {
         let expected = self.expected_total.take()?;
-        if self.yielded < expected {
-            let reason = format!("the server announced {expected} items but sent {}", self.yielded);
-            return Some(Err(self.error(last, None, reason)));
+        if span.last < span.total || self.received >= expected {
+            // Stopped at the limit, or everything came.
+            return None;
         }
-        None
+        let reason = format!("the server announced {expected} items but sent {}", self.received);
+        Some(self.error(span.last.max(1), None, reason))
     }
 
     fn error(&self, page: u64, request_id: Option<String>, reason: String) -> Error {
@@ -626,6 +656,102 @@ impl<'a, S: PageSource + 'a> Walk<'a, S> {
             request_id,
         }
     }
+}
+
+/// Why the first page's counts cannot be right, if they cannot: more items
+/// than its size, more pages than `max_pages`, a page count that disagrees
+/// with the element count, items on a list of no pages.
+fn first_page_problem(
+    items: u64,
+    size: u64,
+    elements: Option<u64>,
+    pages: Option<u64>,
+    max_pages: u64,
+) -> Option<String> {
+    if items > size {
+        return Some(format!("page 1 has {items} items, more than its size {size}"));
+    }
+    let total = pages.or_else(|| elements.map(|e| e.div_ceil(size)))?;
+    if total > max_pages {
+        return Some(format!(
+            "the server announced {total} pages, more than the {max_pages} allowed \
+             (PaginationOptions::max_pages)"
+        ));
+    }
+    if let Some(elements) = elements {
+        let expected = elements.div_ceil(size);
+        if total != expected {
+            return Some(format!(
+                "the server announced {total} pages but {elements} elements at {size} \
+                 a page ({expected} pages)"
+            ));
+        }
+    }
+    if total == 0 && items > 0 {
+        return Some(format!("the server announced 0 pages but sent {items} items"));
+    }
+    None
+}
+
+/// Why page `sent` is not page `expected`, if it is not.
+fn wrong_page(expected: u64, sent: u64) -> Option<String> {
+    (sent != expected).then(|| format!("asked for page {expected}, the server sent page {sent}"))
+}
+
+/// Why a page of `items` items is wrong to be empty: it is a later page
+/// the list announced.
+fn empty_before_the_end(page: u64, items: usize, total_pages: Option<u64>) -> Option<String> {
+    let announced = total_pages.filter(|total| page > 1 && page <= *total)?;
+    (items == 0).then(|| format!("page {page} of {announced} is empty"))
+}
+
+/// Why page `page` is not the page asked for, if it is a full page
+/// (`size` items) of nothing but `repeats` of items listed before (each with
+/// the page it was first on): a page served twice, or a server that ignores
+/// the page number. A shorter page of repeats (the end of a list that
+/// shifted) is not.
+fn only_repeats(page: u64, received: u64, repeats: &[(String, u64)], size: u64) -> Option<String> {
+    if received == 0 || received < size || (repeats.len() as u64) < received {
+        return None;
+    }
+    let mut first: Vec<u64> = repeats.iter().map(|(_, p)| *p).collect();
+    first.sort_unstable();
+    first.dedup();
+    let first: Vec<String> = first.iter().map(u64::to_string).collect();
+    Some(format!(
+        "page {page} lists only items already listed on page {}: not the page asked for",
+        first.join(", ")
+    ))
+}
+
+/// The first few repeats for a log line: `"a" (page 1), "b" (page 1), ...`.
+fn shown_repeats(repeats: &[(String, u64)]) -> String {
+    const SHOWN: usize = 5;
+    let mut shown: Vec<String> = repeats
+        .iter()
+        .take(SHOWN)
+        .map(|(key, page)| format!("{key:?} (page {page})"))
+        .collect();
+    if repeats.len() > SHOWN {
+        shown.push(format!("and {} more", repeats.len() - SHOWN));
+    }
+    shown.join(", ")
+}
+
+/// After the pages up to `span.last`: the next pages to ask for when the
+/// limit is not reached yet (repeats were dropped) and the list has more.
+fn more_pages(
+    limit: Option<u64>,
+    yielded: u64,
+    size: u64,
+    span: Span,
+) -> Option<std::ops::RangeInclusive<u64>> {
+    let missing = limit?.checked_sub(yielded).filter(|m| *m > 0)?;
+    if span.last >= span.total {
+        return None;
+    }
+    let pages = missing.div_ceil(size.max(1));
+    Some(span.last + 1..=span.total.min(span.last.saturating_add(pages)))
 }
 
 /// Why `page`'s totals are not the ones page 1 announced (`first`), if not.
@@ -853,7 +979,7 @@ mod tests {
                     assert!(stream.next().await.is_none(), "the error ends the stream");
                     return (before, e);
                 }
-                None => panic!("the duplicate was not caught"),
+                None => panic!("the page served twice was not caught"),
             }
         }
     }
@@ -880,28 +1006,186 @@ mod tests {
                 assert_eq!(page, to);
                 assert_eq!(
                     reason,
-                    format!("item {} was already on page {from}", (from - 1) * 10)
+                    format!(
+                        "page {to} lists only items already listed on page {from}: not the page asked for"
+                    )
                 );
             }
         }
     }
 
     #[tokio::test]
-    async fn one_item_repeated_within_the_window_is_an_error() {
-        for (from, to) in [(4, 5), (2, 2 + DUPLICATE_WINDOW_PAGES)] {
-            let source = Repeats {
-                from,
-                to,
-                whole_page: false,
-            };
-            let (before, err) = walk_to_error(&source, 8).await;
-            assert_eq!(before as u64, (to - 1) * 10);
-            assert!(
-                err.to_string()
-                    .contains(&format!("item {} was already on page {from}", (from - 1) * 10)),
-                "{err}"
-            );
+    async fn one_item_repeated_within_the_window_is_dropped_and_the_walk_goes_on() {
+        for concurrency in [1, 8] {
+            for (from, to) in [(4, 5), (2, 2 + DUPLICATE_WINDOW_PAGES)] {
+                let source = Repeats {
+                    from,
+                    to,
+                    whole_page: false,
+                };
+                let options = PaginationOptions::default()
+                    .with_page_size(10)
+                    .with_concurrency(concurrency);
+                let got: Vec<u64> = items(&source, options).try_collect().await.unwrap();
+                let replaced = (to - 1) * 10;
+                let expected: Vec<u64> = (0..400).filter(|n| *n != replaced).collect();
+                assert_eq!(got, expected, "pages {from} and {to}");
+            }
         }
+    }
+
+    /// A list of `0..total`, 10 a page, that lists item `twice` again
+    /// right after itself; announces the totals it would have without the
+    /// repeat, or with it.
+    struct Twice {
+        total: u64,
+        twice: u64,
+        counts_the_repeat: bool,
+    }
+
+    impl PageSource for &Twice {
+        type Item = u64;
+        fn operation(&self) -> &'static str {
+            "list_numbers"
+        }
+        async fn fetch(&self, page: u64, size: u64) -> Result<Page<u64>, Error> {
+            let mut all: Vec<u64> = (0..self.total).collect();
+            all.insert(self.twice as usize + 1, self.twice);
+            let start = ((page - 1) * size) as usize;
+            let items: Vec<u64> = all.iter().copied().skip(start).take(size as usize).collect();
+            let elements = if self.counts_the_repeat {
+                all.len() as u64
+            } else {
+                self.total
+            };
+            Ok(Page::new(items, page, size).with_totals(Some(elements), None))
+        }
+        fn key(item: &u64) -> Option<String> {
+            Some(item.to_string())
+        }
+    }
+
+    #[tokio::test]
+    async fn an_item_listed_twice_on_page_one_costs_nothing() {
+        let source = Twice {
+            total: 25,
+            twice: 3,
+            counts_the_repeat: true,
+        };
+        let options = PaginationOptions::default().with_page_size(10);
+        let got: Vec<u64> = items(&source, options).try_collect().await.unwrap();
+        assert_eq!(got, (0..25).collect::<Vec<_>>());
+        // A limit still gets its items: the page the repeat pushed out is fetched.
+        let limited: Vec<u64> = items(&source, options.with_limit(10))
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(limited, (0..10).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn the_announced_count_is_checked_against_what_was_sent_repeats_included() {
+        // 21 announced and sent, one of them a repeat: 20 items, no error.
+        let source = Twice {
+            total: 20,
+            twice: 5,
+            counts_the_repeat: true,
+        };
+        let options = PaginationOptions::default().with_page_size(10);
+        let got: Vec<u64> = items(&source, options).try_collect().await.unwrap();
+        assert_eq!(got, (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_full_page_of_repeats_is_a_page_other_than_the_one_asked() {
+        let repeats = |n: u64, page: u64| (0..n).map(|i| (i.to_string(), page)).collect::<Vec<_>>();
+        assert_eq!(
+            only_repeats(3, 10, &repeats(10, 2), 10).as_deref(),
+            Some("page 3 lists only items already listed on page 2: not the page asked for")
+        );
+        let mut two = repeats(5, 1);
+        two.extend(repeats(5, 2));
+        assert!(only_repeats(3, 10, &two, 10).unwrap().contains("on page 1, 2:"));
+        assert_eq!(only_repeats(3, 10, &repeats(9, 2), 10), None, "a new item came");
+        assert_eq!(only_repeats(3, 4, &repeats(4, 2), 10), None, "a short last page");
+        assert_eq!(only_repeats(3, 0, &[], 10), None);
+    }
+
+    #[test]
+    fn the_first_page_counts_must_add_up() {
+        assert_eq!(first_page_problem(2, 2, Some(4), Some(2), 100), None);
+        assert_eq!(first_page_problem(2, 2, None, None, 100), None);
+        assert_eq!(first_page_problem(0, 2, Some(0), Some(0), 100), None);
+        assert_eq!(
+            first_page_problem(3, 2, None, None, 100).as_deref(),
+            Some("page 1 has 3 items, more than its size 2")
+        );
+        assert!(
+            first_page_problem(2, 2, Some(4), Some(1_000), 100)
+                .unwrap()
+                .contains("1000 pages")
+        );
+        assert!(
+            first_page_problem(2, 2, None, Some(1_000), 100)
+                .unwrap()
+                .contains("1000 pages")
+        );
+        assert!(
+            first_page_problem(2, 2, Some(4), Some(9), 100)
+                .unwrap()
+                .contains("9 pages but 4 elements")
+        );
+        assert_eq!(
+            first_page_problem(1, 2, None, Some(0), 100).as_deref(),
+            Some("the server announced 0 pages but sent 1 items")
+        );
+    }
+
+    #[test]
+    fn a_page_is_the_one_asked_for_and_not_empty_before_the_end() {
+        assert_eq!(wrong_page(2, 2), None);
+        assert_eq!(
+            wrong_page(2, 1).as_deref(),
+            Some("asked for page 2, the server sent page 1")
+        );
+        assert_eq!(
+            empty_before_the_end(2, 0, Some(3)).as_deref(),
+            Some("page 2 of 3 is empty")
+        );
+        assert!(
+            empty_before_the_end(3, 0, Some(3)).is_some(),
+            "the last announced page too"
+        );
+        assert_eq!(empty_before_the_end(4, 0, Some(3)), None);
+        assert_eq!(empty_before_the_end(1, 0, Some(3)), None, "an empty list");
+        assert_eq!(empty_before_the_end(2, 0, None), None);
+        assert_eq!(empty_before_the_end(2, 1, Some(3)), None);
+    }
+
+    #[test]
+    fn a_limit_short_of_items_asks_for_the_next_pages() {
+        let span = |last, total| Span { last, total };
+        assert_eq!(more_pages(Some(10), 9, 10, span(1, 5)), Some(2..=2));
+        assert_eq!(more_pages(Some(30), 5, 10, span(1, 5)), Some(2..=4));
+        assert_eq!(more_pages(Some(30), 5, 10, span(4, 5)), Some(5..=5));
+        assert_eq!(
+            more_pages(Some(10), 10, 10, span(1, 5)),
+            None,
+            "the limit is reached"
+        );
+        assert_eq!(more_pages(Some(10), 9, 10, span(5, 5)), None, "no more pages");
+        assert_eq!(more_pages(None, 9, 10, span(1, 5)), None);
+    }
+
+    #[test]
+    fn a_log_line_shows_the_first_repeats() {
+        let repeats: Vec<(String, u64)> = (0..7).map(|i| (format!("id-{i}"), 1)).collect();
+        assert_eq!(
+            shown_repeats(&repeats[..2]),
+            "\"id-0\" (page 1), \"id-1\" (page 1)"
+        );
+        assert!(shown_repeats(&repeats).ends_with(", and 2 more"));
+        assert_eq!(shown_repeats(&[("a\nb".into(), 2)]), "\"a\\nb\" (page 2)");
     }
 
     #[test]

@@ -5,17 +5,26 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::values::error::{TimeoutKind, WaitError};
+use crate::values::error::{Outcome, TimeoutKind, WaitError};
 use crate::{Error, Response};
+
+/// The shortest wait between polls, [`MIN_INTERVAL`] (10 ms): a shorter
+/// interval (zero included) counts as this one, so that a wait never polls
+/// more than a hundred times a second, and the interval grows from there.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// How to poll while waiting.
 ///
+/// Intervals shorter than [`MIN_INTERVAL`] count as [`MIN_INTERVAL`].
+///
 /// ```
 /// use std::time::Duration;
-/// use cloud_images::wait::WaitOptions;
+/// use cloud_images::wait::{MIN_INTERVAL, WaitOptions};
 ///
 /// let options = WaitOptions::default().with_timeout(Duration::from_secs(600));
 /// assert_eq!(options.timeout(), Duration::from_secs(600));
+/// let eager = WaitOptions::default().with_interval(Duration::ZERO).with_max_interval(Duration::ZERO);
+/// assert_eq!((eager.interval(), eager.max_interval()), (MIN_INTERVAL, MIN_INTERVAL));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -46,12 +55,12 @@ impl WaitOptions {
             timeout,
         }
     }
-    /// The first wait between polls.
+    /// The first wait between polls (at least [`MIN_INTERVAL`]).
     pub fn with_interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
     }
-    /// The longest wait between polls.
+    /// The longest wait between polls (at least the first).
     pub fn with_max_interval(mut self, interval: Duration) -> Self {
         self.max_interval = interval;
         self
@@ -64,6 +73,14 @@ impl WaitOptions {
     /// How long to wait in all.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+    /// The first wait between polls (at least [`MIN_INTERVAL`]).
+    pub fn interval(&self) -> Duration {
+        self.interval.max(MIN_INTERVAL)
+    }
+    /// The longest wait between polls (at least [`interval`](Self::interval)).
+    pub fn max_interval(&self) -> Duration {
+        self.max_interval.max(self.interval())
     }
 }
 
@@ -149,7 +166,7 @@ where
 {
     // A timeout too far away to be an instant is no limit.
     let deadline = Instant::now().checked_add(options.timeout);
-    let mut interval = options.interval;
+    let mut interval = options.interval();
     let mut last_request_id = None;
     loop {
         let polled = poll().await?;
@@ -174,10 +191,11 @@ where
                 after: options.timeout,
                 request_id: last_request_id,
                 attempts: 0,
+                outcome: Outcome::NotApplied,
             });
         }
         tokio::time::sleep(deadline.map_or(interval, |d| interval.min(d - now))).await;
-        interval = interval.saturating_add(interval / 2).min(options.max_interval);
+        interval = interval.saturating_add(interval / 2).min(options.max_interval());
     }
 }
 

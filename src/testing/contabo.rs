@@ -3,17 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::header::HeaderMap;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
-use super::RecordedRequest;
 use super::harness::{
-    Api, Response, Server, common_methods, empty, form_pairs, impl_fake_debug, lock, reply,
+    Api, Response, Server, common_methods, empty, form_pairs, impl_fake_debug, lock, query_string, reply,
 };
+use super::{RecordedRequest, SeedImage, SeedStatus};
 use crate::ClientBuilder;
 use crate::engine::auth::PasswordGrant;
 
@@ -132,6 +132,9 @@ pub struct OAuthConfig {
     pub expires_in: u64,
     /// Whether it issues refresh tokens.
     pub refresh_tokens: bool,
+    /// `refresh_expires_in` of the refresh tokens it issues, in seconds
+    /// (default 1800); a refresh token used later is `invalid_grant`.
+    pub refresh_expires_in: u64,
 }
 
 impl OAuthConfig {
@@ -149,6 +152,7 @@ impl OAuthConfig {
             password: password.into(),
             expires_in: 300,
             refresh_tokens: true,
+            refresh_expires_in: 1800,
         }
     }
 
@@ -161,6 +165,12 @@ impl OAuthConfig {
     /// Whether it issues refresh tokens.
     pub fn with_refresh_tokens(mut self, refresh: bool) -> Self {
         self.refresh_tokens = refresh;
+        self
+    }
+
+    /// `refresh_expires_in` of the refresh tokens it issues, in seconds.
+    pub fn with_refresh_expires_in(mut self, seconds: u64) -> Self {
+        self.refresh_expires_in = seconds;
         self
     }
 }
@@ -179,6 +189,46 @@ struct Contabo {
     polls: Mutex<HashMap<String, usize>>,
     tokens_issued: AtomicUsize,
     valid_tokens: Mutex<Vec<String>>,
+    /// Refresh tokens issued and not revoked, with when they expire.
+    refresh_tokens: Mutex<HashMap<String, Instant>>,
+}
+
+/// Where a Contabo image stands, for [`FakeContabo::set_image_status`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cloud_images::testing::FakeContabo;
+/// use cloud_images::testing::contabo::ImageState;
+///
+/// let fake = FakeContabo::start().await;
+/// let id = fake.images()[30]["imageId"].as_str().unwrap().to_owned();
+/// fake.set_image_status(&id, ImageState::Error("Error downloading image: 404".into()));
+/// assert_eq!(fake.image(&id).unwrap()["status"], "error");
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageState {
+    /// `downloading`: makes progress with every GET until `downloaded`.
+    Downloading,
+    /// `downloaded`: a custom image that is ready.
+    Downloaded,
+    /// `available`: how standard images are listed.
+    Available,
+    /// `error`, with this `errorMessage`.
+    Error(String),
+}
+
+impl ImageState {
+    fn word(&self) -> &'static str {
+        match self {
+            Self::Downloading => "downloading",
+            Self::Downloaded => "downloaded",
+            Self::Available => "available",
+            Self::Error(_) => "error",
+        }
+    }
 }
 
 /// A fake of Contabo's images API and its OAuth2 token endpoint, running on
@@ -227,6 +277,7 @@ impl FakeContabo {
             polls: Mutex::default(),
             tokens_issued: AtomicUsize::new(0),
             valid_tokens: Mutex::default(),
+            refresh_tokens: Mutex::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -287,10 +338,61 @@ impl FakeContabo {
             .cloned()
     }
 
-    /// Adds an image (as the API sends it, with at least `imageId`), e.g.
-    /// one in an odd state.
-    pub fn insert_image(&self, image: Value) {
+    /// Makes every refresh token issued so far unknown to the token
+    /// endpoint: a refresh grant with one is `400 invalid_grant`, as
+    /// Keycloak answers for an expired or revoked one.
+    pub fn revoke_refresh_tokens(&self) {
+        lock(&self.0.api().refresh_tokens).clear();
+    }
+
+    /// Adds an image as Contabo would list it (`standardImage` is the
+    /// opposite of [`SeedImage::with_custom`]); its `imageId`.
+    pub fn insert_image(&self, seed: SeedImage) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let size_mb = (seed.size_gb * 1024.0).round();
+        let (status, error, uploaded) = match &seed.status {
+            SeedStatus::Ready if seed.custom => ("downloaded", String::new(), size_mb),
+            SeedStatus::Ready => ("available", String::new(), 0.0),
+            SeedStatus::Pending => ("downloading", String::new(), 0.0),
+            SeedStatus::Failed(message) => ("error", message.clone(), 0.0),
+        };
+        let created = seed.created_text();
+        let name = seed.name.clone();
+        let os_type = if seed.is_windows() { "Windows" } else { "Linux" };
+        lock(&self.0.api().images).push(json!({
+            "imageId": id, "tenantId": "INT", "customerId": "54321", "name": name,
+            "description": seed.description.unwrap_or_default(),
+            "url": if seed.custom { format!("https://images.example.com/{name}.qcow2") } else { String::new() },
+            "sizeMb": size_mb, "uploadedSizeMb": uploaded, "osType": os_type, "version": seed.version,
+            "format": "qcow2", "status": status, "errorMessage": error, "standardImage": !seed.custom,
+            "creationDate": created, "lastModifiedDate": created, "tags": [],
+        }));
+        id
+    }
+
+    /// Adds an image exactly as given (as the API sends it, with at least
+    /// `imageId`), e.g. one with fields the API should never send.
+    pub fn insert_raw_image(&self, image: Value) {
         lock(&self.0.api().images).push(image);
+    }
+
+    /// Sets an image's `status` (and `errorMessage`); `false` when there is
+    /// no image with this id.
+    pub fn set_image_status(&self, id: &str, state: ImageState) -> bool {
+        let mut images = lock(&self.0.api().images);
+        let Some(image) = images.iter_mut().find(|i| i["imageId"] == id) else {
+            return false;
+        };
+        image["status"] = json!(state.word());
+        image["errorMessage"] = json!(match &state {
+            ImageState::Error(message) => message.as_str(),
+            _ => "",
+        });
+        if state == ImageState::Downloading {
+            image["uploadedSizeMb"] = json!(0);
+            lock(&self.0.api().polls).remove(id);
+        }
+        true
     }
 }
 
@@ -303,16 +405,22 @@ impl Api for Contabo {
         json!({"statusCode": status.as_u16(), "message": status.canonical_reason()})
     }
 
+    fn unauthorized(&self, req: &RecordedRequest) -> Option<Response> {
+        (req.path != TOKEN_PATH && !authorized(self, &req.headers)).then(|| {
+            reply(
+                StatusCode::UNAUTHORIZED,
+                json!({"statusCode": 401, "message": "Unauthorized"}),
+            )
+        })
+    }
+
     fn route(&self, req: &RecordedRequest) -> Response {
         let state = self;
         if req.path == TOKEN_PATH {
             return token_endpoint(state, &req.method, &req.body);
         }
-        if !authorized(state, &req.headers) {
-            return reply(
-                StatusCode::UNAUTHORIZED,
-                json!({"statusCode": 401, "message": "Unauthorized"}),
-            );
+        if let Some(refused) = self.unauthorized(req) {
+            return refused;
         }
         let request_id = req.header("x-request-id").unwrap_or("");
         if uuid::Uuid::parse_str(request_id).is_err() {
@@ -376,7 +484,19 @@ fn token_endpoint(state: &Contabo, method: &Method, body: &[u8]) -> Response {
         Some("password") => {
             get("username") == Some(&oauth.username) && get("password") == Some(&oauth.password)
         }
-        Some("refresh_token") => get("refresh_token").is_some_and(|t| t.starts_with("refresh-")),
+        Some("refresh_token") => {
+            let now = Instant::now();
+            let mut refresh_tokens = lock(&state.refresh_tokens);
+            refresh_tokens.retain(|_, expires| *expires > now);
+            let known = get("refresh_token").and_then(|t| refresh_tokens.remove(t));
+            if known.is_none() {
+                return reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "invalid_grant", "error_description": "Invalid refresh token"}),
+                );
+            }
+            true
+        }
         _ => {
             return reply(
                 StatusCode::BAD_REQUEST,
@@ -395,8 +515,15 @@ fn token_endpoint(state: &Contabo, method: &Method, body: &[u8]) -> Response {
     lock(&state.valid_tokens).push(token.clone());
     let mut body = json!({"access_token": token, "expires_in": oauth.expires_in, "token_type": "Bearer"});
     if oauth.refresh_tokens {
-        body["refresh_token"] = json!(format!("refresh-{n}"));
-        body["refresh_expires_in"] = json!(1800);
+        let refresh = format!("refresh-{n}");
+        let lifetime = Duration::from_secs(oauth.refresh_expires_in);
+        // Past what the clock holds: about as good as never.
+        let expires = Instant::now()
+            .checked_add(lifetime)
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
+        lock(&state.refresh_tokens).insert(refresh.clone(), expires);
+        body["refresh_token"] = json!(refresh);
+        body["refresh_expires_in"] = json!(oauth.refresh_expires_in);
     }
     reply(StatusCode::OK, body)
 }
@@ -423,13 +550,37 @@ fn page_of(items: Vec<Value>, query: &[(String, String)], default_size: usize, b
     let data: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
     json!({
         "_pagination": {"size": size, "totalElements": total, "totalPages": pages, "page": page},
-        "_links": {
-            "first": format!("{base}?page=1&size={size}"),
-            "self": format!("{base}?page={page}&size={size}"),
-            "last": format!("{base}?page={}&size={size}", pages.max(1)),
-        },
+        "_links": links(query, base, page, size, pages.max(1)),
         "data": data,
     })
+}
+
+/// Contabo's `_links`: paths on the same host (as the real API sends them),
+/// each with the request's filters; `previous` and `next` only where there
+/// is such a page.
+fn links(query: &[(String, String)], base: &str, page: usize, size: usize, last: usize) -> Value {
+    let link = |p: usize| {
+        let (p, size) = (p.to_string(), size.to_string());
+        let filters = query
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "size")
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let pairs = [("page", p.as_str()), ("size", size.as_str())]
+            .into_iter()
+            .chain(filters);
+        format!("{base}?{}", query_string(pairs))
+    };
+    let mut links = serde_json::Map::new();
+    links.insert("first".into(), json!(link(1)));
+    if page > 1 {
+        links.insert("previous".into(), json!(link(page - 1)));
+    }
+    links.insert("self".into(), json!(link(page)));
+    if page < last {
+        links.insert("next".into(), json!(link(page + 1)));
+    }
+    links.insert("last".into(), json!(link(last)));
+    Value::Object(links)
 }
 
 fn list_images(state: &Contabo, query: &[(String, String)]) -> Response {
@@ -664,6 +815,23 @@ fn list_audits(state: &Contabo, query: &[(String, String)]) -> Response {
         if let Some(want) = get(key) {
             audits.retain(|a| a[key] == want);
         }
+    }
+    // startDate and endDate are days (`2026-10-01`), both included.
+    for (key, from) in [("startDate", true), ("endDate", false)] {
+        let Some(day) = get(key) else { continue };
+        let Ok(day) = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"statusCode": 400, "message": [format!("{key} must be a valid ISO 8601 date string")]}),
+            );
+        };
+        audits.retain(|a| {
+            let at = a["timestamp"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.date_naive());
+            at.is_some_and(|at| if from { at >= day } else { at <= day })
+        });
     }
     reply(
         StatusCode::OK,

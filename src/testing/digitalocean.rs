@@ -3,15 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::HeaderValue;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
-use super::RecordedRequest;
-use super::harness::{Api, Response, Server, common_methods, empty, impl_fake_debug, lock, reply};
+use super::harness::{
+    Api, Response, Server, common_methods, empty, impl_fake_debug, lock, query_string, reply,
+};
+use super::{RecordedRequest, SeedImage, SeedStatus};
 use crate::ClientBuilder;
 
 /// How the fake behaves: its seed and its rules.
@@ -41,6 +43,13 @@ pub struct Config {
     pub import_polls: usize,
     /// GETs of an image action before it is `completed` (default 2).
     pub action_polls: usize,
+    /// Requests allowed in a [`rate_window`](Self::rate_window): the
+    /// `ratelimit-limit` header (default [`RATE_LIMIT`], 5000). Every
+    /// request spends one; once none is left, the API answers 429 until
+    /// the window ends.
+    pub rate_limit: u64,
+    /// How long a rate-limit window lasts (default an hour, as DigitalOcean's).
+    pub rate_window: Duration,
 }
 
 impl Default for Config {
@@ -53,6 +62,8 @@ impl Default for Config {
             latency: Duration::ZERO,
             import_polls: 3,
             action_polls: 2,
+            rate_limit: RATE_LIMIT,
+            rate_window: Duration::from_secs(3600),
         }
     }
 }
@@ -99,6 +110,18 @@ impl Config {
         self.action_polls = polls;
         self
     }
+
+    /// Requests allowed in a rate-limit window (see [`Config::rate_limit`]).
+    pub fn with_rate_limit(mut self, limit: u64) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// How long a rate-limit window lasts (at least a second).
+    pub fn with_rate_window(mut self, window: Duration) -> Self {
+        self.rate_window = window.max(Duration::from_secs(1));
+        self
+    }
 }
 
 /// Which `type` filter an image answers to.
@@ -109,6 +132,55 @@ enum Kind {
     Private,
 }
 
+/// Where a DigitalOcean image stands, for [`FakeDigitalOcean::set_image_status`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cloud_images::testing::FakeDigitalOcean;
+/// use cloud_images::testing::digitalocean::ImageState;
+///
+/// let fake = FakeDigitalOcean::start().await;
+/// fake.set_image_status(180_000_002, ImageState::Deleted("The URL answered 404".into()));
+/// let image = fake.image(180_000_002).unwrap();
+/// assert_eq!((image["status"].as_str(), image["error_message"].as_str()), (Some("deleted"), Some("The URL answered 404")));
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageState {
+    /// `NEW`: a custom image just created.
+    New,
+    /// `pending`: being imported.
+    Pending,
+    /// `available`.
+    Available,
+    /// `deleted`, with this `error_message`: how a failed import ends.
+    Deleted(String),
+    /// `retired`: a public image no longer offered.
+    Retired,
+}
+
+impl ImageState {
+    fn word(&self) -> &'static str {
+        match self {
+            Self::New => "NEW",
+            Self::Pending => "pending",
+            Self::Available => "available",
+            Self::Deleted(_) => "deleted",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// The rate-limit budget of the current window.
+#[derive(Debug)]
+struct Budget {
+    /// When the window ends (seconds since the epoch).
+    reset: u64,
+    remaining: u64,
+}
+
 /// DigitalOcean's routes and state.
 struct DigitalOcean {
     config: Config,
@@ -116,7 +188,13 @@ struct DigitalOcean {
     actions: Mutex<Vec<Value>>,
     polls: Mutex<HashMap<String, usize>>,
     next_id: AtomicU64,
-    served: AtomicU64,
+    budget: Mutex<Budget>,
+    /// The next image action ends `errored`.
+    fail_next_action: Mutex<bool>,
+    /// The next custom image import ends `deleted` with this message.
+    fail_next_import: Mutex<Option<String>>,
+    /// Imports that fail, by image id, with their message.
+    import_failures: Mutex<HashMap<u64, String>>,
 }
 
 /// A fake of DigitalOcean's images API, running on loopback; it stops when
@@ -168,7 +246,13 @@ impl FakeDigitalOcean {
             images: Mutex::new(images),
             actions: Mutex::default(),
             polls: Mutex::default(),
-            served: AtomicU64::new(0),
+            budget: Mutex::new(Budget {
+                reset: 0,
+                remaining: 0,
+            }),
+            fail_next_action: Mutex::default(),
+            fail_next_import: Mutex::default(),
+            import_failures: Mutex::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -201,7 +285,69 @@ impl FakeDigitalOcean {
             .map(|(_, i)| i.clone())
     }
 
-    /// Sets an image's status and error message (to test failures).
+    /// Adds an image as DigitalOcean would list it (a `custom` image of the
+    /// account, or a public `base` one with a slug); its id.
+    pub fn insert_image(&self, seed: SeedImage) -> u64 {
+        let api = self.0.api();
+        let id = api.next_id.fetch_add(1, Ordering::SeqCst);
+        let (status, error) = match &seed.status {
+            SeedStatus::Ready => ("available", String::new()),
+            SeedStatus::Pending => ("pending", String::new()),
+            SeedStatus::Failed(message) => ("deleted", message.clone()),
+        };
+        let ready = matches!(seed.status, SeedStatus::Ready);
+        let kind = if seed.custom {
+            Kind::Private
+        } else {
+            Kind::Distribution
+        };
+        let slug = (!seed.custom).then(|| seed.name.to_ascii_lowercase().replace(' ', "-"));
+        let image = json!({
+            "id": id, "name": seed.name, "type": if seed.custom { "custom" } else { "base" },
+            "distribution": seed.os, "slug": slug, "public": !seed.custom,
+            "regions": if ready { json!(["nyc3"]) } else { json!([]) },
+            "created_at": seed.created_text(),
+            "min_disk_size": if ready { json!(seed.size_gb.ceil().max(1.0) as u64) } else { Value::Null },
+            "size_gigabytes": if ready { json!(seed.size_gb) } else { Value::Null },
+            "description": seed.description.unwrap_or_default(), "tags": [],
+            "status": status, "error_message": error,
+        });
+        lock(&api.images).push((kind, image));
+        id
+    }
+
+    /// Sets an image's `status` (and `error_message`); `false` when there
+    /// is no image with this id.
+    pub fn set_image_status(&self, id: u64, state: ImageState) -> bool {
+        let message = match &state {
+            ImageState::Deleted(message) => message.as_str(),
+            _ => "",
+        };
+        let mut images = lock(&self.0.api().images);
+        let Some((_, image)) = images.iter_mut().find(|(_, i)| i["id"] == id) else {
+            return false;
+        };
+        image["status"] = json!(state.word());
+        image["error_message"] = json!(message);
+        true
+    }
+
+    /// The next image action (transfer, convert) ends `errored` instead of
+    /// `completed`, and changes nothing.
+    pub fn fail_next_action(&self) {
+        *lock(&self.0.api().fail_next_action) = true;
+    }
+
+    /// The next custom image import fails as DigitalOcean's do: after its
+    /// polls (see [`Config::import_polls`]) it is `deleted` with this
+    /// `error_message`.
+    pub fn fail_next_import(&self, error_message: &str) {
+        *lock(&self.0.api().fail_next_import) = Some(error_message.to_owned());
+    }
+
+    /// Sets an image's status and error message as text (to test words the
+    /// API does not send); [`set_image_status`](Self::set_image_status) is
+    /// the typed one.
     pub fn set_status(&self, id: u64, status: &str, error_message: &str) {
         let mut images = lock(&self.0.api().images);
         if let Some((_, image)) = images.iter_mut().find(|(_, i)| i["id"] == id) {
@@ -211,8 +357,28 @@ impl FakeDigitalOcean {
     }
 }
 
-/// The limit the fake's `ratelimit-limit` header announces.
+/// The default of [`Config::rate_limit`], DigitalOcean's: 5000 requests an hour.
 pub const RATE_LIMIT: u64 = 5000;
+
+/// Seconds since the epoch.
+fn epoch_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl DigitalOcean {
+    /// The budget now: a new window once the last one ended.
+    fn budget(&self) -> std::sync::MutexGuard<'_, Budget> {
+        let mut budget = lock(&self.budget);
+        let now = epoch_now();
+        if now >= budget.reset {
+            budget.reset = now.saturating_add(self.config.rate_window.as_secs().max(1));
+            budget.remaining = self.config.rate_limit;
+        }
+        budget
+    }
+}
 
 impl Api for DigitalOcean {
     fn fault_body(&self, status: StatusCode) -> Value {
@@ -220,11 +386,15 @@ impl Api for DigitalOcean {
     }
 
     fn finish(&self, response: &mut Response) {
-        let served = self.served.fetch_add(1, Ordering::SeqCst) + 1;
+        let (remaining, reset) = {
+            let mut budget = self.budget();
+            budget.remaining = budget.remaining.saturating_sub(1);
+            (budget.remaining, budget.reset)
+        };
         let headers = response.headers_mut();
-        headers.insert("ratelimit-limit", RATE_LIMIT.into());
-        headers.insert("ratelimit-remaining", RATE_LIMIT.saturating_sub(served).into());
-        headers.insert("ratelimit-reset", 1_795_000_000u64.into());
+        headers.insert("ratelimit-limit", self.config.rate_limit.into());
+        headers.insert("ratelimit-remaining", remaining.into());
+        headers.insert("ratelimit-reset", reset.into());
         if !headers.contains_key("x-request-id")
             && let Ok(id) = HeaderValue::from_str(&new_id())
         {
@@ -232,11 +402,29 @@ impl Api for DigitalOcean {
         }
     }
 
+    fn unauthorized(&self, req: &RecordedRequest) -> Option<Response> {
+        let want = self.config.token.as_ref()?;
+        (req.header("authorization") != Some(&format!("Bearer {want}")))
+            .then(|| error(StatusCode::UNAUTHORIZED, "Unable to authenticate you"))
+    }
+
     fn route(&self, req: &RecordedRequest) -> Response {
-        if let Some(want) = &self.config.token
-            && req.header("authorization") != Some(&format!("Bearer {want}"))
-        {
-            return error(StatusCode::UNAUTHORIZED, "Unable to authenticate you");
+        let spent = {
+            let budget = self.budget();
+            (budget.remaining == 0).then_some(budget.reset)
+        };
+        if let Some(reset) = spent {
+            let mut resp = error_with_id(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "API Rate limit exceeded.",
+            );
+            let wait = reset.saturating_sub(epoch_now()).max(1);
+            resp.headers_mut().insert("retry-after", wait.into());
+            return resp;
+        }
+        if let Some(refused) = self.unauthorized(req) {
+            return refused;
         }
         match (&req.method, req.segments().as_slice()) {
             (&Method::GET, ["v2", "images"]) => self.list(req),
@@ -278,7 +466,13 @@ impl DigitalOcean {
             .collect();
         drop(images);
         found.sort_by_key(|i| i["id"].as_u64());
-        page_of("images", found, req, "/v2/images")
+        page_of(
+            "images",
+            found,
+            req,
+            "/v2/images",
+            &["private", "type", "tag_name"],
+        )
     }
 
     fn create(&self, req: &RecordedRequest) -> Response {
@@ -291,6 +485,9 @@ impl DigitalOcean {
             }
         }
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Some(message) = lock(&self.fail_next_import).take() {
+            lock(&self.import_failures).insert(id, message);
+        }
         let image = json!({
             "id": id, "name": body["name"], "type": "custom",
             "distribution": body.get("distribution").cloned().unwrap_or(json!("Unknown")),
@@ -321,7 +518,15 @@ impl DigitalOcean {
                 let mut seen = lock(&self.polls);
                 let n = seen.entry(format!("image-{key}")).or_default();
                 *n += 1;
-                if *n >= polls {
+                let failure = image["id"]
+                    .as_u64()
+                    .and_then(|id| lock(&self.import_failures).get(&id).cloned());
+                if *n >= polls
+                    && let Some(message) = failure
+                {
+                    image["status"] = json!("deleted");
+                    image["error_message"] = json!(message);
+                } else if *n >= polls {
                     image["status"] = json!("available");
                     image["regions"] = json!(["nyc3"]);
                     image["size_gigabytes"] = json!(2.36);
@@ -381,30 +586,37 @@ impl DigitalOcean {
             .filter(|a| is_id(&a["resource_id"], key))
             .cloned()
             .collect();
-        page_of("actions", actions, req, &format!("/v2/images/{key}/actions"))
+        page_of("actions", actions, req, &format!("/v2/images/{key}/actions"), &[])
     }
 
     fn post_action(&self, key: &str, req: &RecordedRequest) -> Response {
         let Some(body) = req.json() else {
             return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
         };
-        let Some(image_id) = self.with_image(key, |image| image["id"].as_u64()).flatten() else {
+        let found = self.with_image(key, |image| {
+            let first_region = image["regions"][0].as_str().unwrap_or("nyc3").to_owned();
+            image["id"].as_u64().map(|id| (id, first_region))
+        });
+        let Some((image_id, image_region)) = found.flatten() else {
             return not_found();
         };
         let region = match body["type"].as_str() {
             Some("transfer") => match body["region"].as_str() {
-                Some(region) if !region.is_empty() => json!(region),
+                Some(region) if !region.is_empty() => region.to_owned(),
                 _ => return unprocessable("region is required for a transfer"),
             },
-            Some("convert") => Value::Null,
+            Some("convert") => image_region,
             _ => return unprocessable("type must be transfer or convert"),
         };
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let action = json!({
             "id": id, "status": "in-progress", "type": body["type"], "started_at": "2026-11-24T09:05:00Z",
             "completed_at": null, "resource_id": image_id, "resource_type": "image",
-            "region": null, "region_slug": region,
+            "region": region_object(&region), "region_slug": region,
         });
+        if std::mem::take(&mut *lock(&self.fail_next_action)) {
+            lock(&self.polls).insert(format!("action-fails-{id}"), 0);
+        }
         lock(&self.actions).push(action.clone());
         reply(StatusCode::CREATED, json!({"action": action}))
     }
@@ -419,12 +631,18 @@ impl DigitalOcean {
         };
         if action["status"] == "in-progress" {
             let mut polls = lock(&self.polls);
+            let fails = polls.contains_key(&format!("action-fails-{action_id}"));
             let n = polls.entry(format!("action-{action_id}")).or_default();
             *n += 1;
-            if *n >= self.config.action_polls {
+            if *n >= self.config.action_polls && fails {
+                action["status"] = json!("errored");
+                action["completed_at"] = json!("2026-11-24T09:07:00Z");
+            } else if *n >= self.config.action_polls {
                 action["status"] = json!("completed");
                 action["completed_at"] = json!("2026-11-24T09:07:00Z");
-                if let Some(region) = action["region_slug"].as_str() {
+                if action["type"] == "transfer"
+                    && let Some(region) = action["region_slug"].as_str()
+                {
                     let region = region.to_owned();
                     drop(polls);
                     self.with_image(key, |image| {
@@ -440,8 +658,9 @@ impl DigitalOcean {
 }
 
 /// The answer with one page of `items` under `key`, with DigitalOcean's
-/// `links` and `meta`; a `per_page` outside 1..=200 is the API's 400.
-fn page_of(key: &str, items: Vec<Value>, req: &RecordedRequest, base: &str) -> Response {
+/// `links` (on the fake's own host, keeping the request's `filters`) and
+/// `meta`; a `per_page` outside 1..=200 is the API's 400.
+fn page_of(key: &str, items: Vec<Value>, req: &RecordedRequest, base: &str, filters: &[&str]) -> Response {
     let number = |name: &str, default: u64| {
         req.query_value(name)
             .map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| ()))
@@ -457,7 +676,19 @@ fn page_of(key: &str, items: Vec<Value>, req: &RecordedRequest, base: &str) -> R
     }
     let total = items.len() as u64;
     let last = total.div_ceil(per_page).max(1);
-    let link = |p: u64| format!("https://api.digitalocean.com{base}?page={p}&per_page={per_page}");
+    let host = req.header("host").unwrap_or("127.0.0.1");
+    let link = |p: u64| {
+        let (p, per_page) = (p.to_string(), per_page.to_string());
+        let kept = req
+            .query
+            .iter()
+            .filter(|(k, _)| filters.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        let pairs = [("page", p.as_str()), ("per_page", per_page.as_str())]
+            .into_iter()
+            .chain(kept);
+        format!("http://{host}{base}?{}", query_string(pairs))
+    };
     let mut pages = serde_json::Map::new();
     if page > 1 {
         pages.insert("first".into(), json!(link(1)));
@@ -496,6 +727,43 @@ fn error_body(status: StatusCode, message: &str) -> Value {
 /// `request_id` are the same id, as the real API sends them.
 fn error(status: StatusCode, message: &str) -> Response {
     let body = error_body(status, message);
+    with_request_id(status, body)
+}
+
+/// An error with this `id` (and no `request_id`, as DigitalOcean's 429).
+fn error_with_id(status: StatusCode, id: &str, message: &str) -> Response {
+    reply(status, json!({"id": id, "message": message}))
+}
+
+/// The region object DigitalOcean puts in an action.
+fn region_object(slug: &str) -> Value {
+    let name = REGION_NAMES
+        .iter()
+        .find(|(s, _)| *s == slug)
+        .map_or_else(|| slug.to_uppercase(), |(_, name)| (*name).to_owned());
+    json!({
+        "name": name, "slug": slug,
+        "features": ["backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"],
+        "available": true,
+        "sizes": ["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb", "s-4vcpu-8gb", "c-2", "g-2vcpu-8gb"],
+    })
+}
+
+const REGION_NAMES: &[(&str, &str)] = &[
+    ("nyc1", "New York 1"),
+    ("nyc3", "New York 3"),
+    ("sfo3", "San Francisco 3"),
+    ("ams3", "Amsterdam 3"),
+    ("fra1", "Frankfurt 1"),
+    ("lon1", "London 1"),
+    ("sgp1", "Singapore 1"),
+    ("tor1", "Toronto 1"),
+    ("blr1", "Bangalore 1"),
+    ("syd1", "Sydney 1"),
+    ("atl1", "Atlanta 1"),
+];
+
+fn with_request_id(status: StatusCode, body: Value) -> Response {
     let id = body["request_id"].as_str().unwrap_or_default().to_owned();
     let mut resp = reply(status, body);
     if let Ok(id) = HeaderValue::from_str(&id) {

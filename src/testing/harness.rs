@@ -48,8 +48,17 @@ pub(crate) trait Api: Send + Sync + 'static {
         let _ = response;
     }
 
+    /// The answer to a request whose credentials the API refuses (its 401),
+    /// or `None` when they pass: a fault applied
+    /// [`after_auth`](Fault::after_auth) lets such a request through to this.
+    fn unauthorized(&self, request: &RecordedRequest) -> Option<Response> {
+        let _ = request;
+        None
+    }
+
     /// Requests to this path are not API requests (a token endpoint): no
-    /// latency, no faults, not counted in flight, not in `api_requests()`.
+    /// latency, not counted in flight, not in `api_requests()`, and only the
+    /// faults whose [`matching`](Fault::matching) text names them.
     fn is_side_channel(&self, path: &str) -> bool {
         let _ = path;
         false
@@ -130,10 +139,17 @@ impl RecordedRequest {
 /// delay, or a body cut short.
 ///
 /// A fault applies to requests whose path and query (`/v1/compute/images?page=2&size=10`)
-/// contain [`matching`](Self::matching) (by default every API request), the
-/// next [`times`](Self::times) of them (by default one). At most one fault
-/// applies to a request: the first injected one that matches. Token requests
-/// (Contabo's OAuth2 endpoint) never get faults.
+/// contain [`matching`](Self::matching) (by default every API request) and,
+/// when given, whose [`method`](Self::method) is the one named, the next
+/// [`times`](Self::times) of them (by default one). At most one fault applies
+/// to a request: the first injected one that matches. A status fault answers
+/// with the provider's error body, or the fault's own [`body`](Self::body)
+/// and [`header`](Self::header)s. By default a fault comes before the API
+/// checks credentials; with [`after_auth`](Self::after_auth) a request the
+/// API refuses gets the API's 401 and leaves the fault for the next one.
+/// Token requests (Contabo's OAuth2 endpoint) get only the faults whose
+/// matching text they contain (`Fault::status(503).matching(contabo::TOKEN_PATH)`),
+/// never one that matches every request.
 ///
 /// ```
 /// use std::time::Duration;
@@ -148,14 +164,28 @@ impl RecordedRequest {
 /// // The next request: the real answer, but the connection closes halfway
 /// // through its body.
 /// let cut = Fault::truncated_body();
-/// // As the `fake_*` examples take them on the command line: STATUS:MATCH:COUNT.
+/// // Only the next PATCH of an image, a GET of it is served as usual; with
+/// // a body and a header of its own, and only once the credentials passed.
+/// let conflict = Fault::status(409)
+///     .method("PATCH")
+///     .matching("/images/")
+///     .body(r#"{"message":"locked"}"#)
+///     .header("x-lock-owner", "backup")
+///     .after_auth();
+/// // As the `fake_*` examples take them on the command line:
+/// // [METHOD:]STATUS:MATCH:COUNT.
 /// let parsed: Fault = "503:/stats:2".parse().unwrap();
-/// assert_eq!(parsed.get_times(), 2);
+/// assert_eq!(parsed.count(), 2);
+/// assert_eq!(parsed.matching_text(), "/stats");
+/// let parsed: Fault = "PATCH:503:/images/:1".parse().unwrap();
+/// assert_eq!(parsed.method_name(), Some(&http::Method::PATCH));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
     matching: String,
+    method: Option<Method>,
     times: usize,
+    after_auth: bool,
     kind: FaultKind,
 }
 
@@ -164,6 +194,8 @@ enum FaultKind {
     Status {
         status: StatusCode,
         retry_after: Option<String>,
+        body: Option<Bytes>,
+        headers: Vec<(String, String)>,
     },
     Delay(Duration),
     TruncatedBody,
@@ -178,6 +210,8 @@ impl Fault {
         Self::of(FaultKind::Status {
             status,
             retry_after: None,
+            body: None,
+            headers: Vec::new(),
         })
     }
 
@@ -196,7 +230,9 @@ impl Fault {
     fn of(kind: FaultKind) -> Self {
         Self {
             matching: String::new(),
+            method: None,
             times: 1,
+            after_auth: false,
             kind,
         }
     }
@@ -204,6 +240,44 @@ impl Fault {
     /// Only for requests whose path and query contain this text.
     pub fn matching(mut self, text: impl Into<String>) -> Self {
         self.matching = text.into();
+        self
+    }
+
+    /// Only for requests with this method (`"PATCH"`, any case); a name
+    /// that is not an HTTP method matches no request.
+    pub fn method(mut self, method: &str) -> Self {
+        let method = method.to_ascii_uppercase();
+        self.method = Some(Method::from_bytes(method.as_bytes()).unwrap_or_else(|_| {
+            // Never sent by a client: the fault matches nothing, as documented.
+            Method::from_bytes(b"INVALID-METHOD").unwrap_or(Method::CONNECT)
+        }));
+        self
+    }
+
+    /// Only once the API accepted the request's credentials: a request it
+    /// refuses gets its 401 and does not use the fault up.
+    pub fn after_auth(mut self) -> Self {
+        self.after_auth = true;
+        self
+    }
+
+    /// This body instead of the provider's error body (sent as is, with
+    /// `Content-Type: application/json` unless a [`header`](Self::header)
+    /// says otherwise); only for [`Fault::status`].
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        if let FaultKind::Status { body: slot, .. } = &mut self.kind {
+            *slot = Some(body.into());
+        }
+        self
+    }
+
+    /// This header on the answer (added to, or replacing, what the fake
+    /// sends); only for [`Fault::status`]. A name or value that is not a
+    /// valid header is left out.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if let FaultKind::Status { headers, .. } = &mut self.kind {
+            headers.push((name.into(), value.into()));
+        }
         self
     }
 
@@ -223,13 +297,28 @@ impl Fault {
     }
 
     /// What requests must contain to get the fault.
-    pub fn get_matching(&self) -> &str {
+    pub fn matching_text(&self) -> &str {
         &self.matching
     }
 
+    /// The method requests must have to get the fault, if one was named.
+    pub fn method_name(&self) -> Option<&Method> {
+        self.method.as_ref()
+    }
+
     /// How many more requests get the fault.
-    pub fn get_times(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.times
+    }
+
+    /// Whether the fault waits for the API to accept the credentials.
+    pub fn is_after_auth(&self) -> bool {
+        self.after_auth
+    }
+
+    /// Whether a request with this method, path and query gets the fault.
+    fn applies_to(&self, method: &Method, target: &str) -> bool {
+        target.contains(&self.matching) && self.method.as_ref().is_none_or(|m| m == method)
     }
 }
 
@@ -237,7 +326,9 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            FaultKind::Status { status, retry_after } => {
+            FaultKind::Status {
+                status, retry_after, ..
+            } => {
                 write!(f, "HTTP {}", status.as_u16())?;
                 if let Some(after) = retry_after {
                     write!(f, " (Retry-After: {after})")?;
@@ -247,7 +338,11 @@ impl fmt::Display for Fault {
             FaultKind::TruncatedBody => write!(f, "a body cut short")?,
         }
         let plural = if self.times == 1 { "" } else { "s" };
-        write!(f, " for the next {} request{plural}", self.times)?;
+        write!(f, " for the next {} ", self.times)?;
+        if let Some(method) = &self.method {
+            write!(f, "{method} ")?;
+        }
+        write!(f, "request{plural}")?;
         if !self.matching.is_empty() {
             write!(f, " matching `{}`", self.matching)?;
         }
@@ -255,22 +350,32 @@ impl fmt::Display for Fault {
     }
 }
 
-/// `STATUS:MATCH:COUNT`, e.g. `503:/stats:5` or `429:page=3&:1`: the next
-/// COUNT requests whose path and query contain MATCH get STATUS; a 429
-/// carries `Retry-After: 1`.
+/// `[METHOD:]STATUS:MATCH:COUNT`, e.g. `503:/stats:5`, `429:page=3&:1` or
+/// `PATCH:503:/images/:1`: the next COUNT requests (with METHOD, when given)
+/// whose path and query contain MATCH get STATUS; a 429 carries
+/// `Retry-After: 1`.
 impl FromStr for Fault {
     type Err = ParseFaultError;
 
     fn from_str(spec: &str) -> Result<Self, ParseFaultError> {
         let error = || ParseFaultError(spec.to_owned());
-        let (status, rest) = spec.split_once(':').ok_or_else(error)?;
+        let (first, rest) = spec.split_once(':').ok_or_else(error)?;
+        let (method, status, rest) = if !first.is_empty() && first.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let (status, rest) = rest.split_once(':').ok_or_else(error)?;
+            (Some(first), status, rest)
+        } else {
+            (None, first, rest)
+        };
         let (matching, count) = rest.rsplit_once(':').ok_or_else(error)?;
         let status: u16 = status.parse().map_err(|_| error())?;
         let count: usize = count.parse().map_err(|_| error())?;
         if StatusCode::from_u16(status).is_err() {
             return Err(error());
         }
-        let fault = Fault::status(status).matching(matching).times(count);
+        let mut fault = Fault::status(status).matching(matching).times(count);
+        if let Some(method) = method {
+            fault = fault.method(method);
+        }
         Ok(if status == 429 {
             fault.retry_after("1")
         } else {
@@ -279,13 +384,13 @@ impl FromStr for Fault {
     }
 }
 
-/// A fault given as text is not `STATUS:MATCH:COUNT`.
+/// A fault given as text is not `[METHOD:]STATUS:MATCH:COUNT`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseFaultError(String);
 
 impl fmt::Display for ParseFaultError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "fault `{}` is not STATUS:MATCH:COUNT", self.0)
+        write!(f, "fault `{}` is not [METHOD:]STATUS:MATCH:COUNT", self.0)
     }
 }
 
@@ -539,22 +644,30 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
         body,
     };
     lock(&shared.requests).push(recorded.clone());
-    if shared.api.is_side_channel(&recorded.path) {
-        return Ok(shared.api.route(&recorded).map(BodyExt::boxed));
-    }
-
-    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    let _guard = InFlight(&shared.in_flight);
-    let latency = *lock(&shared.latency);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    let side_channel = shared.api.is_side_channel(&recorded.path);
+    let _guard = if side_channel {
+        None
+    } else {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let latency = *lock(&shared.latency);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        Some(InFlight(&shared.in_flight))
+    };
 
     let target = format!("{}?{raw_query}", recorded.path);
+    let refused = std::cell::OnceCell::new();
     let fault = {
         let mut faults = lock(&shared.faults);
-        let at = faults.iter().position(|f| target.contains(&f.matching));
+        let wanted = |f: &Fault| {
+            // Token requests: only faults that name them.
+            let reaches = !side_channel || !f.matching.is_empty();
+            let waits = f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some());
+            f.applies_to(&recorded.method, &target) && reaches && !waits
+        };
+        let at = faults.iter().position(wanted);
         at.map(|i| {
             let fault = &mut faults[i];
             fault.times -= 1;
@@ -566,12 +679,36 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
         })
     };
     match fault {
-        Some(FaultKind::Status { status, retry_after }) => {
-            let mut resp = reply(status, shared.api.fault_body(status));
+        Some(FaultKind::Status {
+            status,
+            retry_after,
+            body,
+            headers,
+        }) => {
+            let mut resp = match body {
+                Some(body) => {
+                    let mut resp = empty(status);
+                    *resp.body_mut() = Full::new(body);
+                    resp.headers_mut()
+                        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    resp
+                }
+                None => reply(status, shared.api.fault_body(status)),
+            };
             if let Some(after) = retry_after.and_then(|a| HeaderValue::from_str(&a).ok()) {
                 resp.headers_mut().insert(RETRY_AFTER, after);
             }
-            shared.api.finish(&mut resp);
+            if !side_channel {
+                shared.api.finish(&mut resp);
+            }
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) = (
+                    http::header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    resp.headers_mut().insert(name, value);
+                }
+            }
             Ok(resp.map(BodyExt::boxed))
         }
         Some(FaultKind::Delay(delay)) => {
@@ -598,7 +735,9 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
 
 fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
     let mut resp = shared.api.route(recorded);
-    shared.api.finish(&mut resp);
+    if !shared.api.is_side_channel(&recorded.path) {
+        shared.api.finish(&mut resp);
+    }
     resp
 }
 
@@ -644,6 +783,26 @@ pub(crate) fn form_pairs(s: &str) -> Vec<(String, String)> {
             (decode(k), decode(v))
         })
         .collect()
+}
+
+/// A query string of these pairs, each byte outside `A-Z a-z 0-9 - . _ ~ :`
+/// percent-encoded.
+pub(crate) fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Percent-decodes (and turns `+` into a space).
@@ -694,13 +853,44 @@ mod tests {
             Fault::delay(Duration::from_secs(2)).times(3).to_string(),
             "a delay of 2000 ms for the next 3 requests"
         );
-        for bad in ["503", "503:/x", "x:/y:1", "503:/y:z", "1000:/y:1"] {
+        let fault: Fault = "patch:503:/images/:2".parse().unwrap();
+        assert_eq!(
+            fault,
+            Fault::status(503).method("PATCH").matching("/images/").times(2)
+        );
+        assert_eq!(
+            fault.to_string(),
+            "HTTP 503 for the next 2 PATCH requests matching `/images/`"
+        );
+        assert!(fault.applies_to(&Method::PATCH, "/images/1?"));
+        assert!(!fault.applies_to(&Method::GET, "/images/1?"));
+        for bad in [
+            "503",
+            "503:/x",
+            "x:/y:1",
+            "503:/y:z",
+            "1000:/y:1",
+            "GET:/y:1",
+            "GET:503:/y",
+        ] {
             let err = bad.parse::<Fault>().unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!("fault `{bad}` is not STATUS:MATCH:COUNT")
+                format!("fault `{bad}` is not [METHOD:]STATUS:MATCH:COUNT")
             );
         }
+    }
+
+    #[test]
+    fn query_strings_encode_what_needs_it() {
+        assert_eq!(
+            query_string([("orderBy", "name:asc"), ("name", "a b&c")]),
+            "orderBy=name:asc&name=a%20b%26c"
+        );
+        assert_eq!(
+            form_pairs(&query_string([("x", "a b&c=d")])),
+            [("x".into(), "a b&c=d".into())]
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use tokio::net::ToSocketAddrs;
 
-use super::RecordedRequest;
 use super::harness::{Api, Response, Server, common_methods, empty, impl_fake_debug, lock, reply};
+use super::{RecordedRequest, SeedImage, SeedStatus};
 use crate::ClientBuilder;
 
 /// How the fake behaves: its seed and its rules.
@@ -120,6 +120,54 @@ struct Request {
     status: &'static str,
     /// Set when the request is to fail.
     failure: Option<String>,
+    /// What was asked: method, the URL's path and query, body, headers
+    /// (without credentials), when.
+    method: String,
+    target: String,
+    body: String,
+    headers: Map<String, Value>,
+    created: String,
+    /// Where the fake was addressed (`http://host/cloudapi/v6`).
+    base: String,
+}
+
+/// Where an IONOS image stands (its `metadata.state`), for
+/// [`FakeIonos::set_image_status`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cloud_images::testing::FakeIonos;
+/// use cloud_images::testing::ionos::ImageState;
+///
+/// let fake = FakeIonos::start().await;
+/// let id = FakeIonos::private_id(0);
+/// fake.set_image_status(&id, ImageState::Busy);
+/// assert_eq!(fake.image(&id).unwrap()["metadata"]["state"], "BUSY");
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageState {
+    /// `AVAILABLE`.
+    Available,
+    /// `BUSY`: a change is being carried out.
+    Busy,
+    /// `INACTIVE`.
+    Inactive,
+    /// `FAILED`.
+    Failed,
+}
+
+impl ImageState {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Available => "AVAILABLE",
+            Self::Busy => "BUSY",
+            Self::Inactive => "INACTIVE",
+            Self::Failed => "FAILED",
+        }
+    }
 }
 
 /// IONOS Cloud's routes and state.
@@ -135,8 +183,10 @@ struct Ionos {
 /// A fake of IONOS Cloud's images API (Cloud API v6), running on loopback; it
 /// stops when dropped.
 ///
-/// Stateful: `PUT`, `PATCH` and `DELETE` answer `202 Accepted` with a
-/// `Location` header pointing at `/requests/{id}/status`; each poll of that
+/// Served at the root and under the production prefix `/cloudapi/v6` alike;
+/// every `href` and `Location` points at the fake, under the prefix the
+/// request used. Stateful: `PUT`, `PATCH` and `DELETE` answer `202 Accepted`
+/// with a `Location` header pointing at `/requests/{id}/status`; each poll of that
 /// status moves the request along, `QUEUED` → `RUNNING` → `DONE`, and the
 /// change is applied when it is done (or the request ends `FAILED` with a
 /// message, see [`fail_next_request`](Self::fail_next_request)). While a
@@ -144,11 +194,15 @@ struct Ionos {
 /// again. The list is one collection; at `depth=0` its items are references
 /// without `properties`. Authentication is HTTP Basic or `Authorization:
 /// Bearer <token>` (401 otherwise); an expected contract number is enforced
-/// when configured. Every answer carries `X-RateLimit-Limit`, `-Remaining` and
-/// `-Burst` ([`RATE_LIMIT`], [`RATE_BURST`]); errors are `{"httpStatus",
-/// "messages": [{"errorCode", "message"}]}`. Quirks of the real API are kept:
-/// licence types the published spec does not list (`WINDOWS2025`, `RHEL`),
-/// `null` for unset values. Public images cannot be changed (403).
+/// when configured. `GET /requests` (with `depth`) and `GET /requests/{id}`
+/// show the accepted changes with their `metadata.requestStatus`. Every
+/// answer carries `X-RateLimit-Limit`, `-Remaining` and `-Burst`
+/// ([`RATE_LIMIT`], [`RATE_BURST`]); errors are `{"httpStatus",
+/// "messages": [{"errorCode", "message"}]}`. Images carry every property the
+/// real API sends, with its values (`exposeSerial: false`,
+/// `requireLegacyBios: true`, `applicationType: "UNKNOWN"`, `imageAliases:
+/// []`), and licence types the published spec does not list (`WINDOWS2025`,
+/// `RHEL`). Public images cannot be changed (403).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -210,14 +264,63 @@ impl FakeIonos {
         }
     }
 
-    /// All images, as the API sends them at `depth=1`.
+    /// All images, as the API sends them at `depth=1` (from the root).
     pub fn images(&self) -> Vec<Value> {
-        lock(&self.0.api().images).clone()
+        let base = self.base_url();
+        lock(&self.0.api().images)
+            .iter()
+            .map(|i| present(i, &base))
+            .collect()
     }
 
     /// One image by id.
     pub fn image(&self, id: &str) -> Option<Value> {
-        lock(&self.0.api().images).iter().find(|i| i["id"] == id).cloned()
+        let base = self.base_url();
+        lock(&self.0.api().images)
+            .iter()
+            .find(|i| i["id"] == id)
+            .map(|i| present(i, &base))
+    }
+
+    /// Adds an image as IONOS would list it (the account's own, or a public
+    /// one with [`SeedImage::with_custom`]`(false)`); its id.
+    pub fn insert_image(&self, seed: SeedImage) -> String {
+        let api = self.0.api();
+        let n = api.next_id.fetch_add(1, Ordering::SeqCst);
+        let id = format!("{n:08x}-5eed-4000-8000-{n:012x}");
+        let state = match seed.status {
+            SeedStatus::Ready => "AVAILABLE",
+            SeedStatus::Pending => "BUSY",
+            _ => "FAILED",
+        };
+        let created = seed.created_text();
+        let licence = if seed.is_windows() { "WINDOWS2022" } else { "LINUX" };
+        let mut image = image_json(&id, &created, state, seed.custom);
+        let properties = &mut image["properties"];
+        properties["name"] = json!(seed.name);
+        properties["description"] = json!(seed.description.unwrap_or_default());
+        properties["size"] = json!(seed.size_gb);
+        properties["licenceType"] = json!(licence);
+        properties["public"] = json!(!seed.custom);
+        lock(&api.images).push(image);
+        id
+    }
+
+    /// Adds an image exactly as given (as the API sends it at `depth=1`,
+    /// with at least `id`), e.g. one with `null`s the real API may send.
+    pub fn insert_raw_image(&self, image: Value) {
+        lock(&self.0.api().images).push(image);
+    }
+
+    /// Sets an image's `metadata.state`; `false` when there is no image
+    /// with this id.
+    pub fn set_image_status(&self, id: &str, state: ImageState) -> bool {
+        let mut images = lock(&self.0.api().images);
+        let Some(image) = images.iter_mut().find(|i| i["id"] == id) else {
+            return false;
+        };
+        image["metadata"]["state"] = json!(state.word());
+        true
     }
 
     /// The id of the n-th seeded image of the account (not public).
@@ -259,9 +362,13 @@ impl Api for Ionos {
         headers.insert("x-ratelimit-burst", RATE_BURST.into());
     }
 
+    fn unauthorized(&self, req: &RecordedRequest) -> Option<Response> {
+        (!self.authorized(req)).then(|| error(StatusCode::UNAUTHORIZED, "315", "Unauthorized"))
+    }
+
     fn route(&self, req: &RecordedRequest) -> Response {
-        if !self.authorized(req) {
-            return error(StatusCode::UNAUTHORIZED, "315", "Unauthorized");
+        if let Some(refused) = self.unauthorized(req) {
+            return refused;
         }
         if let Some(want) = self.config.contract_number
             && let Some(got) = req.header("x-contract-number")
@@ -284,12 +391,19 @@ impl Api for Ionos {
                 );
             }
         };
-        match (&req.method, req.segments().as_slice()) {
+        let segments = req.segments();
+        let segments = match segments.as_slice() {
+            ["cloudapi", "v6", rest @ ..] => rest,
+            all => all,
+        };
+        match (&req.method, segments) {
             (&Method::GET, ["images"]) => self.list(req, depth),
-            (&Method::GET, ["images", id]) => self.get(id),
+            (&Method::GET, ["images", id]) => self.get(id, req),
             (&Method::PATCH, ["images", id]) => self.patch(id, req),
             (&Method::PUT, ["images", id]) => self.put(id, req),
             (&Method::DELETE, ["images", id]) => self.delete(id, req),
+            (&Method::GET, ["requests"]) => self.list_requests(req, depth),
+            (&Method::GET, ["requests", id]) => self.get_request(id, req, depth),
             (&Method::GET, ["requests", id, "status"]) => self.request_status(id, req),
             _ => not_found(),
         }
@@ -312,6 +426,36 @@ const WRITABLE: &[&str] = &[
     "discVirtioHotUnplug",
     "discScsiHotPlug",
     "discScsiHotUnplug",
+    "exposeSerial",
+    "requireLegacyBios",
+    "applicationType",
+];
+
+/// The properties that take `true` or `false`.
+const BOOLEAN: &[&str] = &[
+    "cpuHotPlug",
+    "cpuHotUnplug",
+    "ramHotPlug",
+    "ramHotUnplug",
+    "nicHotPlug",
+    "nicHotUnplug",
+    "discVirtioHotPlug",
+    "discVirtioHotUnplug",
+    "discScsiHotPlug",
+    "discScsiHotUnplug",
+    "exposeSerial",
+    "requireLegacyBios",
+];
+
+/// The application types the Cloud API v6 accepts.
+const APPLICATION_TYPES: &[&str] = &[
+    "UNKNOWN",
+    "MSSQL-2019-Web",
+    "MSSQL-2019-Standard",
+    "MSSQL-2019-Enterprise",
+    "MSSQL-2022-Web",
+    "MSSQL-2022-Standard",
+    "MSSQL-2022-Enterprise",
 ];
 
 /// The licence types the fake accepts: the spec's and newer ones.
@@ -344,26 +488,28 @@ impl Ionos {
 
     fn list(&self, req: &RecordedRequest, depth: u8) -> Response {
         let images = lock(&self.images);
+        let base = base(req);
         let items: Vec<Value> = images
             .iter()
             .map(|image| {
+                let image = present(image, &base);
                 if depth == 0 {
                     json!({"id": image["id"], "type": "image", "href": image["href"]})
                 } else {
-                    image.clone()
+                    image
                 }
             })
             .collect();
-        let href = format!("{}/images", base(req));
+        let href = format!("{base}/images");
         reply(
             StatusCode::OK,
             json!({"id": "images", "type": "collection", "href": href, "items": items}),
         )
     }
 
-    fn get(&self, id: &str) -> Response {
+    fn get(&self, id: &str, req: &RecordedRequest) -> Response {
         match lock(&self.images).iter().find(|i| i["id"] == id) {
-            Some(image) => reply(StatusCode::OK, image.clone()),
+            Some(image) => reply(StatusCode::OK, present(image, &base(req))),
             None => not_found(),
         }
     }
@@ -425,6 +571,20 @@ impl Ionos {
                     &format!("[(root).properties.licenceType] {value} is not a licence type"),
                 );
             }
+            if BOOLEAN.contains(&field.as_str()) && !value.is_boolean() {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    &format!("[(root).properties.{field}] {value} is not a boolean"),
+                );
+            }
+            if field == "applicationType" && !value.as_str().is_some_and(|v| APPLICATION_TYPES.contains(&v)) {
+                return error(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "100",
+                    &format!("[(root).properties.applicationType] {value} is not an application type"),
+                );
+            }
             if field == "name" && value.as_str().is_none_or(|v| v.trim().is_empty()) {
                 return error(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -435,7 +595,7 @@ impl Ionos {
         }
         // The answer shows the image as it will be; the change lands when
         // the request is done.
-        let mut shown = image.clone();
+        let mut shown = present(image, &base(req));
         for (field, value) in &properties {
             shown["properties"][field] = value.clone();
         }
@@ -469,6 +629,24 @@ impl Ionos {
         let n = self.next_id.fetch_add(1, Ordering::SeqCst);
         let id = format!("{n:08x}-7e57-4e00-9000-{n:012x}");
         let failure = lock(&self.next_failure).take();
+        let headers = req
+            .headers
+            .iter()
+            .filter(|(name, _)| *name != http::header::AUTHORIZATION)
+            .filter_map(|(name, value)| Some((name.to_string(), json!(value.to_str().ok()?))))
+            .collect();
+        let query = req
+            .query
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let target = if query.is_empty() {
+            req.path.clone()
+        } else {
+            format!("{}?{query}", req.path)
+        };
+        let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         lock(&self.requests).insert(
             id.clone(),
             Request {
@@ -477,6 +655,12 @@ impl Ionos {
                 polls: 0,
                 status: "QUEUED",
                 failure,
+                method: req.method.to_string(),
+                target,
+                body: String::from_utf8_lossy(&req.body).into_owned(),
+                headers,
+                created,
+                base: base(req),
             },
         );
         format!("{}/requests/{id}/status", base(req))
@@ -501,28 +685,40 @@ impl Ionos {
                 request.status = "RUNNING";
             }
         }
-        let body = json!({
-            "id": id, "type": "request-status", "href": format!("{}/requests/{id}/status", base(req)),
-            "metadata": {
-                "status": request.status,
-                "message": match (request.status, &request.failure) {
-                    ("FAILED", Some(message)) => json!(message),
-                    ("DONE", _) => json!("Request has been successfully executed"),
-                    _ => Value::Null,
-                },
-                "etag": format!("{:032x}", request.polls),
-                "targets": [{
-                    "target": {"id": request.image_id, "type": "image",
-                               "href": format!("{}/images/{}", base(req), request.image_id)},
-                    "status": request.status,
-                }],
-            },
-        });
+        let body = status_json(id, request, &base(req), true);
         drop(requests);
         if let Some(request) = finished {
             self.finish_request(&request);
         }
         reply(StatusCode::OK, body)
+    }
+
+    fn list_requests(&self, req: &RecordedRequest, depth: u8) -> Response {
+        let base = base(req);
+        let requests = lock(&self.requests);
+        let mut items: Vec<(&String, &Request)> = requests.iter().collect();
+        items.sort_by(|a, b| (&a.1.created, a.0).cmp(&(&b.1.created, b.0)));
+        let items: Vec<Value> = items
+            .into_iter()
+            .map(|(id, request)| request_json(id, request, &base, depth))
+            .collect();
+        reply(
+            StatusCode::OK,
+            json!({"id": "requests", "type": "collection", "href": format!("{base}/requests"),
+                   "items": items, "offset": 0, "limit": 1000,
+                   "_links": {"self": format!("{base}/requests")}}),
+        )
+    }
+
+    fn get_request(&self, id: &str, req: &RecordedRequest, depth: u8) -> Response {
+        match lock(&self.requests).get(id) {
+            // A resource itself shows its properties and metadata at any depth.
+            Some(request) => reply(
+                StatusCode::OK,
+                request_json(id, request, &base(req), depth.max(1)),
+            ),
+            None => not_found(),
+        }
     }
 
     /// Applies a finished request to its image.
@@ -554,10 +750,77 @@ impl Ionos {
     }
 }
 
-/// `http://<host>` as the client addressed the fake (the real API's
-/// `https://api.ionos.com/cloudapi/v6`).
+/// `http://<host>` as the client addressed the fake, with `/cloudapi/v6`
+/// when the request used it (the real API's `https://api.ionos.com/cloudapi/v6`).
 fn base(req: &RecordedRequest) -> String {
-    format!("http://{}", req.header("host").unwrap_or("127.0.0.1"))
+    let host = req.header("host").unwrap_or("127.0.0.1");
+    let prefix = if req.path.starts_with("/cloudapi/v6/") {
+        "/cloudapi/v6"
+    } else {
+        ""
+    };
+    format!("http://{host}{prefix}")
+}
+
+/// An image as the API sends it, its `href` under `base`.
+fn present(image: &Value, base: &str) -> Value {
+    let mut image = image.clone();
+    image["href"] = json!(format!(
+        "{base}/images/{}",
+        image["id"].as_str().unwrap_or_default()
+    ));
+    image
+}
+
+/// A request's status (`/requests/{id}/status`, or a request's
+/// `metadata.requestStatus`), with its `metadata` when `full`.
+fn status_json(id: &str, request: &Request, base: &str, full: bool) -> Value {
+    let mut status =
+        json!({"id": id, "type": "request-status", "href": format!("{base}/requests/{id}/status")});
+    if full {
+        status["metadata"] = json!({
+            "status": request.status,
+            "message": match (request.status, &request.failure) {
+                ("FAILED", Some(message)) => json!(message),
+                ("DONE", _) => json!("Request has been successfully executed"),
+                ("RUNNING", _) => json!("Request is being processed"),
+                _ => json!("Request has been queued"),
+            },
+            "etag": format!("{:032x}", request.polls),
+            "targets": [{
+                "target": {"id": request.image_id, "type": "image",
+                           "href": format!("{base}/images/{}", request.image_id)},
+                "status": request.status,
+            }],
+        });
+    }
+    status
+}
+
+/// A request (`/requests/{id}`, or an item of `/requests`): a reference at
+/// depth 0, its properties and metadata from depth 1, its status's own
+/// metadata from depth 2.
+fn request_json(id: &str, request: &Request, base: &str, depth: u8) -> Value {
+    let href = format!("{base}/requests/{id}");
+    if depth == 0 {
+        return json!({"id": id, "type": "request", "href": href});
+    }
+    let url = format!(
+        "{}{}",
+        request.base,
+        request.target.trim_start_matches("/cloudapi/v6")
+    );
+    json!({
+        "id": id, "type": "request", "href": href,
+        "metadata": {
+            "createdDate": request.created, "createdBy": "user@example.com",
+            "etag": format!("{:032x}", request.polls),
+            "requestStatus": status_json(id, request, base, depth >= 2),
+        },
+        "properties": {
+            "method": request.method, "headers": request.headers, "body": request.body, "url": url,
+        },
+    })
 }
 
 fn accepted(mut resp: Response, location: &str) -> Response {
@@ -598,31 +861,55 @@ const PUBLIC: &[(&str, &str, f64)] = &[
 
 const LOCATIONS: &[&str] = &["de/fra", "de/txl", "gb/lhr", "us/las", "es/vit", "fr/par"];
 
+/// An image with every property the real API sends, at its usual value
+/// (the `href` is set when it is sent, see [`present`]).
+fn image_json(id: &str, created: &str, state: &str, custom: bool) -> Value {
+    let (by, by_id) = if custom {
+        ("user@example.com", "63cef532-26fe-4a64-a4e0-de7c8a506c90")
+    } else {
+        ("[UNKNOWN]", "[UNKNOWN]")
+    };
+    json!({
+        "id": id, "type": "image", "href": "",
+        "metadata": {
+            "etag": format!("{:032x}", id.len()), "createdDate": created, "createdBy": by,
+            "createdByUserId": by_id, "lastModifiedDate": created, "lastModifiedBy": by,
+            "lastModifiedByUserId": by_id, "state": state,
+        },
+        "properties": {
+            "name": "", "description": "", "location": LOCATIONS[0], "size": 2.0,
+            "cpuHotPlug": true, "cpuHotUnplug": false, "ramHotPlug": true, "ramHotUnplug": false,
+            "nicHotPlug": true, "nicHotUnplug": true, "discVirtioHotPlug": true, "discVirtioHotUnplug": true,
+            "discScsiHotPlug": false, "discScsiHotUnplug": false, "exposeSerial": false,
+            "requireLegacyBios": true, "licenceType": "LINUX", "applicationType": "UNKNOWN",
+            "imageType": "HDD", "public": !custom, "imageAliases": [], "cloudInit": if custom { "NONE" } else { "V1" },
+        },
+    })
+}
+
 /// Deterministic, realistic images: IONOS's public ones, then the account's
-/// own. Some use licence types the published spec does not list, and unset
-/// values are `null`.
+/// own. Some use licence types the published spec does not list.
 fn seed_images(config: &Config) -> Vec<Value> {
     let mut images = Vec::new();
-    let href = |id: &str| format!("https://api.ionos.com/cloudapi/v6/images/{id}");
     for i in 0..config.public {
         let (name, licence, size) = PUBLIC[i % PUBLIC.len()];
         let id = image_id(PUBLIC_BASE + i as u64);
         let location = LOCATIONS[(i / PUBLIC.len()) % LOCATIONS.len()];
         images.push(json!({
-            "id": id, "type": "image", "href": href(&id),
+            "id": id, "type": "image", "href": "",
             "metadata": {
                 "etag": format!("{:032x}", i), "createdDate": "2026-01-05T10:00:00Z", "createdBy": "[UNKNOWN]",
                 "createdByUserId": "[UNKNOWN]", "lastModifiedDate": "2026-01-05T10:00:00Z",
                 "lastModifiedBy": "[UNKNOWN]", "lastModifiedByUserId": "[UNKNOWN]", "state": "AVAILABLE",
             },
             "properties": {
-                "name": format!("{name}-2026010{}", 1 + i % 9), "description": null, "location": location,
+                "name": format!("{name}-2026010{}", 1 + i % 9), "description": "", "location": location,
                 "size": size, "cpuHotPlug": true, "cpuHotUnplug": false, "ramHotPlug": true,
                 "ramHotUnplug": false, "nicHotPlug": true, "nicHotUnplug": true, "discVirtioHotPlug": true,
                 "discVirtioHotUnplug": true, "discScsiHotPlug": false, "discScsiHotUnplug": false,
                 "licenceType": licence, "imageType": "HDD", "public": true,
                 "imageAliases": if i % PUBLIC.len() == 0 { json!(["ubuntu:latest"]) } else { json!([]) },
-                "cloudInit": "V1",
+                "cloudInit": "V1", "exposeSerial": false, "requireLegacyBios": true, "applicationType": "UNKNOWN",
             },
         }));
     }
@@ -634,21 +921,23 @@ fn seed_images(config: &Config) -> Vec<Value> {
             _ => ("OTHER", "CDROM"),
         };
         images.push(json!({
-            "id": id, "type": "image", "href": href(&id),
+            "id": id, "type": "image", "href": "",
             "metadata": {
                 "etag": format!("{:032x}", 1000 + i), "createdDate": format!("2026-10-{:02}T08:30:00Z", 1 + i % 28),
                 "createdBy": "user@example.com", "createdByUserId": "63cef532-26fe-4a64-a4e0-de7c8a506c90",
-                "lastModifiedDate": null, "lastModifiedBy": null, "lastModifiedByUserId": null,
+                "lastModifiedDate": format!("2026-10-{:02}T08:30:00Z", 1 + i % 28),
+                "lastModifiedBy": "user@example.com", "lastModifiedByUserId": "63cef532-26fe-4a64-a4e0-de7c8a506c90",
                 "state": "AVAILABLE",
             },
             "properties": {
                 "name": format!("golden-{i}.qcow2"),
-                "description": if i % 2 == 0 { json!("Uploaded over FTPS") } else { Value::Null },
+                "description": if i % 2 == 0 { "Uploaded over FTPS" } else { "" },
                 "location": LOCATIONS[i % LOCATIONS.len()], "size": 2.5 + i as f64,
-                "cpuHotPlug": true, "cpuHotUnplug": null, "ramHotPlug": true, "ramHotUnplug": null,
+                "cpuHotPlug": true, "cpuHotUnplug": false, "ramHotPlug": true, "ramHotUnplug": false,
                 "nicHotPlug": true, "nicHotUnplug": true, "discVirtioHotPlug": true, "discVirtioHotUnplug": true,
-                "discScsiHotPlug": null, "discScsiHotUnplug": null, "licenceType": licence,
-                "imageType": image_type, "public": false, "imageAliases": null, "cloudInit": null,
+                "discScsiHotPlug": false, "discScsiHotUnplug": false, "licenceType": licence,
+                "imageType": image_type, "public": false, "imageAliases": [], "cloudInit": "NONE",
+                "exposeSerial": false, "requireLegacyBios": true, "applicationType": "UNKNOWN",
             },
         }));
     }

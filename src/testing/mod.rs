@@ -7,9 +7,9 @@
 //!
 //! | fake | behaves like the real API in | seed and settings |
 //! |---|---|---|
-//! | [`FakeContabo`] | pages (`page`/`size`, `_pagination`), filters and `orderBy`; a custom image downloads over a few GETs (`uploadedSizeMb` of `sizeMb`, then `downloaded`); the bearer token `demo-token`; an OAuth2 password-grant endpoint ([`FakeContabo::token_url`]); `x-request-id` must be a UUID | [`contabo::Config`] |
-//! | [`FakeDigitalOcean`] | pages (`page`/`per_page` up to 200, `links` and `meta.total`); a custom image goes `NEW` → `pending` → `available` over GETs, an image action `in-progress` → `completed`; the bearer token `do-demo-token`; `ratelimit-*` headers and a server `x-request-id` on every answer | [`digitalocean::Config`] |
-//! | [`FakeIonos`] | changes answer `202 Accepted` with a `Location` whose request status goes `QUEUED` → `RUNNING` → `DONE` (or `FAILED`, [`FakeIonos::fail_next_request`]) while the image is `BUSY`; `depth`; HTTP Basic (`user@example.com` / `ionos-demo-password`) or the token `ionos-demo-token`; an optional contract number; `X-RateLimit-*` headers | [`ionos::Config`] |
+//! | [`FakeContabo`] | pages (`page`/`size`, `_pagination`, `_links` with `first`, `previous`, `self`, `next`, `last` keeping the filters), filters and `orderBy`; audits filtered by image, request, user and `startDate`/`endDate`; a custom image downloads over a few GETs (`uploadedSizeMb` of `sizeMb`, then `downloaded`); the bearer token `demo-token`; an OAuth2 password-grant endpoint ([`FakeContabo::token_url`]) whose refresh tokens expire (`400 invalid_grant`, [`FakeContabo::revoke_refresh_tokens`]); `x-request-id` must be a UUID | [`contabo::Config`] |
+//! | [`FakeDigitalOcean`] | pages (`page`/`per_page` up to 200, `links.pages` on the fake keeping the filters, `meta.total`); a custom image goes `NEW` → `pending` → `available` over GETs (or `deleted` with `error_message`, [`FakeDigitalOcean::fail_next_import`]), an image action `in-progress` → `completed` (or `errored`, [`FakeDigitalOcean::fail_next_action`]) with its `region` object; the bearer token `do-demo-token`; a rate-limit budget (`ratelimit-*` headers, then 429 with `Retry-After` until `ratelimit-reset`) and a server `x-request-id` on every answer | [`digitalocean::Config`] |
+//! | [`FakeIonos`] | at the root and under `/cloudapi/v6`, `href`s and `Location`s on the fake; changes answer `202 Accepted` with a `Location` whose request status goes `QUEUED` → `RUNNING` → `DONE` (or `FAILED`, [`FakeIonos::fail_next_request`]) while the image is `BUSY`; `GET /requests` and `/requests/{id}`; `depth`; every image property with the real API's values (`exposeSerial`, `requireLegacyBios`, `applicationType` too, writable); HTTP Basic (`user@example.com` / `ionos-demo-password`) or the token `ionos-demo-token`; an optional contract number; `X-RateLimit-*` headers | [`ionos::Config`] |
 //!
 //! Each has:
 //!
@@ -22,8 +22,14 @@
 //!   query, headers, body), `api_requests()` without token requests,
 //!   `clear_requests()`, `max_in_flight()`;
 //! - faults ([`Fault`]): an HTTP status for the next N matching requests
-//!   (`inject(Fault::status(503).times(2))`, or `fail_next`), a delay, a body
-//!   cut short; latency on every request (`Config`'s or `set_latency`);
+//!   (`inject(Fault::status(503).times(2))`, or `fail_next`), for one method
+//!   (`.method("PATCH")`), with a body and headers of its own, after the
+//!   credentials are checked (`.after_auth()`); a delay, a body cut short;
+//!   latency on every request (`Config`'s or `set_latency`);
+//! - typed seeding: `insert_image(`[`SeedImage`]`)` (the same neutral
+//!   description for every provider: name, custom or not, creation time,
+//!   size, OS, [`SeedStatus`]) returns the new image's id, and
+//!   `set_image_status(id, ImageState::…)` with the provider's own states;
 //! - the state it holds (`images()`) and provider-specific controls.
 //!
 //! The server and its connections stop when the fake is dropped. It needs a
@@ -67,6 +73,11 @@ mod harness;
 
 #[cfg(feature = "testing")]
 pub use harness::{Fault, ParseFaultError, RecordedRequest};
+
+#[cfg(feature = "testing")]
+mod seed;
+#[cfg(feature = "testing")]
+pub use seed::{SeedImage, SeedStatus};
 
 #[cfg(all(feature = "testing", feature = "contabo"))]
 pub mod contabo;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use reqwest::StatusCode;
 
-use crate::values::text::{escape_controls, for_display, with_root_cause};
+use crate::values::text::{for_display, id_for_display};
 
 /// Everything that can go wrong in this crate.
 ///
@@ -40,9 +40,10 @@ pub enum Error {
     /// The request could not be sent or its response not received. `Display`
     /// shows the root cause (connection refused, DNS, TLS, reset).
     #[error(
-        "{operation}: {kind} error: {}{}",
-        escape_controls(&with_root_cause(source)),
-        suffix(request_id.as_deref(), *attempts)
+        "{}: {kind} error: {}{}",
+        for_display(operation),
+        crate::values::text::transport_error_for_display(source),
+        suffix(request_id.as_deref(), *attempts, *outcome)
     )]
     Transport {
         /// The operation, e.g. `retrieve_image_list`.
@@ -57,10 +58,18 @@ pub enum Error {
         request_id: Option<String>,
         /// Attempts made, retries included.
         attempts: u32,
+        /// Whether the change the request asked for may have happened: a
+        /// request that changes something and was sent, whose answer was
+        /// lost, may have been carried out (see [`Error::outcome`]).
+        outcome: Outcome,
     },
 
     /// A time limit fired.
-    #[error("{operation}: {limit} timeout after {after:?}{}", suffix(request_id.as_deref(), *attempts))]
+    #[error(
+        "{}: {limit} timeout after {after:?}{}",
+        for_display(operation),
+        suffix(request_id.as_deref(), *attempts, *outcome)
+    )]
     Timeout {
         /// The operation, e.g. `retrieve_image_list`.
         operation: String,
@@ -72,14 +81,19 @@ pub enum Error {
         request_id: Option<String>,
         /// Attempts made, retries included.
         attempts: u32,
+        /// Whether the change may have happened: a change whose answer did
+        /// not come in time, or whose completion a wait did not see, may have
+        /// (see [`Error::outcome`]).
+        outcome: Outcome,
     },
 
     /// A response body did not decode into the expected type.
     #[error(
-        "{operation}: cannot decode the response at `{}`: {}{}",
+        "{}: cannot decode the response at `{}`: {}{}",
+        for_display(operation),
         for_display(path),
         for_display(message),
-        suffix(request_id.as_deref(), 1)
+        suffix(request_id.as_deref(), 1, Outcome::NotApplied)
     )]
     Decode {
         /// The operation, e.g. `retrieve_image_list`.
@@ -95,9 +109,10 @@ pub enum Error {
     /// A page stream met a server answer that cannot be right (an absurd page
     /// count, an empty page before the end, an item seen twice). The stream ends.
     #[error(
-        "{operation}: pagination stopped at page {page}: {}{}",
+        "{}: pagination stopped at page {page}: {}{}",
+        for_display(operation),
         for_display(reason),
-        suffix(request_id.as_deref(), 1)
+        suffix(request_id.as_deref(), 1, Outcome::NotApplied)
     )]
     Pagination {
         /// The operation, e.g. `retrieve_image_list`.
@@ -136,9 +151,10 @@ pub enum Error {
     /// The server redirected the request to another origin (scheme, host,
     /// port); the redirect was not followed and its answer not used.
     #[error(
-        "{operation}: the server redirected to {}, another origin than the API's; not followed{}",
+        "{}: the server redirected to {}, another origin than the API's; not followed{}",
+        for_display(operation),
         for_display(location),
-        suffix(request_id.as_deref(), *attempts)
+        suffix(request_id.as_deref(), *attempts, Outcome::NotApplied)
     )]
     Redirect {
         /// The operation, e.g. `retrieve_image`.
@@ -156,8 +172,9 @@ pub enum Error {
     /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size));
     /// reading stopped there.
     #[error(
-        "{operation}: the response body is larger than the limit of {limit} bytes; not read{}",
-        suffix(request_id.as_deref(), *attempts)
+        "{}: the response body is larger than the limit of {limit} bytes; not read{}",
+        for_display(operation),
+        suffix(request_id.as_deref(), *attempts, *outcome)
     )]
     BodyTooLarge {
         /// The operation, e.g. `retrieve_image`.
@@ -168,7 +185,227 @@ pub enum Error {
         request_id: Option<String>,
         /// Attempts made, retries included.
         attempts: u32,
+        /// Whether the change may have happened (an answer to a change was
+        /// not read: it may say it was carried out).
+        outcome: Outcome,
     },
+
+    /// The server answered a change (POST, PUT, PATCH, DELETE) with a
+    /// success status, so the change was carried out, but its body did not
+    /// decode. Do not send the change again: look at what it made.
+    /// [`Error::outcome`] is [`Outcome::Applied`].
+    #[error("{0}")]
+    Accepted(Box<AcceptedAnswer>),
+
+    /// A change the server accepted (e.g. an IONOS request behind a `202
+    /// Accepted`) whose outcome could not be learnt: following it failed
+    /// (`source`). [`Unconfirmed::follow`] says what to follow.
+    #[error("{0}")]
+    Unconfirmed(Box<Unconfirmed>),
+}
+
+/// Whether the change a failed call asked for happened: what
+/// [`Error::outcome`] says. A read (GET) never changes anything.
+///
+/// ```
+/// use cloud_images::error::Outcome;
+///
+/// assert!(Outcome::Applied.may_have_applied() && Outcome::Applied.is_applied());
+/// assert!(Outcome::MaybeApplied.may_have_applied() && !Outcome::MaybeApplied.is_applied());
+/// assert!(!Outcome::NotApplied.may_have_applied());
+/// assert!(Outcome::NotApplied < Outcome::MaybeApplied && Outcome::MaybeApplied < Outcome::Applied);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Nothing changed: nothing was sent, the server refused it (a 4xx),
+    /// or the call only reads.
+    #[default]
+    NotApplied,
+    /// The change may have happened: it was sent and its answer was lost
+    /// or late, the server failed while handling it (a 5xx), or a change it
+    /// accepted could not be followed to its end. Check before sending it
+    /// again.
+    MaybeApplied,
+    /// The server said it carried the change out (a 2xx); something after
+    /// that failed.
+    Applied,
+}
+
+impl Outcome {
+    /// Whether the change was carried out.
+    pub fn is_applied(self) -> bool {
+        self == Outcome::Applied
+    }
+
+    /// Whether the change was, or may have been, carried out.
+    pub fn may_have_applied(self) -> bool {
+        self != Outcome::NotApplied
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::NotApplied => "the change was not applied",
+            Outcome::MaybeApplied => "the change may have been applied",
+            Outcome::Applied => "the change was applied",
+        })
+    }
+}
+
+/// A success answer to a change whose body did not decode ([`Error::Accepted`]).
+///
+/// ```
+/// use cloud_images::error::AcceptedAnswer;
+/// use cloud_images::{Error, StatusCode};
+///
+/// let answer = AcceptedAnswer::new("create_custom_image", StatusCode::CREATED, "{\"data\": 7}")
+///     .with_request_id(Some("0b8a7e9c".into()))
+///     .with_decode_error("data", "invalid type: integer `7`, expected a sequence");
+/// let e = Error::from(answer);
+/// assert!(e.outcome().is_applied());
+/// assert_eq!(
+///     e.to_string(),
+///     "create_custom_image: HTTP 201 Created: the server accepted the change, but its answer does not \
+///      decode at `data`: invalid type: integer `7`, expected a sequence; body: {\"data\": 7} \
+///      (request id 0b8a7e9c); the change was applied"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AcceptedAnswer {
+    /// The operation, e.g. `create_custom_image`.
+    pub operation: String,
+    /// The success status the server answered with.
+    pub status: StatusCode,
+    /// Where in the body decoding failed (`.` for the root).
+    pub path: String,
+    /// What was wrong.
+    pub message: String,
+    /// The body as the server sent it (lossy UTF-8); `Display` cuts it.
+    pub body: String,
+    /// The request id to quote to support (the server's own where it sends one).
+    pub request_id: Option<String>,
+    /// Attempts made, retries included.
+    pub attempts: u32,
+}
+
+impl AcceptedAnswer {
+    /// A `status` answer to `operation` with this `body`.
+    pub fn new(operation: impl Into<String>, status: StatusCode, body: impl Into<String>) -> Self {
+        Self {
+            operation: operation.into(),
+            status,
+            path: ".".into(),
+            message: String::new(),
+            body: body.into(),
+            request_id: None,
+            attempts: 1,
+        }
+    }
+    /// Sets where and why decoding failed.
+    pub fn with_decode_error(mut self, path: impl Into<String>, message: impl Into<String>) -> Self {
+        self.path = path.into();
+        self.message = message.into();
+        self
+    }
+    /// Sets the request id.
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+}
+
+/// How much of an accepted answer's body `Display` shows.
+const BODY_SHOWN: usize = 200;
+
+impl fmt::Display for AcceptedAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: HTTP {}: the server accepted the change, but its answer does not decode at `{}`: {}; body: {}",
+            for_display(&self.operation),
+            self.status,
+            for_display(&self.path),
+            for_display(&self.message),
+            crate::values::text::shorten(&self.body, BODY_SHOWN),
+        )?;
+        f.write_str(&suffix(
+            self.request_id.as_deref(),
+            self.attempts,
+            Outcome::Applied,
+        ))
+    }
+}
+
+impl From<AcceptedAnswer> for Error {
+    fn from(e: AcceptedAnswer) -> Self {
+        Error::Accepted(Box::new(e))
+    }
+}
+
+/// A change that was accepted but could not be followed to its end
+/// ([`Error::Unconfirmed`]).
+///
+/// ```
+/// use cloud_images::error::{Outcome, Unconfirmed};
+/// use cloud_images::Error;
+///
+/// let cause = Error::InvalidRequest("example".into());
+/// let e = Error::from(Unconfirmed::new("deletion of image 1a2b", "IONOS request 9f3c (GET /requests/9f3c/status)", cause));
+/// assert_eq!(e.outcome(), Outcome::MaybeApplied);
+/// assert_eq!(
+///     e.to_string(),
+///     "deletion of image 1a2b was accepted, but its outcome is unknown (follow IONOS request 9f3c \
+///      (GET /requests/9f3c/status)): invalid request: example; the change may have been applied"
+/// );
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Unconfirmed {
+    /// The change, e.g. `deletion of image 1a2b`.
+    pub change: String,
+    /// What to follow to learn the outcome, e.g. `IONOS request 9f3c (GET /requests/9f3c/status)`.
+    pub follow: String,
+    /// Why the outcome could not be learnt.
+    pub source: Error,
+}
+
+impl Unconfirmed {
+    /// `change` was accepted; following `follow` failed with `source`.
+    pub fn new(change: impl Into<String>, follow: impl Into<String>, source: Error) -> Self {
+        Self {
+            change: change.into(),
+            follow: follow.into(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for Unconfirmed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} was accepted, but its outcome is unknown (follow {}): {}; {}",
+            for_display(&self.change),
+            for_display(&self.follow),
+            self.source,
+            Outcome::MaybeApplied
+        )
+    }
+}
+
+impl std::error::Error for Unconfirmed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl From<Unconfirmed> for Error {
+    fn from(e: Unconfirmed) -> Self {
+        Error::Unconfirmed(Box::new(e))
+    }
 }
 
 /// An error status from the API.
@@ -195,18 +432,22 @@ pub struct ApiError {
     pub attempts: u32,
     /// The rate-limit state the answer reported, where the provider reports one.
     pub rate_limit: Option<crate::RateLimit>,
+    /// Whether the change the call asked for may have happened (a change
+    /// the server failed with a 5xx, or an earlier attempt whose answer was
+    /// lost, may have); see [`Error::outcome`].
+    pub outcome: Outcome,
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: HTTP {}", self.operation, self.status)?;
+        write!(f, "{}: HTTP {}", for_display(&self.operation), self.status)?;
         if let Some(message) = &self.message {
             write!(f, ": {}", for_display(message))?;
         }
         if let Some(after) = self.retry_after {
             write!(f, " (retry after {}s)", after.as_secs())?;
         }
-        f.write_str(&suffix(self.request_id.as_deref(), self.attempts))
+        f.write_str(&suffix(self.request_id.as_deref(), self.attempts, self.outcome))
     }
 }
 
@@ -238,6 +479,9 @@ pub struct WaitError {
     pub status: Option<String>,
     /// The request id of the poll that saw the failure: the one to quote to support.
     pub request_id: Option<String>,
+    /// Whether a change behind the wait happened (e.g. a change accepted
+    /// whose request cannot be followed may have); see [`Error::outcome`].
+    pub outcome: Outcome,
 }
 
 impl WaitError {
@@ -249,7 +493,13 @@ impl WaitError {
             message: message.into(),
             status: None,
             request_id: None,
+            outcome: Outcome::NotApplied,
         }
+    }
+    /// Sets whether a change behind the wait happened.
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
     }
     /// Sets the id of the resource waited for.
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
@@ -276,7 +526,7 @@ impl fmt::Display for WaitError {
             for_display(&self.subject),
             for_display(&self.message)
         )?;
-        f.write_str(&suffix(self.request_id.as_deref(), 1))
+        f.write_str(&suffix(self.request_id.as_deref(), 1, self.outcome))
     }
 }
 
@@ -372,13 +622,21 @@ impl fmt::Display for TimeoutKind {
     }
 }
 
-fn suffix(request_id: Option<&str>, attempts: u32) -> String {
-    match (request_id, attempts) {
+/// The end of an error line: the request id (escaped and cut: it may be
+/// the server's), the attempts, and the outcome when a change may have
+/// happened.
+fn suffix(request_id: Option<&str>, attempts: u32, outcome: Outcome) -> String {
+    let mut out = match (request_id.map(id_for_display), attempts) {
         (Some(id), 0 | 1) => format!(" (request id {id})"),
         (Some(id), n) => format!(" (request id {id}, after {n} attempts)"),
         (None, 0 | 1) => String::new(),
         (None, n) => format!(" (after {n} attempts)"),
+    };
+    if outcome.may_have_applied() {
+        out.push_str("; ");
+        out.push_str(&outcome.to_string());
     }
+    out
 }
 
 impl Error {
@@ -393,8 +651,48 @@ impl Error {
             | Error::Decode { request_id, .. }
             | Error::Pagination { request_id, .. } => request_id.as_deref(),
             Error::Wait(wait) => wait.request_id.as_deref(),
+            Error::Accepted(answer) => answer.request_id.as_deref(),
+            Error::Unconfirmed(u) => u.source.request_id(),
             _ => None,
         }
+    }
+
+    /// Whether the change the call asked for happened. Reads (GET) and
+    /// calls refused before anything was sent are
+    /// [`Outcome::NotApplied`]; a change whose answer was lost, late, a
+    /// 5xx, or whose accepted request could not be followed is
+    /// [`Outcome::MaybeApplied`]; a change the server answered with a
+    /// success that then failed to decode ([`Error::Accepted`]) is
+    /// [`Outcome::Applied`]. `Display` says so when it is not `NotApplied`.
+    ///
+    /// ```
+    /// use cloud_images::error::Outcome;
+    /// use cloud_images::Error;
+    ///
+    /// assert_eq!(Error::InvalidRequest("bad id".into()).outcome(), Outcome::NotApplied);
+    /// ```
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::Api(api) => api.outcome,
+            Error::Transport { outcome, .. }
+            | Error::Timeout { outcome, .. }
+            | Error::BodyTooLarge { outcome, .. } => *outcome,
+            Error::Wait(wait) => wait.outcome,
+            Error::Accepted(_) => Outcome::Applied,
+            Error::Unconfirmed(_) => Outcome::MaybeApplied,
+            _ => Outcome::NotApplied,
+        }
+    }
+
+    /// Whether the change was carried out ([`Outcome::Applied`]).
+    pub fn is_applied(&self) -> bool {
+        self.outcome().is_applied()
+    }
+
+    /// Whether the change was, or may have been, carried out: check before
+    /// sending it again.
+    pub fn may_have_applied(&self) -> bool {
+        self.outcome().may_have_applied()
     }
 
     /// The HTTP status, for [`Error::Api`].
@@ -413,6 +711,8 @@ impl Error {
             | Error::Timeout { attempts, .. }
             | Error::Redirect { attempts, .. }
             | Error::BodyTooLarge { attempts, .. } => *attempts,
+            Error::Accepted(answer) => answer.attempts,
+            Error::Unconfirmed(u) => u.source.attempts(),
             Error::Decode { .. } | Error::Pagination { .. } => 1,
             _ => 0,
         }
@@ -428,6 +728,7 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Timeout { .. } => true,
+            Error::Unconfirmed(u) => u.source.is_timeout(),
             // The time limit of an HTTP client brought along.
             Error::Transport { source, .. } => source.is_timeout(),
             _ => false,

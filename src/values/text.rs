@@ -99,6 +99,34 @@ pub fn for_display(text: &str) -> Cow<'_, str> {
     shorten(text, DISPLAY_LIMIT)
 }
 
+/// At most this many characters of an id (a request id, which may be the
+/// server's) or a URL are shown in one message.
+pub const ID_DISPLAY_LIMIT: usize = 128;
+
+/// An id (a request id, an image id) as an error message shows it: escaped,
+/// at most [`ID_DISPLAY_LIMIT`] characters.
+///
+/// ```
+/// let id = "7".repeat(1_000_000);
+/// let shown = cloud_images::text::id_for_display(&id);
+/// assert!(shown.len() < 200 && shown.ends_with("[999872 more bytes not shown]"));
+/// ```
+pub fn id_for_display(id: &str) -> Cow<'_, str> {
+    shorten(id, ID_DISPLAY_LIMIT)
+}
+
+/// A transport error as an error message shows it: its message with the
+/// request URL in it cut to [`ID_DISPLAY_LIMIT`] characters (a long id makes
+/// a long URL), and its root cause; escaped and cut as by [`for_display`].
+pub(crate) fn transport_error_for_display(error: &reqwest::Error) -> String {
+    let text = with_root_cause(error);
+    let text = match error.url().map(reqwest::Url::as_str) {
+        Some(url) if url.chars().count() > ID_DISPLAY_LIMIT => text.replace(url, &id_for_display(url)),
+        _ => text,
+    };
+    for_display(&text).into_owned()
+}
+
 /// An error and its root cause in one line, e.g. `error sending request for
 /// url (…): Connection refused (os error 111)`: the error's own message, then
 /// the innermost `source()` when it says something else.

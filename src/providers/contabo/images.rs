@@ -28,7 +28,7 @@ impl ImageBackend for Client {
                 image.uploaded_size_mb,
                 image.size_mb,
             ),
-            custom: image.standard_image == Some(false),
+            custom: own_image(image.standard_image, image.url.as_deref()),
             os: image.os_type.clone(),
             size_gb: image.size_mb.map(|mb| mb / 1024.0),
             created_at: image.creation_date,
@@ -102,6 +102,17 @@ impl ImageBackend for Client {
         progress: OnProgress<'a>,
     ) -> Result<Image, Error> {
         Ok(from_details(self.wait_for_image(id, options, progress).await?))
+    }
+}
+
+/// Whether an image is the account's own (a custom image) rather than one of
+/// Contabo's standard images: `standardImage` decides when Contabo sends it;
+/// without it, a source `url` marks an image imported from one (Contabo's
+/// standard images have an empty `url`). Neither known: not the account's.
+fn own_image(standard_image: Option<bool>, url: Option<&str>) -> bool {
+    match standard_image {
+        Some(standard) => !standard,
+        None => url.is_some_and(|url| !url.trim().is_empty()),
     }
 }
 
@@ -277,6 +288,29 @@ mod tests {
         );
         assert_eq!(pending.size_gb, Some(2.0));
         assert!(pending.custom);
+    }
+
+    #[test]
+    fn the_accounts_own_image_is_told_by_standard_image_else_by_its_url() {
+        let standard: Image = serde_json::from_value(serde_json::json!({
+            "imageId": "afecbb85-e2fc-46f0-9684-b46b1faf00bb", "tenantId": "INT", "customerId": "54321",
+            "name": "ubuntu-22.04", "url": "", "osType": "Linux", "version": "22.04", "format": "qcow2",
+            "status": "available", "errorMessage": "", "standardImage": true,
+        }))
+        .unwrap();
+        assert!(!view(standard).custom);
+        let url = "https://example.com/debian-13.qcow2";
+        for (standard_image, url, own) in [
+            (Some(false), Some(url), true),
+            (Some(false), None, true),
+            (Some(true), Some(url), false),
+            (Some(true), Some(""), false),
+            (None, Some(url), true),
+            (None, Some(" "), false),
+            (None, None, false),
+        ] {
+            assert_eq!(own_image(standard_image, url), own, "{standard_image:?} {url:?}");
+        }
     }
 
     #[test]

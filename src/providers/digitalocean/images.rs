@@ -22,7 +22,7 @@ impl ImageBackend for Client {
             name: image.name.clone().unwrap_or_default(),
             description: image.description.clone().filter(|d| !d.is_empty()),
             status: status(image),
-            custom: image.public == Some(false),
+            custom: own_image(image.type_.as_deref(), image.public),
             os: image.distribution.clone(),
             // The spec's `float` is an f32: widen its shortest decimal form, so
             // 2.36 stays 2.36 rather than 2.359999895095825.
@@ -105,6 +105,19 @@ impl OwnedList for ImageList {
     }
 }
 
+/// Whether an image is the account's own rather than one of DigitalOcean's
+/// public images. `public` decides when DigitalOcean sends it (a public
+/// Marketplace image is a `snapshot` with `public: true`); without it (the
+/// answer to an import has no `public`) the `type` does: `custom`,
+/// `snapshot` and `backup` are the account's, `base` and `admin` are
+/// DigitalOcean's. Neither known: not the account's.
+fn own_image(kind: Option<&str>, public: Option<bool>) -> bool {
+    match public {
+        Some(public) => !public,
+        None => matches!(kind, Some("custom" | "snapshot" | "backup")),
+    }
+}
+
 /// The create body, or an error naming what DigitalOcean needs and the request lacks.
 fn create_body(request: ImportRequest) -> Result<types::ImageNewCustom, Error> {
     request.check()?;
@@ -172,6 +185,33 @@ mod tests {
             serde_json::from_value(serde_json::json!({"id": 1, "size_gigabytes": 2.36})).unwrap();
         assert_eq!(view(odd).size_gb, Some(2.36));
         assert!(failed.custom);
+    }
+
+    #[test]
+    fn the_accounts_own_image_is_told_by_public_else_by_type() {
+        // The answer to an import: `type` and `status`, no `public`.
+        let imported: Image = serde_json::from_value(serde_json::json!({
+            "id": 38413969, "name": "ubuntu-18.04-minimal", "distribution": "Ubuntu", "regions": [],
+            "created_at": "2018-09-20T19:28:00Z", "type": "custom", "status": "NEW", "error_message": "",
+        }))
+        .unwrap();
+        assert!(view(imported).custom);
+        for (kind, public, own) in [
+            (Some("custom"), None, true),
+            (Some("snapshot"), None, true),
+            (Some("backup"), None, true),
+            (Some("base"), None, false),
+            (Some("admin"), None, false),
+            (Some("some-new-kind"), None, false),
+            (None, None, false),
+            (None, Some(false), true),
+            (None, Some(true), false),
+            // A Marketplace image: a public snapshot.
+            (Some("snapshot"), Some(true), false),
+            (Some("base"), Some(false), true),
+        ] {
+            assert_eq!(own_image(kind, public), own, "{kind:?} {public:?}");
+        }
     }
 
     #[test]

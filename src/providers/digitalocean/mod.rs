@@ -30,7 +30,9 @@
 //!   `meta.total`.
 //! - **Decoding** is tolerant (see `openapi/README.md`): apart from an image's
 //!   `id`, a missing or `null` field is `None`, and regions and distributions
-//!   the spec does not list arrive as plain strings.
+//!   the spec does not list arrive as plain strings. An action's `region` is
+//!   the region object or, in older actions, its slug
+//!   ([`types::ActionRegion`]); [`action_region`] reads either.
 //!
 //! ```no_run
 //! use cloud_images::digitalocean::{Client, types};
@@ -248,6 +250,34 @@ impl Client {
     }
 }
 
+/// The slug of the region an image action runs in, whichever form
+/// DigitalOcean sent: `region_slug`, the region object's `slug`, or the plain
+/// slug older actions carry as `region` (`"region": "nyc3"`).
+///
+/// ```
+/// use cloud_images::digitalocean::{Action, action_region};
+///
+/// let old: Action = serde_json::from_value(serde_json::json!({"id": 36804636, "region": "nyc3"})).unwrap();
+/// assert_eq!(action_region(&old), Some("nyc3"));
+/// let new: Action = serde_json::from_value(serde_json::json!({"id": 36805527, "region": {"slug": "atl1", "name": "Atlanta 1"}})).unwrap();
+/// assert_eq!(action_region(&new), Some("atl1"));
+/// ```
+pub fn action_region(action: &Action) -> Option<&str> {
+    action
+        .region_slug
+        .as_deref()
+        .and_then(given)
+        .or_else(|| match action.region.as_ref()? {
+            types::ActionRegion::Region(region) => region.slug.as_deref().and_then(given),
+            types::ActionRegion::String(slug) => given(slug),
+        })
+}
+
+/// A slug as sent, unless it is blank.
+fn given(slug: &str) -> Option<&str> {
+    Some(slug.trim()).filter(|s| !s.is_empty())
+}
+
 /// An image action: `completed` is done, `errored` is final.
 fn accept_action(action: Action) -> State<Action> {
     match action.status.as_deref() {
@@ -290,6 +320,29 @@ mod tests {
             reset: Some(reset),
             burst: None,
         }
+    }
+
+    #[test]
+    fn an_actions_region_is_read_from_either_form() {
+        let action = |json| serde_json::from_value::<Action>(json).unwrap();
+        let slug = |json| action_region(&action(json)).map(str::to_owned);
+        use serde_json::json;
+        assert_eq!(slug(json!({"id": 1, "region": "nyc3"})).as_deref(), Some("nyc3"));
+        assert_eq!(
+            slug(json!({"id": 1, "region": {"slug": "atl1", "name": "Atlanta 1"}})).as_deref(),
+            Some("atl1")
+        );
+        assert_eq!(
+            slug(json!({"id": 1, "region": {"name": "Atlanta 1"}, "region_slug": "atl1"})).as_deref(),
+            Some("atl1")
+        );
+        assert_eq!(
+            slug(json!({"id": 1, "region": "nyc3", "region_slug": " "})).as_deref(),
+            Some("nyc3")
+        );
+        assert_eq!(slug(json!({"id": 1, "region": null, "region_slug": null})), None);
+        assert_eq!(slug(json!({"id": 1, "region": ""})), None);
+        assert_eq!(slug(json!({"id": 1, "region": {}})), None);
     }
 
     #[test]

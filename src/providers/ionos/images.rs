@@ -36,7 +36,11 @@ impl ImageBackend for Client {
             name: properties.name.unwrap_or_default(),
             description: properties.description.filter(|d| !d.is_empty()),
             status: status(metadata.state.as_deref()),
-            custom: properties.public == Some(false),
+            custom: own_image(
+                properties.public,
+                properties.image_aliases.as_deref(),
+                metadata.created_by_user_id.as_deref(),
+            ),
             os: properties.licence_type,
             size_gb: properties.size,
             created_at: metadata.created_date,
@@ -105,6 +109,24 @@ impl ImageBackend for Client {
     }
 }
 
+/// What IONOS writes as the creator of its public images.
+const UNKNOWN_CREATOR: &str = "[UNKNOWN]";
+
+/// Whether an image is the account's own rather than one of IONOS's public
+/// images. `public` decides when IONOS sends it; without it, aliases
+/// (`ubuntu:latest`, which only public images have) mark a public image,
+/// and a creator that is a user (IONOS writes `[UNKNOWN]` for its own
+/// images) marks the account's. Nothing known: not the account's.
+fn own_image(public: Option<bool>, aliases: Option<&[String]>, creator: Option<&str>) -> bool {
+    if let Some(public) = public {
+        return !public;
+    }
+    if aliases.is_some_and(|a| !a.is_empty()) {
+        return false;
+    }
+    creator.is_some_and(|c| !c.trim().is_empty() && c != UNKNOWN_CREATOR)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +145,37 @@ mod tests {
         assert!(image.custom && image.status.is_ready());
         assert_eq!(image.size_gb, Some(3.5));
         assert!(image.created_at.is_some());
+    }
+
+    #[test]
+    fn the_accounts_own_image_is_told_by_public_else_by_aliases_and_creator() {
+        // A depth=1 answer without `public` (a proxy, an older API version).
+        let own: Image = serde_json::from_value(serde_json::json!({
+            "id": "7df81087", "type": "image",
+            "metadata": {"state": "AVAILABLE", "createdBy": "user@example.com",
+                         "createdByUserId": "63cef532-26fe-4a64-a4e0-de7c8a506c90"},
+            "properties": {"name": "debian", "location": "de/fra", "imageAliases": null},
+        }))
+        .unwrap();
+        assert!(Client::view(&own).custom);
+        let user = Some("63cef532-26fe-4a64-a4e0-de7c8a506c90");
+        let aliases = ["ubuntu:latest".to_owned()];
+        for (public, aliases, creator, expected) in [
+            (Some(false), None, None, true),
+            (Some(true), None, user, false),
+            (Some(false), Some(&aliases[..]), None, true),
+            (None, Some(&aliases[..]), user, false),
+            (None, Some(&[][..]), user, true),
+            (None, None, user, true),
+            (None, None, Some(UNKNOWN_CREATOR), false),
+            (None, None, Some(""), false),
+            (None, None, None, false),
+        ] {
+            assert_eq!(
+                own_image(public, aliases, creator),
+                expected,
+                "{public:?} {aliases:?} {creator:?}"
+            );
+        }
     }
 }

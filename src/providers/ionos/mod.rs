@@ -102,6 +102,7 @@ use crate::engine::execute::impl_execute;
 use crate::engine::hooks::text_field;
 use crate::engine::provider::Provider;
 use crate::ops::wait::{self, Progress, WaitOptions};
+use crate::values::error::{Outcome, Unconfirmed};
 use crate::values::rate_limit::RateLimit;
 use crate::{Error, Execute, Response};
 use request::accept_request;
@@ -297,7 +298,9 @@ impl Client {
         on_progress: impl FnMut(&Progress),
     ) -> Result<RequestStatus, Error> {
         let poll = || self.requests_status_get().request_id(request.id()).execute();
-        wait::until(what, id, options, poll, accept_request, on_progress).await
+        wait::until(what, id, options, poll, accept_request, on_progress)
+            .await
+            .map_err(|e| unfollowed(what, request, e))
     }
 
     /// Waits until an image is `AVAILABLE` (after a change it is `BUSY` for a
@@ -349,7 +352,7 @@ impl Client {
             .body(properties)
             .execute()
             .await?;
-        let request = PendingRequest::from_response(&accepted)?;
+        let request = PendingRequest::from_response(&accepted).map_err(accepted_without_request)?;
         let what = format!("update of image {image_id} ({request})");
         self.wait_as(&what, image_id, &request, options, |_| {}).await?;
         Ok(self
@@ -374,9 +377,55 @@ impl Client {
     /// ```
     pub async fn delete_image(&self, image_id: &str, options: WaitOptions) -> Result<RequestStatus, Error> {
         let accepted = self.images_delete().image_id(image_id).execute().await?;
-        let request = PendingRequest::from_response(&accepted)?;
+        let request = PendingRequest::from_response(&accepted).map_err(accepted_without_request)?;
         let what = format!("deletion of image {image_id} ({request})");
         self.wait_as(&what, image_id, &request, options, |_| {}).await
+    }
+}
+
+/// The error of a wait for `request`, a change IONOS accepted: a `FAILED`
+/// request stays what it is (the change was not made); running out of time
+/// may have left it running; a poll that failed leaves its outcome unknown
+/// ([`Error::Unconfirmed`], naming the request to follow).
+fn unfollowed(what: &str, request: &PendingRequest, error: Error) -> Error {
+    match error {
+        Error::Timeout {
+            operation,
+            limit: limit @ crate::TimeoutKind::Wait,
+            after,
+            request_id,
+            attempts,
+            ..
+        } => Error::Timeout {
+            operation,
+            limit,
+            after,
+            request_id,
+            attempts,
+            outcome: Outcome::MaybeApplied,
+        },
+        failed @ Error::Wait(_) => failed,
+        other => Unconfirmed::new(
+            what,
+            format!(
+                "IONOS {request}: wait_for_request, or GET /requests/{}/status",
+                request.id()
+            ),
+            other,
+        )
+        .into(),
+    }
+}
+
+/// The error of an accepted change whose request cannot be followed (no
+/// usable `Location`): the change may still happen.
+fn accepted_without_request(error: Error) -> Error {
+    match error {
+        Error::Wait(mut wait) => {
+            wait.outcome = Outcome::MaybeApplied;
+            Error::Wait(wait)
+        }
+        other => other,
     }
 }
 
@@ -391,12 +440,57 @@ impl ClientBuilder<Ionos> {
     /// let builder = Client::builder().bearer_token("t").contract_number(31_415_926);
     /// assert!(format!("{builder:?}").contains("X-Contract-Number"));
     /// ```
+    ///
+    /// The API holds it as an `int32`: a number over `i32::MAX` makes
+    /// `build()` fail with [`Error::Config`] (a call's own
+    /// `.x_contract_number(n)` must be 0 or more, else
+    /// [`Error::InvalidRequest`], nothing sent).
     pub fn contract_number(self, number: u32) -> Self {
+        if i32::try_from(number).is_err() {
+            return self.refuse(format!(
+                "contract number {number} is out of range: IONOS accepts 0 to {}",
+                i32::MAX
+            ));
+        }
         self.default_header("X-Contract-Number", number.to_string())
     }
 }
 
-impl_generated_client!(Client, Ionos);
+impl_generated_client!(Client, Ionos, check: check_request);
+
+/// The `depth`s the API accepts.
+pub const DEPTHS: std::ops::RangeInclusive<i64> = 0..=10;
+
+/// IONOS's own rules for a request's values, checked before it is sent: a
+/// `depth` the API accepts ([`DEPTHS`]) and an `X-Contract-Number` that is a
+/// contract number (0 to `i32::MAX`, as the API's `int32` holds), whether a
+/// call or the client set it.
+fn check_request(request: &reqwest::Request) -> Result<(), String> {
+    if let Some((_, depth)) = request.url().query_pairs().find(|(k, _)| k == "depth") {
+        match depth.parse::<i64>() {
+            Ok(n) if DEPTHS.contains(&n) => {}
+            _ => {
+                return Err(format!(
+                    "depth {} is out of range: IONOS accepts {} to {}",
+                    crate::values::text::id_for_display(&depth),
+                    DEPTHS.start(),
+                    DEPTHS.end()
+                ));
+            }
+        }
+    }
+    for value in request.headers().get_all("x-contract-number") {
+        let text = value.to_str().unwrap_or_default();
+        if !text.parse::<i32>().is_ok_and(|n| n >= 0) {
+            return Err(format!(
+                "X-Contract-Number `{}` is not a contract number (a whole number from 0 to {})",
+                crate::values::text::id_for_display(&String::from_utf8_lossy(value.as_bytes())),
+                i32::MAX
+            ));
+        }
+    }
+    Ok(())
+}
 
 impl_execute! {
     builder::ImagesGet<'_> => types::Images, "images_get";
@@ -442,6 +536,39 @@ mod tests {
             Some("Bad gateway"),
             "a proxy's body"
         );
+    }
+
+    #[test]
+    fn depth_and_contract_number_are_checked() {
+        let request = |query: &str, contract: Option<&str>| {
+            let mut r = reqwest::Request::new(
+                reqwest::Method::GET,
+                format!("https://api.ionos.com/cloudapi/v6/images{query}")
+                    .parse()
+                    .unwrap(),
+            );
+            if let Some(c) = contract {
+                r.headers_mut().insert("x-contract-number", c.parse().unwrap());
+            }
+            r
+        };
+        for ok in ["", "?depth=0", "?depth=10", "?pretty=true&depth=1"] {
+            assert_eq!(check_request(&request(ok, None)), Ok(()), "{ok}");
+        }
+        for bad in [
+            "?depth=11",
+            "?depth=-1",
+            "?depth=x",
+            "?depth=99999999999999999999",
+        ] {
+            let err = check_request(&request(bad, None)).unwrap_err();
+            assert!(err.contains("IONOS accepts 0 to 10"), "{err}");
+        }
+        assert_eq!(check_request(&request("", Some("31415926"))), Ok(()));
+        for bad in ["-5", "2147483648", "1e3", ""] {
+            let err = check_request(&request("", Some(bad))).unwrap_err();
+            assert!(err.contains("is not a contract number"), "{err}");
+        }
     }
 
     #[test]

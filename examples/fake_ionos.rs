@@ -1,0 +1,53 @@
+//! Runs the fake IONOS Cloud API on loopback, to try the `ionos` CLI example
+//! without an account:
+//!
+//! ```text
+//! cargo run --example fake_ionos -- 127.0.0.1:8082 12 5
+//! IONOS_API_URL=http://127.0.0.1:8082 IONOS_TOKEN=ionos-demo-token cargo run --example ionos -- list
+//! ```
+//!
+//! Arguments: address (default 127.0.0.1:8082), public images (12), private
+//! images (5), then any number of faults `[METHOD:]STATUS:MATCH:COUNT`,
+//! e.g. `429:depth=1:1 PATCH:503:/images/:5`: the next COUNT requests (with
+//! METHOD, when given) whose path and query contain MATCH are answered with
+//! STATUS (429s with `Retry-After: 1`). The API is served at the root and
+//! under `/cloudapi/v6`.
+//! It accepts the bearer token `ionos-demo-token`, and HTTP Basic with
+//! `user@example.com` / `ionos-demo-password`.
+//!
+//! The fake is `cloud_images::testing::FakeIonos` (feature `testing`).
+
+use cloud_images::testing::Fault;
+use cloud_images::testing::ionos::{Config, FakeIonos};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args.first().map_or("127.0.0.1:8082", String::as_str);
+    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    let faults = match parse_faults(args.get(3..).unwrap_or_default()) {
+        Ok(faults) => faults,
+        Err(e) => fail(&e.to_string()),
+    };
+    let config = Config::default()
+        .with_public(number(1, 12))
+        .with_private(number(2, 5));
+    let server = FakeIonos::start_on(addr, config)
+        .await
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
+    for fault in faults {
+        println!("fault: {fault}");
+        server.inject(fault);
+    }
+    println!("fake IONOS Cloud API on {}", server.base_url());
+    tokio::signal::ctrl_c().await.ok();
+}
+
+fn parse_faults(specs: &[String]) -> Result<Vec<Fault>, cloud_images::testing::ParseFaultError> {
+    specs.iter().map(|spec| spec.parse()).collect()
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
+}

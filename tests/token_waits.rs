@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use cloud_images::Error;
 use cloud_images::auth::{PasswordGrant, TokenSource};
+use cloud_images::contabo::Client;
+use cloud_images::{Error, Execute, TimeoutKind, Timeouts};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -133,4 +134,32 @@ async fn a_short_lived_token_serves_most_of_its_life() {
         assert_eq!(secrecy::ExposeSecret::expose_secret(&token), "token-1");
     }
     assert_eq!(endpoint.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_never_answers_ends_each_call_at_its_own_limit() {
+    let endpoint = TokenEndpoint::start(Answer::Never).await;
+    let client = Client::builder()
+        .base_url("http://127.0.0.1:9/v1")
+        .token_source(endpoint.grant())
+        .timeouts(Timeouts::default().with_operation(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let calls = (0..6).map(|_| async {
+        let result = client.retrieve_custom_images_stats().execute().await;
+        (result, started.elapsed())
+    });
+    for (result, took) in futures::future::join_all(calls).await {
+        match result {
+            Err(Error::Timeout { limit, .. }) => assert_eq!(limit, TimeoutKind::Operation),
+            other => panic!("expected the operation's time limit, got {other:?}"),
+        }
+        assert!(took < Duration::from_secs(3), "a call ended after {took:?}");
+    }
+    assert_eq!(
+        endpoint.requests(),
+        1,
+        "the six calls waited for one token request"
+    );
 }

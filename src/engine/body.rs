@@ -100,7 +100,8 @@ pub(crate) enum Received {
 pub(crate) enum Refusal {
     /// The body is larger than the limit (in bytes).
     TooLarge(u64),
-    /// The server sent the request to another origin (the location).
+    /// The server sent the request outside the base URL, or answered with a
+    /// redirect the client did not follow (the location).
     Redirect(String),
 }
 

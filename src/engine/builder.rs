@@ -213,7 +213,7 @@ impl<P: Provider> ClientBuilder<P> {
 
     /// Use this `reqwest::Client` (its own connect timeout, proxy, TLS and
     /// redirect settings then apply, not [`Timeouts::connect`] or
-    /// `user_agent`; an answer from another origin is still refused). The
+    /// `user_agent`; an answer from outside the base URL is still refused). The
     /// attempt and operation limits of [`Timeouts`] still apply; a `timeout`
     /// or `read_timeout` of the client's own applies as well, and fails a
     /// call as [`Error::Transport`] (for which `is_timeout()` holds).

@@ -564,7 +564,7 @@ async fn api_redirects_stay_within_the_origin<S: Subject>() {
     assert_eq!((location.as_str(), *attempts), (target.as_str(), 1));
     assert!(
         err.to_string()
-            .contains(&format!("redirected to {target}, another origin")),
+            .contains(&format!("redirected to {target}; not followed")),
         "{err}"
     );
     assert_eq!(
@@ -619,6 +619,59 @@ async fn api_redirects_stay_within_the_origin<S: Subject>() {
         elsewhere.seen().len(),
         2,
         "followed by reqwest, refused by the layer"
+    );
+}
+
+async fn api_redirects_stay_under_the_base_and_keep_the_request<S: Subject>() {
+    // The API under `/api` of the server: `/outside` is the same origin, not the API.
+    let outside = "/outside/stolen";
+    let looping = format!("/api{}", S::item_path("loop"));
+    let item = format!("/api{}", S::item_path(ID));
+    let (looping_target, item_target) = (looping.clone(), item.clone());
+    let api = Hostile::start(move |seen, _| match seen.path().strip_prefix("/api") {
+        Some(p) if p == S::item_path("away") => respond(307, &[("location", outside)], b""),
+        Some(p) if p == S::item_path("loop") => respond(307, &[("location", looping_target.as_str())], b""),
+        // A change answered with a redirect that would turn it into a GET.
+        Some(p) if p == S::item_path("gone") => respond(303, &[("location", item_target.as_str())], b""),
+        _ => json_reply(200, &S::item(ID, S::READY, "")),
+    })
+    .await;
+    let client = builder::<S>(&format!("{}/api", api.url())).build().unwrap();
+
+    let err = S::get(&client, "away", BuilderIds::default()).await.unwrap_err();
+    let target = format!("{}{outside}", api.url());
+    assert!(
+        matches!(&err, Error::Redirect { location, .. } if *location == target),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not followed"), "{err}");
+
+    let err = S::get(&client, "loop", BuilderIds::default()).await.unwrap_err();
+    assert!(err.to_string().contains("too many redirects"), "{err}");
+    assert_eq!(err.outcome(), cloud_images::error::Outcome::NotApplied);
+
+    let err = S::delete(&client, "gone").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Redirect { location, .. } if location.ends_with(&item)),
+        "{err:?}"
+    );
+    assert_eq!(err.outcome(), cloud_images::error::Outcome::NotApplied, "{err}");
+
+    let lines = api.lines();
+    assert!(lines.iter().all(|l| !l.contains("/outside")), "{lines:?}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("{looping} ")))
+            .count(),
+        11,
+        "the first request and ten redirects: {lines:?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("GET ") && l.contains(&format!("{item} "))),
+        "the DELETE was not turned into a GET: {lines:?}"
     );
 }
 
@@ -1199,6 +1252,11 @@ macro_rules! hostile_suite {
             #[tokio::test]
             async fn an_api_redirect_to_another_origin_is_not_followed() {
                 api_redirects_stay_within_the_origin::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn an_api_redirect_outside_the_base_or_turning_a_change_into_a_get_is_not_followed() {
+                api_redirects_stay_under_the_base_and_keep_the_request::<$provider>().await;
             }
 
             #[tokio::test]

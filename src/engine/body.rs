@@ -100,7 +100,8 @@ pub(crate) enum Received {
 pub(crate) enum Refusal {
     /// The body is larger than the limit (in bytes).
     TooLarge(u64),
-    /// The server sent the request to another origin (the location).
+    /// The server sent the request outside the base URL, or answered with a
+    /// redirect the client did not follow (the location).
     Redirect(String),
 }
 
@@ -132,8 +133,8 @@ impl Refusal {
     }
 }
 
-/// Checks where `response` (to a request sent to `origin`, any URL of that
-/// origin) came from and reads its body with `limit`.
+/// Checks where `response` (to a request under the base URL `origin`) came
+/// from and reads its body with `limit`.
 ///
 /// Not an `async fn`, which would keep two copies of the response.
 #[allow(clippy::manual_async_fn)] // on purpose, see above
@@ -143,10 +144,7 @@ pub(crate) fn receive(
     limit: u64,
 ) -> impl Future<Output = Received> + '_ {
     async move {
-        // Most answers come from the origin asked and are no redirect.
-        let elsewhere = !crate::engine::redirect::same_origin(response.url(), origin)
-            || response.status().is_redirection();
-        if elsewhere && let Some(location) = crate::engine::redirect::left_origin(origin, &response) {
+        if let Some(location) = crate::engine::redirect::left_base(origin, &response) {
             return Received::Refused(Refusal::Redirect(location));
         }
         match read_capped(&mut response, limit).await {

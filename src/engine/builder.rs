@@ -213,7 +213,7 @@ impl<P: Provider> ClientBuilder<P> {
 
     /// Use this `reqwest::Client` (its own connect timeout, proxy, TLS and
     /// redirect settings then apply, not [`Timeouts::connect`] or
-    /// `user_agent`; an answer from another origin is still refused). The
+    /// `user_agent`; an answer from outside the base URL is still refused). The
     /// attempt and operation limits of [`Timeouts`] still apply; a `timeout`
     /// or `read_timeout` of the client's own applies as well, and fails a
     /// call as [`Error::Transport`] (for which `is_timeout()` holds).
@@ -274,10 +274,12 @@ impl<P: Provider> ClientBuilder<P> {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut builder = crate::engine::tls::api_http_client_builder()?.user_agent(
-                    self.user_agent
-                        .unwrap_or_else(|| concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()),
-                );
+                let mut builder =
+                    crate::engine::tls::api_http_client_builder()?
+                        .redirect(crate::engine::redirect::policy_under(&url))
+                        .user_agent(self.user_agent.unwrap_or_else(|| {
+                            concat!("cloud-images/", env!("CARGO_PKG_VERSION")).to_owned()
+                        }));
                 if let Some(connect) = self.timeouts.connect() {
                     builder = builder.connect_timeout(connect);
                 }

@@ -24,6 +24,9 @@ pub(crate) struct CallRecord {
     pub outcome: crate::values::error::Outcome,
     /// The client's connect limit.
     pub connect_timeout: Option<std::time::Duration>,
+    /// When the call started (before its token was had): its operation
+    /// limit counts from here.
+    pub started: Option<tokio::time::Instant>,
     /// An error the transport met that the generated code cannot carry (a
     /// token that could not be had, a time limit); it wins over what the
     /// generated code reports.
@@ -48,6 +51,11 @@ pub(crate) struct Call {
 }
 
 impl CallRecord {
+    /// When the call started: the first time this is asked.
+    pub fn start(&mut self) -> tokio::time::Instant {
+        *self.started.get_or_insert_with(tokio::time::Instant::now)
+    }
+
     /// The final answer's headers: the ones moved here, else a copy of
     /// `answer`'s (a call whose answer the transport did not hand on).
     pub fn take_headers(&mut self, answer: &reqwest::header::HeaderMap) -> reqwest::header::HeaderMap {

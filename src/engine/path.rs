@@ -145,7 +145,7 @@ impl Base {
         let mut roomy = url.clone();
         let prefix = url.path().trim_end_matches('/');
         roomy.set_path(&format!("{prefix}/{}", "x".repeat(PATH_ROOM)));
-        let text = url.as_str().trim_end_matches('/').to_owned();
+        let text = base_text(&url);
         Self { url, roomy, text }
     }
 
@@ -172,11 +172,7 @@ impl Base {
     /// it after a `/`. A comparison of the URLs' texts, which the url crate
     /// keeps normalized (a `..` of a path is resolved when it is set).
     pub(crate) fn check(&self, url: &Url) -> Result<(), String> {
-        let under = match url.as_str().strip_prefix(self.text.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with(['/', '?', '#']),
-            None => false,
-        };
-        if under {
+        if is_under(&self.text, url) {
             return Ok(());
         }
         Err(format!(
@@ -185,6 +181,21 @@ impl Base {
             crate::values::url::redact(self.url.as_str())
         ))
     }
+}
+
+/// Whether `url` lies under the base URL whose text (without a trailing
+/// `/`) is `base`: the same origin (and user information), and a path that
+/// is the base's path or continues it after a `/`.
+pub(crate) fn is_under(base: &str, url: &Url) -> bool {
+    match url.as_str().strip_prefix(base) {
+        Some(rest) => rest.is_empty() || rest.starts_with(['/', '?', '#']),
+        None => false,
+    }
+}
+
+/// The text [`is_under`] compares with, of the base URL `url`.
+pub(crate) fn base_text(url: &Url) -> String {
+    url.as_str().trim_end_matches('/').to_owned()
 }
 
 #[cfg(test)]

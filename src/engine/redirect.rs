@@ -1,40 +1,103 @@
-//! Redirects: followed only within the origin of the request.
+//! Redirects: followed only under the API's base URL, and only where the
+//! request stays what it was.
 //!
-//! A redirect to another origin (scheme, host or port) could take the
-//! request's ids, and with a caller's own HTTP client its body, to a server
-//! the client was not configured for, and its answer would be taken for the
-//! API's. The clients this crate builds follow redirects only within the
-//! origin of the first request, so the `https`-or-loopback rule for
-//! credentials holds on every hop; the transport refuses an answer that comes
-//! from, or points to, another origin, whichever HTTP client was used. Token
-//! requests follow no redirect at all (see [`crate::engine::auth::PasswordGrant`]).
+//! A redirect elsewhere could take the request's credentials, ids and body
+//! to a server, or a part of the server, the client was not configured for,
+//! and its answer would be taken for the API's. The clients this crate
+//! builds follow a redirect only when it keeps the request as it is (`307`
+//! or `308`: the same method and body) and points under the client's base
+//! URL, at most ten in a row; more is an error that says "too many
+//! redirects". A `301`, `302` or `303` would turn a change (`POST`, `PATCH`,
+//! `DELETE`) into a `GET` whose answer would be taken for the change's: it is
+//! not followed. Whichever HTTP client was used, the transport refuses an
+//! answer that comes from outside the base URL, or that is a redirect the
+//! client did not follow, naming where it pointed
+//! ([`Error::Redirect`](crate::Error::Redirect)). Token requests follow no
+//! redirect at all (see [`crate::engine::auth::PasswordGrant`]).
 
-use reqwest::Url;
 use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
+use reqwest::{StatusCode, Url};
+
+use crate::engine::path::{base_text, is_under};
 
 /// Redirects followed in a row at most.
 const MAX_REDIRECTS: usize = 10;
 
-/// Whether to follow a redirect to `next`, after the requests in `previous`
-/// (the first of them the original request).
-fn follows(previous: &[Url], next: &Url) -> bool {
-    match previous.first() {
-        Some(first) => previous.len() <= MAX_REDIRECTS && same_origin(first, next),
-        None => false,
+/// What to do with one redirect.
+#[derive(Debug, PartialEq, Eq)]
+enum Hop {
+    Follow,
+    /// Hand the redirect to the caller as the answer (the transport refuses it).
+    Stop,
+    /// The chain is longer than [`MAX_REDIRECTS`].
+    TooMany,
+}
+
+/// What to do with a redirect answered with `status` that points to `next`,
+/// after `previous` requests of the chain, for a client whose base URL's
+/// text is `base` (see [`is_under`]); `None` for a client without one (any
+/// target of the first request's origin).
+fn hop(base: Option<&str>, previous: &[Url], status: StatusCode, next: &Url) -> Hop {
+    let Some(first) = previous.first() else {
+        return Hop::Stop;
+    };
+    if previous.len() > MAX_REDIRECTS {
+        return Hop::TooMany;
+    }
+    let keeps_request = matches!(
+        status,
+        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+    );
+    let inside = match base {
+        Some(base) => is_under(base, next),
+        None => same_origin(first, next),
+    };
+    if keeps_request && inside {
+        Hop::Follow
+    } else {
+        Hop::Stop
     }
 }
 
-/// The redirect policy of the HTTP clients this crate builds for API requests.
+/// The redirect policy of the HTTP clients this crate builds for the API
+/// at `base`.
+pub(crate) fn policy_under(base: &Url) -> Policy {
+    policy(Some(base_text(base)))
+}
+
+/// The redirect policy of [`api_http_client_builder`](crate::transport::api_http_client_builder),
+/// whose base URL is not known yet: the first request's origin.
 pub(crate) fn same_origin_policy() -> Policy {
-    Policy::custom(|attempt| {
-        if follows(attempt.previous(), attempt.url()) {
-            attempt.follow()
-        } else {
-            attempt.stop()
+    policy(None)
+}
+
+fn policy(base: Option<String>) -> Policy {
+    Policy::custom(move |attempt| {
+        match hop(
+            base.as_deref(),
+            attempt.previous(),
+            attempt.status(),
+            attempt.url(),
+        ) {
+            Hop::Follow => attempt.follow(),
+            Hop::Stop => attempt.stop(),
+            Hop::TooMany => attempt.error(TooManyRedirects),
         }
     })
 }
+
+/// A redirect chain longer than [`MAX_REDIRECTS`] (a loop, most likely).
+#[derive(Debug)]
+struct TooManyRedirects;
+
+impl std::fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "too many redirects (more than {MAX_REDIRECTS} in a row)")
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
 
 /// Whether `a` and `b` have the same origin (scheme, host and port), as
 /// [`Url::origin`] compares them but without allocating. URLs whose scheme
@@ -46,21 +109,31 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-/// Where a response to a request sent to `origin` (any URL of that origin)
-/// left it, if it did: the response came from elsewhere (a redirect the HTTP
-/// client followed), or it is a redirect that points elsewhere.
-pub(crate) fn left_origin(origin: &Url, response: &reqwest::Response) -> Option<String> {
-    if !same_origin(response.url(), origin) {
-        return Some(crate::values::url::redact(response.url().as_str()));
-    }
-    if !response.status().is_redirection() {
+/// Where a response to a request under `base` (the client's base URL) left
+/// it, if it did: the response came from outside the base URL (a redirect
+/// the HTTP client followed), or it is a redirect the client did not follow;
+/// `None` for an answer from under the base URL that is no redirect (every
+/// answer of a well-behaved API, found with one comparison).
+pub(crate) fn left_base(base: &Url, response: &reqwest::Response) -> Option<String> {
+    let status = response.status();
+    // `304 Not Modified` is an answer, not a redirect.
+    let redirect = status.is_redirection() && status != StatusCode::NOT_MODIFIED;
+    let text = base.as_str().trim_end_matches('/');
+    if !redirect && is_under(text, response.url()) {
         return None;
     }
-    let location = response.headers().get(LOCATION)?;
-    let Some(target) = location.to_str().ok().and_then(|l| response.url().join(l).ok()) else {
-        return Some(String::from_utf8_lossy(location.as_bytes()).into_owned());
+    if !is_under(text, response.url()) {
+        return Some(crate::values::url::redact(response.url().as_str()));
+    }
+    let Some(location) = response.headers().get(LOCATION) else {
+        return Some("nowhere (no Location)".to_owned());
     };
-    (!same_origin(&target, origin)).then(|| crate::values::url::redact(target.as_str()))
+    Some(
+        match location.to_str().ok().and_then(|l| response.url().join(l).ok()) {
+            Some(target) => crate::values::url::redact(target.as_str()),
+            None => String::from_utf8_lossy(location.as_bytes()).into_owned(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -112,16 +185,87 @@ mod tests {
     }
 
     #[test]
-    fn only_same_origin_redirects_are_followed() {
+    fn only_redirects_that_keep_the_request_and_stay_under_the_base_are_followed() {
+        let base = Some("https://api.example.com/v1");
         let first = url("https://api.example.com/v1/a");
         let one = std::slice::from_ref(&first);
-        assert!(follows(one, &url("https://api.example.com/v1/b")));
-        assert!(!follows(one, &url("http://api.example.com/v1/b")));
-        assert!(!follows(one, &url("https://api.example.com:8443/v1/b")));
-        assert!(!follows(one, &url("https://evil.example.com/v1/a")));
-        assert!(follows(&vec![first.clone(); MAX_REDIRECTS], &first));
-        assert!(!follows(&vec![first.clone(); MAX_REDIRECTS + 1], &first));
-        assert!(!follows(&[], &first));
+        let s = |code| StatusCode::from_u16(code).unwrap();
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com/v1/b")),
+            Hop::Follow
+        );
+        assert_eq!(
+            hop(base, one, s(308), &url("https://api.example.com/v1/b?x=1")),
+            Hop::Follow
+        );
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com/v1")),
+            Hop::Follow
+        );
+        // Outside the base path, even on the same origin.
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com/outside/a")),
+            Hop::Stop
+        );
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com/v10/a")),
+            Hop::Stop
+        );
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com/v1/../x")),
+            Hop::Stop
+        );
+        // Other origins.
+        assert_eq!(
+            hop(base, one, s(307), &url("http://api.example.com/v1/b")),
+            Hop::Stop
+        );
+        assert_eq!(
+            hop(base, one, s(307), &url("https://api.example.com:8443/v1/b")),
+            Hop::Stop
+        );
+        assert_eq!(
+            hop(base, one, s(307), &url("https://evil.example.com/v1/a")),
+            Hop::Stop
+        );
+        // Redirects that would resend the request as a GET.
+        for code in [301, 302, 303] {
+            assert_eq!(
+                hop(base, one, s(code), &url("https://api.example.com/v1/b")),
+                Hop::Stop
+            );
+        }
+        // A loop ends after ten.
+        assert_eq!(
+            hop(base, &vec![first.clone(); MAX_REDIRECTS], s(307), &first),
+            Hop::Follow
+        );
+        assert_eq!(
+            hop(base, &vec![first.clone(); MAX_REDIRECTS + 1], s(307), &first),
+            Hop::TooMany
+        );
+        assert_eq!(hop(base, &[], s(307), &first), Hop::Stop);
+        // Without a base URL: the first request's origin.
+        assert_eq!(
+            hop(None, one, s(308), &url("https://api.example.com/other")),
+            Hop::Follow
+        );
+        assert_eq!(
+            hop(None, one, s(308), &url("https://evil.example.com/v1/a")),
+            Hop::Stop
+        );
+        assert_eq!(
+            hop(None, one, s(302), &url("https://api.example.com/v1/a")),
+            Hop::Stop
+        );
+    }
+
+    #[test]
+    fn too_many_redirects_says_so() {
+        assert_eq!(
+            TooManyRedirects.to_string(),
+            "too many redirects (more than 10 in a row)"
+        );
     }
 
     fn answer(status: u16, from: &str, location: Option<&str>) -> reqwest::Response {
@@ -134,31 +278,33 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_from_or_pointing_to_another_origin_is_named() {
-        let req = url("http://127.0.0.1:8080/v1/x");
+    fn an_answer_from_outside_the_base_or_a_redirect_not_followed_is_named() {
+        let base = url("http://127.0.0.1:8080/v1");
+        let left = |status, from, location| left_base(&base, &answer(status, from, location));
+        assert_eq!(left(200, "http://127.0.0.1:8080/v1/y", None), None);
+        assert_eq!(left(404, "http://127.0.0.1:8080/v1", None), None);
+        assert_eq!(left(304, "http://127.0.0.1:8080/v1/x", None), None);
+        // An answer from elsewhere: another origin, or outside the base path.
         assert_eq!(
-            left_origin(&req, &answer(200, "http://127.0.0.1:8080/v1/y", None)),
-            None
-        );
-        assert_eq!(
-            left_origin(&req, &answer(200, "http://127.0.0.1:9090/v1/x", None)).as_deref(),
+            left(200, "http://127.0.0.1:9090/v1/x", None).as_deref(),
             Some("http://127.0.0.1:9090/v1/x")
         );
         assert_eq!(
-            left_origin(&req, &answer(307, "http://127.0.0.1:8080/v1/x", Some("/v1/z"))),
-            None
+            left(200, "http://127.0.0.1:8080/outside/x", None).as_deref(),
+            Some("http://127.0.0.1:8080/outside/x")
+        );
+        // A redirect that reached the transport was not followed: named, wherever it points.
+        assert_eq!(
+            left(303, "http://127.0.0.1:8080/v1/x", Some("/v1/z")).as_deref(),
+            Some("http://127.0.0.1:8080/v1/z")
         );
         assert_eq!(
-            left_origin(
-                &req,
-                &answer(308, "http://127.0.0.1:8080/v1/x", Some("http://u:p@evil/x"))
-            )
-            .as_deref(),
+            left(308, "http://127.0.0.1:8080/v1/x", Some("http://u:p@evil/x")).as_deref(),
             Some("http://***@evil/x")
         );
         assert_eq!(
-            left_origin(&req, &answer(304, "http://127.0.0.1:8080/v1/x", None)),
-            None
+            left(302, "http://127.0.0.1:8080/v1/x", None).as_deref(),
+            Some("nowhere (no Location)")
         );
     }
 }

@@ -33,7 +33,8 @@ pub fn http_client_builder() -> Result<reqwest::ClientBuilder, crate::Error> {
 /// HTTP/2 server refused) would resend the request with the same request id
 /// in an attempt nobody counts, and copies every request for it; the layer
 /// retries such a request itself, with a fresh id. Redirects are followed
-/// only within the origin (an answer from another origin is refused anyway).
+/// only within the origin, and only when they keep the method (`307`, `308`);
+/// an answer from outside the client's base URL is refused anyway.
 ///
 /// ```
 /// let http = cloud_images::transport::api_http_client_builder()?

@@ -6,7 +6,7 @@
 //! `exec` sends it: a fresh `x-request-id` per attempt (unless the caller
 //! chose one), the trace id, the client's default headers (where the call did
 //! not set them), the per-attempt and whole-operation time limits, the
-//! response body read within the size limit, no answer from another origin,
+//! response body read within the size limit, no answer from outside the base URL,
 //! retries with back-off, one token refresh after a 401, and a tracing span.
 //! What it did is recorded for the running call (see
 //! `engine/call.rs`) so that responses and errors can report it.
@@ -138,17 +138,62 @@ impl Transport {
     pub(crate) async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &progenitor_client::OperationInfo,
+        info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         if let Err(reason) = self.check(request) {
             return Err(progenitor_client::Error::InvalidRequest(reason));
         }
-        if let Err(e) = self.authorize(request, None).await {
+        let call = Call::current();
+        let deadline = self.deadline(call.update(|r| r.start()));
+        if let Err(e) = self
+            .authorize_within(request, None, deadline, info.operation_id)
+            .await
+        {
             let message = e.to_string();
-            Call::current().update(|r| r.failure = Some(e));
+            call.update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
         }
         Ok(())
+    }
+
+    /// When the operation's limit ends for a call that started at `started`,
+    /// and the limit; none for no limit, or one too far away to be an instant.
+    fn deadline(&self, started: Instant) -> Option<(Instant, Duration)> {
+        self.0
+            .settings
+            .timeouts
+            .operation()
+            .and_then(|d| Some((started.checked_add(d)?, d)))
+    }
+
+    /// [`authorize`](Self::authorize) within what is left of the operation's
+    /// limit: the wait for a token counts against it, so no caller waits for
+    /// a slow token endpoint longer than its own limit.
+    async fn authorize_within(
+        &self,
+        request: &mut reqwest::Request,
+        rejected: Option<secrecy::SecretString>,
+        deadline: Option<(Instant, Duration)>,
+        operation: &str,
+    ) -> Result<(), crate::Error> {
+        let Some((at, limit)) =
+            deadline.filter(|_| self.0.authorizer.as_ref().is_some_and(|a| !a.is_fixed()))
+        else {
+            // A fixed credential is at hand: nothing to wait for.
+            return self.authorize(request, rejected).await;
+        };
+        // Boxed: only a token source that may wait needs the timer.
+        match Box::pin(tokio::time::timeout_at(at, self.authorize(request, rejected))).await {
+            Ok(authorized) => authorized,
+            Err(_) => Err(crate::Error::Timeout {
+                operation: operation.to_owned(),
+                limit: TimeoutKind::Operation,
+                after: limit,
+                request_id: None,
+                attempts: 0,
+                outcome: crate::values::error::Outcome::NotApplied,
+            }),
+        }
     }
 
     /// Refuses, before anything is sent (or authorized), a request whose URL
@@ -267,12 +312,9 @@ impl Transport {
             let settings = &shared.settings;
             // (The plan's fields are read where used: copies of them would
             // make the future larger.)
-            let started = Instant::now();
-            // A limit too far away to be an instant is no limit.
-            let deadline = settings
-                .timeouts
-                .operation()
-                .and_then(|d| Some((started.checked_add(d)?, d)));
+            // From before the call's token was had (see `pre`).
+            let started = call.update(|r| r.start());
+            let deadline = self.deadline(started);
             let mut backoff = Backoff::new(&settings.retry);
             let mut refreshed = false;
             let mut rejected: Option<secrecy::SecretString> = None;
@@ -294,7 +336,9 @@ impl Transport {
                         .expect("the template is only taken for the last attempt");
                     // Boxed, as on retries only.
                     if attempt > 1
-                        && let Err(e) = Box::pin(self.authorize(&mut req, rejected.take())).await
+                        && let Err(e) =
+                            Box::pin(self.authorize_within(&mut req, rejected.take(), deadline, operation))
+                                .await
                     {
                         call.update(|r| r.failure = Some(e));
                         // Report what the previous attempt got.
@@ -354,8 +398,8 @@ impl Transport {
                         )
                     }
                     // A request that could not be made fails the same way
-                    // every time.
-                    Received::NoAnswer(e) if e.is_builder() => Next::Done,
+                    // every time, and so does a redirect loop.
+                    Received::NoAnswer(e) if e.is_builder() || e.is_redirect() => Next::Done,
                     Received::NoAnswer(e) | Received::Failed(e, _) => {
                         tracing::debug!(attempt, request_id = call.request_id(), error = %e, "attempt failed");
                         // A request the server never processed can always go

@@ -148,10 +148,12 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(Box<Unsupported>),
 
-    /// The server redirected the request to another origin (scheme, host,
-    /// port); the redirect was not followed and its answer not used.
+    /// The server redirected the request where the client does not follow:
+    /// outside the API's base URL, or with a status (`301`, `302`, `303`)
+    /// that would resend it as a `GET`. The redirect was not followed and its
+    /// answer not used: nothing was sent there.
     #[error(
-        "{}: the server redirected to {}, another origin than the API's; not followed{}",
+        "{}: the server redirected to {}; not followed (only a 307 or 308 within the API's base URL is){}",
         for_display(operation),
         for_display(location),
         suffix(request_id.as_deref(), *attempts, Outcome::NotApplied)

@@ -187,6 +187,11 @@ impl Authorizer {
         }
     }
 
+    /// Whether the credential never changes (nothing to wait for).
+    pub(crate) fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
     /// The header for the next attempt; `rejected` is the token the API
     /// answered 401 to.
     pub(crate) async fn header(&self, rejected: Option<SecretString>) -> Result<HeaderValue, Error> {

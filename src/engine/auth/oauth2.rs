@@ -3,10 +3,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::TokenSource;
@@ -22,9 +24,12 @@ const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
 /// and secret, API user and password), as Contabo issues API tokens.
 ///
 /// The token is cached and renewed [`refresh_margin`](Self::refresh_margin)
-/// before it expires (from `expires_in`): with the `refresh_token` when the
-/// server gave one, else with a new password grant. Concurrent callers share
-/// one token request. A token the API rejected with 401 is replaced once.
+/// before it expires (from `expires_in`; at most a quarter of its lifetime
+/// before): with the `refresh_token` when the server gave one, else with a
+/// new password grant. Concurrent callers share one token request and its
+/// result, a failure included; no lock is held while it runs, so each caller
+/// waits only as long as its own call's time limit allows. A token the API
+/// rejected with 401 is replaced once.
 /// Secrets are never in `Debug` output or error messages.
 ///
 /// The token request follows no redirect (a redirect is an
@@ -46,6 +51,15 @@ const TOKEN_BODY_LIMIT: u64 = 1024 * 1024;
 /// assert!(shown.contains("client-id") && !shown.contains("client-secret") && !shown.contains("api-password"));
 /// ```
 pub struct PasswordGrant {
+    endpoint: Endpoint,
+    refresh_margin: Duration,
+    state: std::sync::Mutex<State>,
+}
+
+/// What a token request needs: cheap to clone, so that the request shared by
+/// every waiting caller owns its copy and outlives any one of them.
+#[derive(Clone)]
+struct Endpoint {
     token_url: String,
     /// `token_url` as messages and logs show it (no password).
     shown_url: String,
@@ -53,16 +67,30 @@ pub struct PasswordGrant {
     client_secret: SecretString,
     username: String,
     password: SecretString,
-    refresh_margin: Duration,
     timeout: Duration,
     /// The HTTP client, or why none could be set up (said at the first request).
     http: Result<reqwest::Client, String>,
-    cache: Mutex<Option<Cached>>,
 }
 
-struct Cached {
+/// The cached token and the token request under way.
+#[derive(Default)]
+struct State {
+    cached: Option<Arc<Fetched>>,
+    /// The token request under way and its number: every caller that needs a
+    /// token meanwhile awaits this one request and gets its result, a
+    /// failure included. No lock is held while it runs.
+    pending: Option<(u64, Pending)>,
+    requests: u64,
+}
+
+/// A token request, shared; its failure is the message of an [`Error::Auth`].
+type Pending = Shared<BoxFuture<'static, Result<Arc<Fetched>, String>>>;
+
+/// A token request's result, cached until it is due for renewal.
+struct Fetched {
     access: SecretString,
     refresh: Option<SecretString>,
+    /// When to renew it, if it expires.
     renew_at: Option<Instant>,
 }
 
@@ -84,14 +112,15 @@ struct TokenError {
 
 impl fmt::Debug for PasswordGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let endpoint = &self.endpoint;
         f.debug_struct("PasswordGrant")
-            .field("token_url", &self.shown_url)
-            .field("client_id", &self.client_id)
+            .field("token_url", &endpoint.shown_url)
+            .field("client_id", &endpoint.client_id)
             .field("client_secret", &"<redacted>")
-            .field("username", &self.username)
+            .field("username", &endpoint.username)
             .field("password", &"<redacted>")
             .field("refresh_margin", &self.refresh_margin)
-            .field("timeout", &self.timeout)
+            .field("timeout", &endpoint.timeout)
             .finish()
     }
 }
@@ -108,16 +137,18 @@ impl PasswordGrant {
         let token_url = token_url.into();
         let timeout = Duration::from_secs(30);
         Self {
-            shown_url: redact(&token_url),
-            token_url,
-            client_id: client_id.into(),
-            client_secret: SecretString::from(client_secret.into()),
-            username: username.into(),
-            password: SecretString::from(password.into()),
+            endpoint: Endpoint {
+                shown_url: redact(&token_url),
+                token_url,
+                client_id: client_id.into(),
+                client_secret: SecretString::from(client_secret.into()),
+                username: username.into(),
+                password: SecretString::from(password.into()),
+                timeout,
+                http: token_http_client(timeout),
+            },
             refresh_margin: Duration::from_secs(30),
-            timeout,
-            http: token_http_client(timeout),
-            cache: Mutex::new(None),
+            state: std::sync::Mutex::default(),
         }
     }
 
@@ -133,12 +164,14 @@ impl PasswordGrant {
     /// assert!(format!("{grant:?}").contains("timeout: 5s"));
     /// ```
     pub fn timeout(mut self, limit: Duration) -> Self {
-        self.timeout = limit;
-        self.http = token_http_client(limit);
+        self.endpoint.timeout = limit;
+        self.endpoint.http = token_http_client(limit);
         self
     }
 
-    /// How long before expiry a token is renewed (default 30 s).
+    /// How long before expiry a token is renewed (default 30 s), at most a
+    /// quarter of its lifetime: a token that lives 30 s is renewed after
+    /// 22.5 s, not before each call.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
         self
@@ -146,23 +179,75 @@ impl PasswordGrant {
 
     /// The token endpoint.
     pub fn token_url(&self) -> &str {
-        &self.token_url
+        &self.endpoint.token_url
     }
 
     async fn get(&self, rejected: Option<SecretString>) -> Result<SecretString, Error> {
-        // Holding the lock across the request makes one request serve every
-        // caller that waits meanwhile.
-        let mut cache = self.cache.lock().await;
-        if let Some(cached) = cache.as_ref() {
-            let was_rejected = rejected
-                .as_ref()
-                .is_some_and(|r| r.expose_secret() == cached.access.expose_secret());
-            let fresh = cached.renew_at.is_none_or(|at| Instant::now() < at);
-            if fresh && !was_rejected {
-                return Ok(cached.access.clone());
+        let (number, pending) = {
+            let mut state = self.lock();
+            if let Some(token) = state.usable(rejected.as_ref(), Instant::now()) {
+                return Ok(token);
+            }
+            match &state.pending {
+                Some((number, pending)) => (*number, pending.clone()),
+                None => {
+                    let refresh = state.cached.as_ref().and_then(|c| c.refresh.clone());
+                    let pending = self
+                        .endpoint
+                        .clone()
+                        .fetch(refresh, self.refresh_margin)
+                        .boxed()
+                        .shared();
+                    state.requests += 1;
+                    state.pending = Some((state.requests, pending.clone()));
+                    (state.requests, pending)
+                }
+            }
+        };
+        let fetched = pending.await;
+        // The first waiter to see the result puts it in the cache (and lets
+        // the next caller start a new request after a failure).
+        let mut state = self.lock();
+        if state.pending.as_ref().is_some_and(|(n, _)| *n == number) {
+            state.pending = None;
+            if let Ok(fetched) = &fetched {
+                state.cached = Some(fetched.clone());
             }
         }
-        let refresh = cache.as_ref().and_then(|c| c.refresh.clone());
+        fetched.map(|f| f.access.clone()).map_err(Error::Auth)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere; the state is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl State {
+    /// The cached token, if it is still fresh at `now` and is not the one the
+    /// API rejected. A finished request nobody collected (its callers were
+    /// dropped) is collected here: a token is cached, a failure forgotten.
+    fn usable(&mut self, rejected: Option<&SecretString>, now: Instant) -> Option<SecretString> {
+        if let Some((_, pending)) = &self.pending
+            && let Some(fetched) = pending.peek()
+        {
+            if let Ok(fetched) = fetched {
+                self.cached = Some(fetched.clone());
+            }
+            self.pending = None;
+        }
+        let cached = self.cached.as_ref()?;
+        let was_rejected = rejected.is_some_and(|r| r.expose_secret() == cached.access.expose_secret());
+        let fresh = cached.renew_at.is_none_or(|at| now < at);
+        (fresh && !was_rejected).then(|| cached.access.clone())
+    }
+}
+
+impl Endpoint {
+    /// A new token: with `refresh` when there is one, else (or when it is
+    /// rejected) with a password grant.
+    async fn fetch(self, refresh: Option<SecretString>, margin: Duration) -> Result<Arc<Fetched>, String> {
+        let asked_at = Instant::now();
         let response = match refresh {
             Some(refresh) => match self
                 .request(&[
@@ -171,26 +256,28 @@ impl PasswordGrant {
                 ])
                 .await
             {
-                Ok(response) => response,
+                Ok(response) => Ok(response),
                 // An expired or revoked refresh token: start over.
-                Err(_) => self.password_grant().await?,
+                Err(_) => self.password_grant().await,
             },
-            None => self.password_grant().await?,
+            None => self.password_grant().await,
         };
-        // No expiry, or one too far away to be an instant: renewed after a 401.
+        let response = response.map_err(|e| match e {
+            Error::Auth(message) => message,
+            other => other.to_string(),
+        })?;
+        // Counted from when it was asked for. No expiry, or one too far away
+        // to be an instant: renewed after a 401.
         let renew_at = response
             .expires_in
             .as_ref()
             .and_then(lifetime)
-            .and_then(|d| Instant::now().checked_add(d.saturating_sub(self.refresh_margin)));
-        let cached = Cached {
+            .and_then(|life| asked_at.checked_add(renew_after(life, margin)));
+        Ok(Arc::new(Fetched {
             access: SecretString::from(response.access_token),
             refresh: response.refresh_token.map(SecretString::from),
             renew_at,
-        };
-        let token = cached.access.clone();
-        *cache = Some(cached);
-        Ok(token)
+        }))
     }
 
     async fn password_grant(&self) -> Result<TokenResponse, Error> {
@@ -272,7 +359,7 @@ impl PasswordGrant {
     }
 }
 
-impl PasswordGrant {
+impl Endpoint {
     /// A failed token request in words: a timeout says so, anything else
     /// shows its root cause (connection refused, DNS, TLS, reset).
     fn failure(&self, what: &str, e: &reqwest::Error) -> String {
@@ -300,6 +387,14 @@ fn token_http_client(timeout: Duration) -> Result<reqwest::Client, String> {
         .timeout(timeout)
         .build()
         .map_err(|e| format!("cannot build the HTTP client of token requests: {e}"))
+}
+
+/// How long after it was asked for a token that lives `lifetime` is
+/// renewed: `margin` before it expires, but never more than a quarter of its
+/// lifetime before (so a short-lived token serves three quarters of its life,
+/// not one call).
+fn renew_after(lifetime: Duration, margin: Duration) -> Duration {
+    lifetime.saturating_sub(margin.min(lifetime / 4))
 }
 
 /// A token's lifetime from `expires_in`: whole seconds, a fraction rounded
@@ -330,7 +425,7 @@ impl TokenSource for PasswordGrant {
     }
 
     fn endpoint(&self) -> Option<&str> {
-        Some(&self.token_url)
+        Some(&self.endpoint.token_url)
     }
 }
 
@@ -338,6 +433,21 @@ impl TokenSource for PasswordGrant {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn renewal_leaves_a_margin_of_at_most_a_quarter_of_the_lifetime() {
+        let s = Duration::from_secs;
+        // A long-lived token: the configured margin.
+        assert_eq!(renew_after(s(300), s(30)), s(270));
+        assert_eq!(renew_after(s(3600), s(30)), s(3570));
+        // Short-lived ones: a quarter of their life, not renewed on every call.
+        assert_eq!(renew_after(s(30), s(30)), Duration::from_millis(22_500));
+        assert_eq!(renew_after(s(10), s(30)), Duration::from_millis(7_500));
+        assert_eq!(renew_after(s(120), s(30)), s(90));
+        // Already over.
+        assert_eq!(renew_after(Duration::ZERO, s(30)), Duration::ZERO);
+        assert_eq!(renew_after(Duration::MAX, s(30)), Duration::MAX - s(30));
+    }
 
     #[test]
     fn expires_in_is_whole_seconds_rounded_down_and_saturating() {

@@ -655,7 +655,8 @@ async fn api_redirects_stay_under_the_base_and_keep_the_request<S: Subject>() {
         matches!(&err, Error::Redirect { location, .. } if location.ends_with(&item)),
         "{err:?}"
     );
-    assert_eq!(err.outcome(), cloud_images::error::Outcome::NotApplied, "{err}");
+    // The server had the DELETE: a redirect may follow a change it made.
+    assert_eq!(err.outcome(), cloud_images::error::Outcome::MaybeApplied, "{err}");
 
     let lines = api.lines();
     assert!(lines.iter().all(|l| !l.contains("/outside")), "{lines:?}");

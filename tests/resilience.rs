@@ -66,10 +66,14 @@ async fn many_concurrent_calls_cause_one_token_request() {
 
 #[tokio::test]
 async fn an_expiring_token_is_renewed_with_the_refresh_token_or_a_new_grant() {
-    // expires_in within the refresh margin: every call renews.
-    let server = fake::FakeContabo::start_with(oauth(10, true)).await;
+    // A token of 1 s is renewed after three quarters of it (the 30 s margin
+    // is cut to a quarter of the lifetime): each call after 0.8 s renews.
+    let server = fake::FakeContabo::start_with(oauth(1, true)).await;
     let client = oauth_client(&server, grant(&server, "api-pass"));
-    for _ in 0..3 {
+    for n in 0..3 {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+        }
         client.retrieve_custom_images_stats().execute().await.unwrap();
     }
     assert_eq!(
@@ -77,9 +81,12 @@ async fn an_expiring_token_is_renewed_with_the_refresh_token_or_a_new_grant() {
         ["password", "refresh_token", "refresh_token"]
     );
 
-    let no_refresh = fake::FakeContabo::start_with(oauth(10, false)).await;
+    let no_refresh = fake::FakeContabo::start_with(oauth(1, false)).await;
     let client = oauth_client(&no_refresh, grant(&no_refresh, "api-pass"));
-    for _ in 0..2 {
+    for n in 0..2 {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+        }
         client.retrieve_custom_images_stats().execute().await.unwrap();
     }
     assert_eq!(token_grants(&no_refresh), ["password", "password"]);

@@ -128,6 +128,7 @@ impl Refusal {
                 location,
                 request_id,
                 attempts,
+                outcome,
             },
         }
     }

@@ -123,17 +123,31 @@ pub(crate) fn left_base(base: &Url, response: &reqwest::Response) -> Option<Stri
         return None;
     }
     if !is_under(text, response.url()) {
-        return Some(crate::values::url::redact(response.url().as_str()));
+        return Some(shown(response.url()));
     }
     let Some(location) = response.headers().get(LOCATION) else {
         return Some("nowhere (no Location)".to_owned());
     };
     Some(
         match location.to_str().ok().and_then(|l| response.url().join(l).ok()) {
-            Some(target) => crate::values::url::redact(target.as_str()),
-            None => String::from_utf8_lossy(location.as_bytes()).into_owned(),
+            Some(target) => shown(&target),
+            None => "an unreadable Location".to_owned(),
         },
     )
+}
+
+/// A URL as errors and logs show it: no user information, and no query (a
+/// presigned URL's signature or a token may be there), only that there was one.
+fn shown(url: &Url) -> String {
+    let mut bare = url.clone();
+    bare.set_query(None);
+    bare.set_fragment(None);
+    let shown = crate::values::url::redact(bare.as_str());
+    if url.query().is_some() {
+        format!("{shown}?<query hidden>")
+    } else {
+        shown
+    }
 }
 
 #[cfg(test)]
@@ -305,6 +319,20 @@ mod tests {
         assert_eq!(
             left(302, "http://127.0.0.1:8080/v1/x", None).as_deref(),
             Some("nowhere (no Location)")
+        );
+        // A query may hold a signature or a token: not shown.
+        assert_eq!(
+            left(
+                302,
+                "http://127.0.0.1:8080/v1/x",
+                Some("https://store.example/o?X-Amz-Signature=s3cr3t")
+            )
+            .as_deref(),
+            Some("https://store.example/o?<query hidden>")
+        );
+        assert_eq!(
+            left(200, "http://127.0.0.1:9090/x?token=s3cr3t#f", None).as_deref(),
+            Some("http://127.0.0.1:9090/x?<query hidden>")
         );
     }
 }

@@ -340,8 +340,14 @@ impl Transport {
                             Box::pin(self.authorize_within(&mut req, rejected.take(), deadline, operation))
                                 .await
                     {
-                        call.update(|r| r.failure = Some(e));
-                        // Report what the previous attempt got.
+                        // The token failure is the call's error unless an
+                        // earlier attempt may have made the change: then what
+                        // that attempt got, which says so.
+                        call.update(|r| {
+                            if !r.outcome.may_have_applied() {
+                                r.failure = Some(e);
+                            }
+                        });
                         break *previous
                             .take()
                             .expect("an attempt after the first has a previous result");
@@ -426,7 +432,9 @@ impl Transport {
                     Received::TimedOut | Received::Refused(Refusal::TooLarge(_)) => {
                         failure_outcome(plan.changes, true)
                     }
-                    Received::Refused(Refusal::Redirect(_)) => failure_outcome(plan.changes, false),
+                    // The server had the request: it may answer a change it
+                    // made with a redirect (`303 See Other`).
+                    Received::Refused(Refusal::Redirect(_)) => failure_outcome(plan.changes, true),
                 };
                 let status = match &got {
                     Received::Answer(resp, _) | Received::Failed(_, resp) => Some(resp.status()),

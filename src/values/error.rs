@@ -150,13 +150,16 @@ pub enum Error {
 
     /// The server redirected the request where the client does not follow:
     /// outside the API's base URL, or with a status (`301`, `302`, `303`)
-    /// that would resend it as a `GET`. The redirect was not followed and its
-    /// answer not used: nothing was sent there.
+    /// that would resend it as a `GET`. The clients this crate builds did not
+    /// follow it (a caller's own HTTP client may have: its answer is not
+    /// used). A server may answer a change it made with a redirect (`303 See
+    /// Other` after a `POST`): for a change, the outcome is
+    /// [`Outcome::MaybeApplied`].
     #[error(
         "{}: the server redirected to {}; not followed (only a 307 or 308 within the API's base URL is){}",
         for_display(operation),
         for_display(location),
-        suffix(request_id.as_deref(), *attempts, Outcome::NotApplied)
+        suffix(request_id.as_deref(), *attempts, *outcome)
     )]
     Redirect {
         /// The operation, e.g. `retrieve_image`.
@@ -168,6 +171,9 @@ pub enum Error {
         request_id: Option<String>,
         /// Attempts made, retries included.
         attempts: u32,
+        /// Whether the change was made, in any of the attempts (see
+        /// [`Error::outcome`]).
+        outcome: Outcome,
     },
 
     /// The response body was larger than the client's limit
@@ -199,8 +205,8 @@ pub enum Error {
     #[error("{0}")]
     Accepted(Box<AcceptedAnswer>),
 
-    /// A change the server accepted (e.g. an IONOS request behind a `202
-    /// Accepted`) whose outcome could not be learnt: following it failed
+    /// A change the server accepted (e.g. a change request behind a `202
+    /// Accepted`, whose status is polled) whose outcome could not be learnt: following it failed
     /// (`source`). [`Unconfirmed::follow`] says what to follow.
     #[error("{0}")]
     Unconfirmed(Box<Unconfirmed>),
@@ -368,7 +374,7 @@ impl From<AcceptedAnswer> for Error {
 pub struct Unconfirmed {
     /// The change, e.g. `deletion of image 1a2b`.
     pub change: String,
-    /// What to follow to learn the outcome, e.g. `IONOS request 9f3c (GET /requests/9f3c/status)`.
+    /// What to follow to learn the outcome, e.g. `request 9f3c (GET /requests/9f3c/status)`.
     pub follow: String,
     /// Why the outcome could not be learnt.
     pub source: Error,
@@ -678,6 +684,7 @@ impl Error {
             Error::Api(api) => api.outcome,
             Error::Transport { outcome, .. }
             | Error::Timeout { outcome, .. }
+            | Error::Redirect { outcome, .. }
             | Error::BodyTooLarge { outcome, .. } => *outcome,
             Error::Wait(wait) => wait.outcome,
             Error::Accepted(_) => Outcome::Applied,

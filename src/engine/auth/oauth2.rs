@@ -192,12 +192,15 @@ impl PasswordGrant {
                 Some((number, pending)) => (*number, pending.clone()),
                 None => {
                     let refresh = state.cached.as_ref().and_then(|c| c.refresh.clone());
-                    let pending = self
-                        .endpoint
-                        .clone()
-                        .fetch(refresh, self.refresh_margin)
-                        .boxed()
-                        .shared();
+                    // A task of its own: it goes on (within its own time
+                    // limit) when every caller waiting for it gave up.
+                    let task = tokio::spawn(self.endpoint.clone().fetch(refresh, self.refresh_margin));
+                    let pending = async move {
+                        task.await
+                            .unwrap_or_else(|e| Err(format!("the token request did not finish: {e}")))
+                    }
+                    .boxed()
+                    .shared();
                     state.requests += 1;
                     state.pending = Some((state.requests, pending.clone()));
                     (state.requests, pending)

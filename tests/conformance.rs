@@ -306,6 +306,45 @@ mod cases {
         assert_eq!(all(&*s.images, ListFilter::default()).await.len(), s.total - 1);
     }
 
+    /// `update_with_progress` and `delete_with_progress` report what the
+    /// provider says while it applies a change: IONOS's request states, in
+    /// order (the fake is set to show each once); nothing from a provider
+    /// that applies a change before it answers.
+    pub async fn changes_report_their_progress(s: &Subject) {
+        let own = all(&*s.images, ListFilter::default().with_custom(true)).await;
+        let target = own
+            .iter()
+            .find(|i| i.status.is_ready())
+            .expect("a ready own image");
+        let expected: &[&str] = if s.images.capabilities().waits_for_changes {
+            &["QUEUED", "RUNNING"]
+        } else {
+            &[]
+        };
+        let mut seen = Vec::new();
+        let renamed = s
+            .images
+            .update_with_progress(
+                &target.id,
+                ImageUpdate::default().with_name("reported"),
+                &mut |p: &Progress| seen.push(p.status.clone().unwrap_or_default()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(renamed.name, "reported");
+        assert_eq!(seen, expected, "the update's progress");
+
+        let mut seen = Vec::new();
+        s.images
+            .delete_with_progress(&target.id, &mut |p: &Progress| {
+                seen.push(p.status.clone().unwrap_or_default())
+            })
+            .await
+            .unwrap();
+        assert_eq!(seen, expected, "the deletion's progress");
+        assert!(s.images.get(&target.id).await.unwrap_err().is_not_found());
+    }
+
     pub async fn what_a_provider_needs_is_named_before_sending(s: &Subject) {
         let before = (s.sent)();
         let caps: Capabilities = s.images.capabilities();
@@ -423,7 +462,12 @@ mod setup {
     }
 
     pub async fn ionos() -> Subject {
-        let config = ionos::Config::default().with_request_polls(1);
+        ionos_with_polls(1).await
+    }
+
+    /// IONOS whose requests are `QUEUED` for one poll, `RUNNING` for the next.
+    pub async fn ionos_with_polls(polls: usize) -> Subject {
+        let config = ionos::Config::default().with_request_polls(polls);
         let (total, custom) = (config.public + config.private, config.private);
         let fake = Arc::new(FakeIonos::start_with(config).await);
         let seen = Arc::clone(&fake);
@@ -471,6 +515,25 @@ macro_rules! conformance {
 }
 
 conformance!(contabo, digitalocean, ionos);
+
+mod progress {
+    use super::*;
+
+    #[tokio::test]
+    async fn contabo_reports_nothing() {
+        cases::changes_report_their_progress(&setup::contabo().await).await;
+    }
+
+    #[tokio::test]
+    async fn digitalocean_reports_nothing() {
+        cases::changes_report_their_progress(&setup::digitalocean().await).await;
+    }
+
+    #[tokio::test]
+    async fn ionos_reports_its_request_states() {
+        cases::changes_report_their_progress(&setup::ionos_with_polls(3).await).await;
+    }
+}
 
 #[test]
 fn the_suite_covers_every_cloud() {

@@ -122,6 +122,27 @@ pub trait Images: Send + Sync + fmt::Debug {
     /// Deletes one of the account's images.
     fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>>;
 
+    /// [`update`](Images::update), calling `progress` with what the provider
+    /// reports while it applies the change (IONOS: its request's `QUEUED`,
+    /// `RUNNING`, for up to ten minutes; Contabo and DigitalOcean apply a
+    /// change before they answer and report nothing).
+    fn update_with_progress<'a>(
+        &'a self,
+        id: &str,
+        changes: ImageUpdate,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        let _ = progress;
+        self.update(id, changes)
+    }
+
+    /// [`delete`](Images::delete), calling `progress` as
+    /// [`update_with_progress`](Images::update_with_progress) does.
+    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        let _ = progress;
+        self.delete(id)
+    }
+
     /// Polls an image until it is ready ([`Error::Wait`] with the provider's
     /// message when it failed, [`Error::Timeout`] when `options` run out),
     /// calling `progress` with each pending report.
@@ -157,6 +178,17 @@ impl<T: Images + ?Sized> Images for Arc<T> {
     }
     fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>> {
         (**self).delete(id)
+    }
+    fn update_with_progress<'a>(
+        &'a self,
+        id: &str,
+        changes: ImageUpdate,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        (**self).update_with_progress(id, changes, progress)
+    }
+    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        (**self).delete_with_progress(id, progress)
     }
     fn wait_until_ready<'a>(
         &'a self,
@@ -205,16 +237,31 @@ where
 
     fn update(&self, id: &str, changes: ImageUpdate) -> BoxFuture<'static, Result<Image, Error>> {
         let (client, id) = (self.clone(), id.to_owned());
-        async move {
-            changes.check()?;
-            client.update_item(&id, changes).await.map(Image::of::<B>)
-        }
-        .boxed()
+        async move { client.update_with_progress(&id, changes, &mut |_| {}).await }.boxed()
     }
 
     fn delete(&self, id: &str) -> BoxFuture<'static, Result<(), Error>> {
         let (client, id) = (self.clone(), id.to_owned());
-        async move { client.delete_item(&id).await }.boxed()
+        async move { client.delete_item(&id, &mut |_| {}).await }.boxed()
+    }
+
+    fn update_with_progress<'a>(
+        &'a self,
+        id: &str,
+        changes: ImageUpdate,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        let id = id.to_owned();
+        async move {
+            changes.check()?;
+            self.update_item(&id, changes, progress).await.map(Image::of::<B>)
+        }
+        .boxed()
+    }
+
+    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+        let id = id.to_owned();
+        async move { self.delete_item(&id, progress).await }.boxed()
     }
 
     fn wait_until_ready<'a>(

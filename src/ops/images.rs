@@ -61,15 +61,21 @@ pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
     /// Starts an import from a URL; the image as the provider reports it then.
     fn import_item(&self, request: ImportRequest) -> impl Future<Output = Result<Self::Item, Error>> + Send;
 
-    /// Changes an image (`changes` is checked) and returns it as it is then.
-    fn update_item(
-        &self,
-        id: &str,
+    /// Changes an image (`changes` is checked) and returns it as it is then;
+    /// `progress` sees what the provider reports while it applies the change.
+    fn update_item<'a>(
+        &'a self,
+        id: &'a str,
         changes: ImageUpdate,
-    ) -> impl Future<Output = Result<Self::Item, Error>> + Send;
+        progress: OnProgress<'a>,
+    ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a;
 
-    /// Deletes an image.
-    fn delete_item(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Deletes an image; `progress` sees what the provider reports meanwhile.
+    fn delete_item<'a>(
+        &'a self,
+        id: &'a str,
+        progress: OnProgress<'a>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a;
 
     /// Waits until an image is ready.
     fn wait_item<'a>(

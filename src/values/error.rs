@@ -378,6 +378,10 @@ pub struct Unconfirmed {
     pub follow: String,
     /// Why the outcome could not be learnt.
     pub source: Error,
+    /// What is known of the change: [`Outcome::MaybeApplied`], or
+    /// [`Outcome::Applied`] when the provider said it was done and only
+    /// reading the result failed ([`Unconfirmed::done`]).
+    pub outcome: Outcome,
 }
 
 impl Unconfirmed {
@@ -387,19 +391,47 @@ impl Unconfirmed {
             change: change.into(),
             follow: follow.into(),
             source,
+            outcome: Outcome::MaybeApplied,
+        }
+    }
+
+    /// `change` was carried out (the provider said so); reading its result
+    /// (`follow`) then failed with `source`.
+    ///
+    /// ```
+    /// use cloud_images::error::Unconfirmed;
+    /// use cloud_images::Error;
+    ///
+    /// let cause = Error::InvalidRequest("example".into());
+    /// let e = Error::from(Unconfirmed::done("update of image 1a2b", "GET /images/1a2b", cause));
+    /// assert!(e.outcome().is_applied());
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "update of image 1a2b was done, but reading its result failed (read GET /images/1a2b): \
+    ///      invalid request: example; the change was applied"
+    /// );
+    /// ```
+    pub fn done(change: impl Into<String>, follow: impl Into<String>, source: Error) -> Self {
+        Self {
+            outcome: Outcome::Applied,
+            ..Self::new(change, follow, source)
         }
     }
 }
 
 impl fmt::Display for Unconfirmed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (said, verb) = match self.outcome {
+            Outcome::Applied => ("was done, but reading its result failed", "read"),
+            _ => ("was accepted, but its outcome is unknown", "follow"),
+        };
         write!(
             f,
-            "{} was accepted, but its outcome is unknown (follow {}): {}; {}",
+            "{} {said} ({verb} {}): {}; {}",
             for_display(&self.change),
             for_display(&self.follow),
             self.source,
-            Outcome::MaybeApplied
+            self.outcome
         )
     }
 }
@@ -688,7 +720,7 @@ impl Error {
             | Error::BodyTooLarge { outcome, .. } => *outcome,
             Error::Wait(wait) => wait.outcome,
             Error::Accepted(_) => Outcome::Applied,
-            Error::Unconfirmed(_) => Outcome::MaybeApplied,
+            Error::Unconfirmed(u) => u.outcome,
             _ => Outcome::NotApplied,
         }
     }

@@ -81,7 +81,13 @@ impl ImageBackend for Client {
         }
     }
 
-    async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
+    /// Contabo applies a change before it answers: nothing to report.
+    async fn update_item<'a>(
+        &'a self,
+        id: &'a str,
+        changes: ImageUpdate,
+        _progress: OnProgress<'a>,
+    ) -> Result<Image, Error> {
         let body = types::UpdateCustomImageRequest {
             name: changes.name().map(str::to_owned),
             description: changes.description().map(str::to_owned),
@@ -90,7 +96,7 @@ impl ImageBackend for Client {
         self.get_item(id).await
     }
 
-    async fn delete_item(&self, id: &str) -> Result<(), Error> {
+    async fn delete_item<'a>(&'a self, id: &'a str, _progress: OnProgress<'a>) -> Result<(), Error> {
         self.delete_image().image_id(id).execute().await?;
         Ok(())
     }

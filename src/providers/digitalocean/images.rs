@@ -59,7 +59,13 @@ impl ImageBackend for Client {
         Ok(created.into_inner().image)
     }
 
-    async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
+    /// DigitalOcean applies a change before it answers: nothing to report.
+    async fn update_item<'a>(
+        &'a self,
+        id: &'a str,
+        changes: ImageUpdate,
+        _progress: OnProgress<'a>,
+    ) -> Result<Image, Error> {
         let body = types::ImageUpdate {
             name: changes.name().map(str::to_owned),
             description: changes.description().map(str::to_owned),
@@ -69,7 +75,7 @@ impl ImageBackend for Client {
         Ok(updated.into_inner().image)
     }
 
-    async fn delete_item(&self, id: &str) -> Result<(), Error> {
+    async fn delete_item<'a>(&'a self, id: &'a str, _progress: OnProgress<'a>) -> Result<(), Error> {
         self.images_delete().image_id(id).execute().await?;
         Ok(())
     }

@@ -83,19 +83,27 @@ impl ImageBackend for Client {
         .into())
     }
 
-    /// Waits until IONOS has applied the change (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
-    async fn update_item(&self, id: &str, changes: ImageUpdate) -> Result<Image, Error> {
+    /// Waits until IONOS has applied the change (polls from 0.5 s up to 5 s
+    /// apart, for at most 10 minutes), reporting each pending request status.
+    async fn update_item<'a>(
+        &'a self,
+        id: &'a str,
+        changes: ImageUpdate,
+        progress: OnProgress<'a>,
+    ) -> Result<Image, Error> {
         let properties = types::ImageProperties {
             name: changes.name().map(str::to_owned),
             description: changes.description().map(str::to_owned),
             ..Default::default()
         };
-        self.update_image(id, properties, CHANGE_WAIT).await
+        self.update_image_reporting(id, properties, CHANGE_WAIT, progress)
+            .await
     }
 
-    /// Waits until IONOS has deleted the image (polls from 0.5 s up to 5 s apart, for at most 10 minutes).
-    async fn delete_item(&self, id: &str) -> Result<(), Error> {
-        self.delete_image(id, CHANGE_WAIT).await?;
+    /// Waits until IONOS has deleted the image (polls from 0.5 s up to 5 s
+    /// apart, for at most 10 minutes), reporting each pending request status.
+    async fn delete_item<'a>(&'a self, id: &'a str, progress: OnProgress<'a>) -> Result<(), Error> {
+        self.delete_image_reporting(id, CHANGE_WAIT, progress).await?;
         Ok(())
     }
 

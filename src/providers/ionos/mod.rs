@@ -346,6 +346,19 @@ impl Client {
         properties: types::ImageProperties,
         options: WaitOptions,
     ) -> Result<Image, Error> {
+        self.update_image_reporting(image_id, properties, options, |_| {})
+            .await
+    }
+
+    /// [`update_image`](Self::update_image), `on_progress` seeing each
+    /// pending status of the request (`QUEUED`, `RUNNING`).
+    pub(crate) async fn update_image_reporting(
+        &self,
+        image_id: &str,
+        properties: types::ImageProperties,
+        options: WaitOptions,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<Image, Error> {
         let accepted = self
             .images_patch()
             .image_id(image_id)
@@ -354,13 +367,13 @@ impl Client {
             .await?;
         let request = PendingRequest::from_response(&accepted).map_err(accepted_without_request)?;
         let what = format!("update of image {image_id} ({request})");
-        self.wait_as(&what, image_id, &request, options, |_| {}).await?;
-        Ok(self
-            .images_find_by_id()
-            .image_id(image_id)
-            .execute()
-            .await?
-            .into_inner())
+        self.wait_as(&what, image_id, &request, options, on_progress)
+            .await?;
+        // IONOS has made the change: a failure now only loses its result.
+        match self.images_find_by_id().image_id(image_id).execute().await {
+            Ok(image) => Ok(image.into_inner()),
+            Err(e) => Err(Unconfirmed::done(what, format!("GET /images/{image_id}"), e).into()),
+        }
     }
 
     /// Deletes one of the account's images (public images cannot be) and
@@ -376,10 +389,22 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete_image(&self, image_id: &str, options: WaitOptions) -> Result<RequestStatus, Error> {
+        self.delete_image_reporting(image_id, options, |_| {}).await
+    }
+
+    /// [`delete_image`](Self::delete_image), `on_progress` seeing each
+    /// pending status of the request (`QUEUED`, `RUNNING`).
+    pub(crate) async fn delete_image_reporting(
+        &self,
+        image_id: &str,
+        options: WaitOptions,
+        on_progress: impl FnMut(&Progress),
+    ) -> Result<RequestStatus, Error> {
         let accepted = self.images_delete().image_id(image_id).execute().await?;
         let request = PendingRequest::from_response(&accepted).map_err(accepted_without_request)?;
         let what = format!("deletion of image {image_id} ({request})");
-        self.wait_as(&what, image_id, &request, options, |_| {}).await
+        self.wait_as(&what, image_id, &request, options, on_progress)
+            .await
     }
 }
 

@@ -24,8 +24,9 @@
 //! `id`, `name`, `description`, `status`, `custom`, `os`, `os_family`, `size_gb`,
 //! `created_at`, `regions`; `status` is `pending`, `ready`, `failed`,
 //! `deleting` or the provider's own word); tables otherwise, with server text
-//! escaped. Waiting shows a progress bar on a terminal and plain lines
-//! otherwise. Errors go to stderr with the status and the request id; the
+//! escaped. Waiting, and an IONOS update or delete while IONOS applies it
+//! (its request `QUEUED`, then `RUNNING`), shows a progress bar on a
+//! terminal and plain lines otherwise. Errors go to stderr with the status and the request id; the
 //! exit code is then 1. A closed stdout (`| head`) ends a command quietly.
 
 #[path = "support/cli.rs"]
@@ -346,7 +347,13 @@ async fn execute(
             if let Some(description) = description {
                 changes = changes.with_description(description);
             }
-            let image = images.update(&id, changes).await?;
+            // IONOS takes a while to apply it: its request's status is shown meanwhile.
+            let mut display = WaitDisplay::to("", Box::new(&mut *err), progress_bar);
+            let updated = images
+                .update_with_progress(&id, changes, &mut |p| display.update(p))
+                .await;
+            display.finish();
+            let image = updated?;
             if json {
                 return print_image(out, &image);
             }
@@ -354,7 +361,12 @@ async fn execute(
             Ok(())
         }
         Command::Delete { id } => {
-            images.delete(&id).await?;
+            let mut display = WaitDisplay::to("", Box::new(&mut *err), progress_bar);
+            let deleted = images
+                .delete_with_progress(&id, &mut |p| display.update(p))
+                .await;
+            display.finish();
+            deleted?;
             writeln!(out, "deleted image {}", safe(&id))?;
             Ok(())
         }

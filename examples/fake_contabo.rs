@@ -15,26 +15,23 @@
 //!
 //! The fake is `cloud_images::testing::FakeContabo` (feature `testing`).
 
-use cloud_images::testing::Fault;
 use cloud_images::testing::contabo::{Config, FakeContabo, OAuthConfig};
+
+#[path = "support/fake.rs"]
+mod fake;
+use fake::{FakeArgs, fail};
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let addr = args.first().map_or("127.0.0.1:8080", String::as_str);
-    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let faults = match parse_faults(args.get(3..).unwrap_or_default()) {
-        Ok(faults) => faults,
-        Err(e) => fail(&e.to_string()),
-    };
+    let args = FakeArgs::from_env("127.0.0.1:8080", (300, 40));
     let config = Config::default()
-        .with_standard(number(1, 300))
-        .with_custom(number(2, 40))
+        .with_standard(args.counts.0)
+        .with_custom(args.counts.1)
         .with_oauth(OAuthConfig::default());
-    let server = FakeContabo::start_on(addr, config)
+    let server = FakeContabo::start_on(args.addr.as_str(), config)
         .await
-        .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
-    for fault in faults {
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.addr)));
+    for fault in args.faults {
         println!("fault: {fault}");
         server.inject(fault);
     }
@@ -44,13 +41,4 @@ async fn main() {
         server.token_url()
     );
     tokio::signal::ctrl_c().await.ok();
-}
-
-fn parse_faults(specs: &[String]) -> Result<Vec<Fault>, cloud_images::testing::ParseFaultError> {
-    specs.iter().map(|spec| spec.parse()).collect()
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("error: {message}");
-    std::process::exit(2);
 }

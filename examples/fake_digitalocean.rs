@@ -14,37 +14,25 @@
 //!
 //! The fake is `cloud_images::testing::FakeDigitalOcean` (feature `testing`).
 
-use cloud_images::testing::Fault;
 use cloud_images::testing::digitalocean::{Config, FakeDigitalOcean};
+
+#[path = "support/fake.rs"]
+mod fake;
+use fake::{FakeArgs, fail};
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let addr = args.first().map_or("127.0.0.1:8081", String::as_str);
-    let number = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    let faults = match parse_faults(args.get(3..).unwrap_or_default()) {
-        Ok(faults) => faults,
-        Err(e) => fail(&e.to_string()),
-    };
+    let args = FakeArgs::from_env("127.0.0.1:8081", (300, 40));
     let config = Config::default()
-        .with_distributions(number(1, 300))
-        .with_private(number(2, 40));
-    let server = FakeDigitalOcean::start_on(addr, config)
+        .with_distributions(args.counts.0)
+        .with_private(args.counts.1);
+    let server = FakeDigitalOcean::start_on(args.addr.as_str(), config)
         .await
-        .unwrap_or_else(|e| fail(&format!("cannot listen on {addr}: {e}")));
-    for fault in faults {
+        .unwrap_or_else(|e| fail(&format!("cannot listen on {}: {e}", args.addr)));
+    for fault in args.faults {
         println!("fault: {fault}");
         server.inject(fault);
     }
     println!("fake DigitalOcean API on {}", server.base_url());
     tokio::signal::ctrl_c().await.ok();
-}
-
-fn parse_faults(specs: &[String]) -> Result<Vec<Fault>, cloud_images::testing::ParseFaultError> {
-    specs.iter().map(|spec| spec.parse()).collect()
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("error: {message}");
-    std::process::exit(2);
 }

@@ -50,6 +50,7 @@ pub use crate::ops::status::ImageStatus;
 pub use crate::ops::wait::{Progress, WaitOptions};
 pub use crate::values::cloud::{Cloud, UnknownCloud};
 pub use crate::values::error::Error;
+pub use crate::values::format::ImageFormat;
 pub use crate::values::os::OsFamily;
 pub use model::Image;
 pub use registry::{PROVIDER_VARIABLE, ProviderImage, from_env, from_lookup};

@@ -190,7 +190,7 @@ pub struct Fault {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum FaultKind {
+pub(crate) enum FaultKind {
     Status {
         status: StatusCode,
         retry_after: Option<String>,
@@ -199,6 +199,7 @@ enum FaultKind {
     },
     Delay(Duration),
     TruncatedBody,
+    ConnectionCut,
 }
 
 impl Fault {
@@ -225,6 +226,15 @@ impl Fault {
     /// without a body (`204 No Content`) is sent as it is.
     pub fn truncated_body() -> Self {
         Self::of(FaultKind::TruncatedBody)
+    }
+
+    /// Read the first half of the request's body (by its `Content-Length`),
+    /// then close the connection without an answer: a request cut off
+    /// midway, as a network failure cuts an upload's part. The provider
+    /// fakes read the whole request before they see a fault, so there the
+    /// connection closes after it.
+    pub fn connection_cut() -> Self {
+        Self::of(FaultKind::ConnectionCut)
     }
 
     fn of(kind: FaultKind) -> Self {
@@ -317,7 +327,7 @@ impl Fault {
     }
 
     /// Whether a request with this method, path and query gets the fault.
-    fn applies_to(&self, method: &Method, target: &str) -> bool {
+    pub(crate) fn applies_to(&self, method: &Method, target: &str) -> bool {
         target.contains(&self.matching) && self.method.as_ref().is_none_or(|m| m == method)
     }
 }
@@ -336,6 +346,7 @@ impl fmt::Display for Fault {
             }
             FaultKind::Delay(delay) => write!(f, "a delay of {} ms", delay.as_millis())?,
             FaultKind::TruncatedBody => write!(f, "a body cut short")?,
+            FaultKind::ConnectionCut => write!(f, "the connection cut mid-request")?,
         }
         let plural = if self.times == 1 { "" } else { "s" };
         write!(f, " for the next {} ", self.times)?;
@@ -632,7 +643,7 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -> Result<Sent, Infallible> {
+async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -> Result<Sent, ConnectionCut> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -667,16 +678,7 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
             let waits = f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some());
             f.applies_to(&recorded.method, &target) && reaches && !waits
         };
-        let at = faults.iter().position(wanted);
-        at.map(|i| {
-            let fault = &mut faults[i];
-            fault.times -= 1;
-            let kind = fault.kind.clone();
-            if fault.times == 0 {
-                faults.remove(i);
-            }
-            kind
-        })
+        take_fault(&mut faults, wanted)
     };
     match fault {
         Some(FaultKind::Status {
@@ -729,9 +731,35 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
             let half = whole.slice(..whole.len() / 2);
             Ok(hyper::Response::from_parts(parts, Cut(Some(half)).boxed()))
         }
+        Some(FaultKind::ConnectionCut) => Err(ConnectionCut),
         None => Ok(answer(&shared, &recorded).map(BodyExt::boxed)),
     }
 }
+
+/// Spends one use of the first fault that `wanted` accepts: what it does.
+pub(crate) fn take_fault(faults: &mut VecDeque<Fault>, wanted: impl FnMut(&Fault) -> bool) -> Option<FaultKind> {
+    let at = faults.iter().position(wanted)?;
+    let fault = &mut faults[at];
+    fault.times -= 1;
+    let kind = fault.kind.clone();
+    if fault.times == 0 {
+        faults.remove(at);
+    }
+    Some(kind)
+}
+
+/// The error that makes hyper close a connection without an answer
+/// ([`Fault::connection_cut`]).
+#[derive(Debug)]
+pub(crate) struct ConnectionCut;
+
+impl fmt::Display for ConnectionCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection was cut by an injected fault")
+    }
+}
+
+impl std::error::Error for ConnectionCut {}
 
 fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
     let mut resp = shared.api.route(recorded);
@@ -744,7 +772,7 @@ fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
 /// A body that does not know its length, so that hyper sends the declared
 /// `Content-Length` and, when the body ends short of it, closes the
 /// connection.
-struct Cut(Option<Bytes>);
+pub(crate) struct Cut(pub(crate) Option<Bytes>);
 
 impl http_body::Body for Cut {
     type Data = Bytes;
@@ -832,6 +860,285 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A disk image's format as a cloud tells it from the first bytes of what it
+/// fetched (see [`DiskFormat::sniff`]).
+///
+/// ```
+/// use cloud_images::testing::DiskFormat;
+///
+/// assert_eq!(DiskFormat::sniff(b"QFI\xfb\0\0\0\x03"), DiskFormat::Qcow2);
+/// assert_eq!(DiskFormat::sniff(&[0x1f, 0x8b, 8, 0]), DiskFormat::Gzip);
+/// assert_eq!(DiskFormat::sniff(b"just bytes"), DiskFormat::Raw);
+/// assert_eq!(DiskFormat::Qcow2.to_string(), "qcow2");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DiskFormat {
+    /// QEMU copy-on-write v2/v3: `QFI\xfb` at the start.
+    Qcow2,
+    /// ISO 9660: `CD001` at 0x8001.
+    Iso,
+    /// gzip-compressed: `1f 8b` at the start.
+    Gzip,
+    /// bzip2-compressed: `BZh` at the start.
+    Bzip2,
+    /// VMware's sparse VMDK: `KDMV` at the start.
+    Vmdk,
+    /// Hyper-V's VHDX: `vhdxfile` at the start.
+    Vhdx,
+    /// VirtualBox's VDI: `7f 10 da be` at 0x40.
+    Vdi,
+    /// Anything else: a raw disk.
+    Raw,
+}
+
+impl DiskFormat {
+    /// How many first bytes [`sniff`](Self::sniff) looks at, at most.
+    pub const HEAD: usize = 0x8006;
+
+    /// The format these first bytes (up to [`HEAD`](Self::HEAD) of them) show.
+    pub fn sniff(head: &[u8]) -> Self {
+        let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+        if at(0, b"QFI\xfb") {
+            Self::Qcow2
+        } else if at(0x8001, b"CD001") {
+            Self::Iso
+        } else if at(0, &[0x1f, 0x8b]) {
+            Self::Gzip
+        } else if at(0, b"BZh") {
+            Self::Bzip2
+        } else if at(0, b"KDMV") {
+            Self::Vmdk
+        } else if at(0, b"vhdxfile") {
+            Self::Vhdx
+        } else if at(0x40, &[0x7f, 0x10, 0xda, 0xbe]) {
+            Self::Vdi
+        } else {
+            Self::Raw
+        }
+    }
+}
+
+impl fmt::Display for DiskFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Qcow2 => "qcow2",
+            Self::Iso => "iso",
+            Self::Gzip => "gzip",
+            Self::Bzip2 => "bzip2",
+            Self::Vmdk => "vmdk",
+            Self::Vhdx => "vhdx",
+            Self::Vdi => "vdi",
+            Self::Raw => "raw",
+        })
+    }
+}
+
+/// What a provider fake got when it fetched the URL of an image import
+/// (`FakeDigitalOcean::fetched`, `FakeContabo::fetched`): the bytes at the
+/// far end of an upload.
+///
+/// ```
+/// # #[cfg(feature = "digitalocean")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use cloud_images::testing::FakeDigitalOcean;
+///
+/// let fake = FakeDigitalOcean::start().await;
+/// // An import from an URL on loopback (a `FakeStaging` presigned URL) is
+/// // fetched; then:
+/// if let Some(report) = fake.fetched(190_000_000) {
+///     println!("{:?} {} bytes of {:?}, sha256 {}", report.status, report.bytes, report.format, report.sha256);
+/// }
+/// # }
+/// # #[cfg(not(feature = "digitalocean"))]
+/// # fn main() {}
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FetchReport {
+    /// The HTTP status the URL answered; `None` when it did not answer (or
+    /// the fake was told the cloud cannot fetch: `fail_next_fetch`).
+    pub status: Option<u16>,
+    /// The body's length, as received.
+    pub bytes: u64,
+    /// The format its first bytes show; `None` when no body was received.
+    pub format: Option<DiskFormat>,
+    /// The SHA-256 of the body, in lowercase hex.
+    pub sha256: String,
+    /// Why the fetch failed, as the fake saw it (`HTTP 403`, a connection
+    /// refused, a body cut short); `None` when it succeeded.
+    pub failure: Option<String>,
+}
+
+impl FetchReport {
+    /// The URL answered 2xx with its whole body.
+    pub fn is_success(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    fn failed(status: Option<u16>, failure: String) -> Self {
+        Self {
+            status,
+            bytes: 0,
+            format: None,
+            sha256: String::new(),
+            failure: Some(failure),
+        }
+    }
+}
+
+/// Where the fetch of an import's URL stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// The URL is not on loopback: not fetched (the import goes on as
+    /// without a network).
+    Skipped,
+    /// Still fetching.
+    Running,
+    /// Fetched (or failed).
+    Done(FetchReport),
+}
+
+/// Whether a URL's host is on loopback (`127.0.0.0/8`, `::1`, `localhost`):
+/// the only URLs the provider fakes fetch.
+pub(crate) fn is_loopback_url(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// The path of a URL, without its query and fragment (`/b/debian.qcow2`).
+pub(crate) fn url_path(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
+}
+
+/// How long a fake waits for a URL's whole body.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The imports' fetches of a provider fake: each runs as a task of its own,
+/// aborted when the fake stops.
+pub(crate) struct Fetcher {
+    fetches: Arc<Mutex<std::collections::HashMap<String, Fetch>>>,
+    fail_next: Mutex<bool>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Self {
+            fetches: Arc::default(),
+            fail_next: Mutex::new(false),
+            tasks: Mutex::new(JoinSet::new()),
+        }
+    }
+}
+
+impl Fetcher {
+    /// The next import cannot fetch its URL, whatever the URL.
+    pub(crate) fn fail_next(&self) {
+        *lock(&self.fail_next) = true;
+    }
+
+    /// Starts fetching `url` for the image `id`, if it is on loopback (or
+    /// ends it failed at once after [`fail_next`](Self::fail_next)).
+    pub(crate) fn start(&self, id: &str, url: &str) {
+        let fetch = if std::mem::take(&mut *lock(&self.fail_next)) {
+            Fetch::Done(FetchReport::failed(
+                None,
+                "the cloud could not reach the URL (fail_next_fetch)".into(),
+            ))
+        } else if is_loopback_url(url) {
+            let fetches = Arc::clone(&self.fetches);
+            let (id, url) = (id.to_owned(), url.to_owned());
+            lock(&self.tasks).spawn(async move {
+                let report = match tokio::time::timeout(FETCH_TIMEOUT, fetch(&url)).await {
+                    Ok(report) => report,
+                    Err(_) => FetchReport::failed(None, "the URL's body did not arrive in time".into()),
+                };
+                lock(&fetches).insert(id, Fetch::Done(report));
+            });
+            Fetch::Running
+        } else {
+            Fetch::Skipped
+        };
+        lock(&self.fetches).insert(id.to_owned(), fetch);
+        let mut tasks = lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
+    }
+
+    /// Where the fetch for the image `id` stands (`Skipped` for an image
+    /// that was never imported).
+    pub(crate) fn state(&self, id: &str) -> Fetch {
+        lock(&self.fetches).get(id).cloned().unwrap_or(Fetch::Skipped)
+    }
+
+    /// What the fetch for the image `id` got, once it ended.
+    pub(crate) fn report(&self, id: &str) -> Option<FetchReport> {
+        match self.state(id) {
+            Fetch::Done(report) => Some(report),
+            Fetch::Skipped | Fetch::Running => None,
+        }
+    }
+}
+
+/// GETs `url` with a plain client: its status, length, format and hash.
+async fn fetch(url: &str) -> FetchReport {
+    use sha2::Digest;
+
+    let client = match reqwest::Client::builder().no_proxy().build() {
+        Ok(client) => client,
+        Err(e) => return FetchReport::failed(None, format!("no HTTP client: {e}")),
+    };
+    let mut response = match client.get(url).send().await {
+        Ok(response) => response,
+        Err(e) => return FetchReport::failed(None, format!("the URL could not be reached: {}", e.without_url())),
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return FetchReport::failed(Some(status.as_u16()), format!("HTTP {}", status.as_u16()));
+    }
+    let mut head = Vec::new();
+    let mut hash = sha2::Sha256::new();
+    let mut bytes = 0u64;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = DiskFormat::HEAD.saturating_sub(head.len());
+                head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                hash.update(&chunk);
+                bytes += chunk.len() as u64;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let mut report =
+                    FetchReport::failed(Some(status.as_u16()), format!("the body was cut short: {}", e.without_url()));
+                report.bytes = bytes;
+                return report;
+            }
+        }
+    }
+    let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    FetchReport {
+        status: Some(status.as_u16()),
+        bytes,
+        format: (bytes > 0).then(|| DiskFormat::sniff(&head)),
+        sha256,
+        failure: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -879,6 +1186,50 @@ mod tests {
                 format!("fault `{bad}` is not [METHOD:]STATUS:MATCH:COUNT")
             );
         }
+    }
+
+    #[test]
+    fn formats_are_told_from_the_first_bytes() {
+        let at = |offset: usize, magic: &[u8]| {
+            let mut head = vec![0u8; DiskFormat::HEAD];
+            head[offset..offset + magic.len()].copy_from_slice(magic);
+            DiskFormat::sniff(&head)
+        };
+        assert_eq!(at(0, b"QFI\xfb"), DiskFormat::Qcow2);
+        assert_eq!(at(0x8001, b"CD001"), DiskFormat::Iso);
+        assert_eq!(at(0, &[0x1f, 0x8b]), DiskFormat::Gzip);
+        assert_eq!(at(0, b"BZh"), DiskFormat::Bzip2);
+        assert_eq!(at(0, b"KDMV"), DiskFormat::Vmdk);
+        assert_eq!(at(0, b"vhdxfile"), DiskFormat::Vhdx);
+        assert_eq!(at(0x40, &[0x7f, 0x10, 0xda, 0xbe]), DiskFormat::Vdi);
+        assert_eq!(at(1, b"QFI\xfb"), DiskFormat::Raw);
+        // Too short to hold a magic at its offset: raw, no panic.
+        assert_eq!(DiskFormat::sniff(b"CD0"), DiskFormat::Raw);
+        assert_eq!(DiskFormat::sniff(&[]), DiskFormat::Raw);
+    }
+
+    #[test]
+    fn only_loopback_urls_are_fetched() {
+        for url in [
+            "http://127.0.0.1:9000/b/k.qcow2?X-Amz-Signature=1",
+            "http://127.1.2.3/x",
+            "http://[::1]:80/x",
+            "http://LOCALHOST:8080/x",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://example.com/debian.qcow2",
+            "http://10.0.0.1/x",
+            "http://[::2]/x",
+            "ftp://127.0.0.1/x",
+            "not a url",
+            "http://localhost.example.com/x",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+        assert_eq!(url_path("https://s/b/k.qcow2?X-Amz-Expires=60#f"), "https://s/b/k.qcow2");
+        assert_eq!(url_path("https://s/b/k.iso"), "https://s/b/k.iso");
     }
 
     #[test]

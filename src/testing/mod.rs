@@ -72,7 +72,12 @@
 mod harness;
 
 #[cfg(feature = "testing")]
-pub use harness::{Fault, ParseFaultError, RecordedRequest};
+pub use harness::{DiskFormat, Fault, FetchReport, ParseFaultError, RecordedRequest};
+
+#[cfg(feature = "testing")]
+pub mod staging;
+#[cfg(feature = "testing")]
+pub use staging::FakeStaging;
 
 #[cfg(feature = "testing")]
 mod seed;

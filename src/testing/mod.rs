@@ -72,7 +72,12 @@
 mod harness;
 
 #[cfg(feature = "testing")]
-pub use harness::{DiskFormat, Fault, FetchReport, ParseFaultError, RecordedRequest};
+pub use harness::{Fault, ParseFaultError, RecordedRequest};
+
+#[cfg(feature = "testing")]
+mod fetch;
+#[cfg(feature = "testing")]
+pub use fetch::FetchReport;
 
 #[cfg(feature = "testing")]
 pub mod staging;

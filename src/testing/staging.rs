@@ -202,7 +202,8 @@ impl FakeStaging {
         }
         let root = tempfile::Builder::new().prefix("fake-staging-").tempdir()?;
         std::fs::create_dir(root.path().join(&config.bucket))?;
-        let store = s3s_fs::FileSystem::new(root.path()).map_err(|e| invalid(format!("the S3 store: {e:?}")))?;
+        let store =
+            s3s_fs::FileSystem::new(root.path()).map_err(|e| invalid(format!("the S3 store: {e:?}")))?;
         let mut builder = S3ServiceBuilder::new(store);
         builder.set_auth(SimpleAuth::from_single(
             config.access_key_id.clone(),
@@ -288,7 +289,7 @@ impl FakeStaging {
     /// An object's length, if the bucket has it (without reading it).
     pub fn object_size(&self, key: &str) -> Option<u64> {
         let meta = std::fs::metadata(self.object_path(key)?).ok()?;
-        meta.is_file().then(|| meta.len())
+        meta.is_file().then_some(meta.len())
     }
 
     /// The keys in the bucket, sorted (multipart uploads not yet completed
@@ -345,7 +346,10 @@ fn collect_keys(bucket: &Path, dir: &Path, keys: &mut Vec<String>) {
             Ok(kind) if kind.is_dir() => collect_keys(bucket, &path, keys),
             Ok(kind) if kind.is_file() => {
                 if let Ok(key) = path.strip_prefix(bucket) {
-                    let parts: Vec<_> = key.components().map(|c| c.as_os_str().to_string_lossy()).collect();
+                    let parts: Vec<_> = key
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect();
                     keys.push(parts.join("/"));
                 }
             }
@@ -377,7 +381,9 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<An
     let (parts, body) = req.into_parts();
     lock(&shared.requests).push(record(&parts));
     let target = format!("{}?{}", parts.uri.path(), parts.uri.query().unwrap_or(""));
-    let fault = take_fault(&mut lock(&shared.faults), |f| f.applies_to(&parts.method, &target));
+    let fault = take_fault(&mut lock(&shared.faults), |f| {
+        f.applies_to(&parts.method, &target)
+    });
     match fault {
         Some(FaultKind::Status {
             status,
@@ -422,9 +428,14 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<An
             if whole.is_empty() {
                 return Ok(hyper::Response::from_parts(parts, Body::from(whole)));
             }
-            parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(whole.len()));
+            parts
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(whole.len()));
             let half = whole.slice(..whole.len() / 2);
-            Ok(hyper::Response::from_parts(parts, Body::http_body(Cut(Some(half)))))
+            Ok(hyper::Response::from_parts(
+                parts,
+                Body::http_body(Cut(Some(half))),
+            ))
         }
         Some(FaultKind::ConnectionCut) => {
             let declared = parts

@@ -1,8 +1,10 @@
 //! A loopback S3 server to stage uploads in: [`FakeStaging`].
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use s3s::Body;
-use s3s::auth::SimpleAuth;
+use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinSet;
@@ -205,10 +207,10 @@ impl FakeStaging {
         let store =
             s3s_fs::FileSystem::new(root.path()).map_err(|e| invalid(format!("the S3 store: {e:?}")))?;
         let mut builder = S3ServiceBuilder::new(store);
-        builder.set_auth(SimpleAuth::from_single(
-            config.access_key_id.clone(),
-            config.secret_access_key.clone(),
-        ));
+        builder.set_auth(OneKey {
+            access_key_id: config.access_key_id.clone(),
+            secret: SecretKey::from(config.secret_access_key.clone()),
+        });
         let shared = Arc::new(Shared {
             service: builder.build(),
             requests: Mutex::default(),
@@ -332,6 +334,36 @@ impl FakeStaging {
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
         (plain && !key.is_empty()).then(|| self.root.path().join(&self.config.bucket).join(relative))
+    }
+}
+
+/// The one access key the fake accepts; any other is S3's `403
+/// InvalidAccessKeyId` (s3s's `SimpleAuth` answers `NotSignedUp`).
+struct OneKey {
+    access_key_id: String,
+    secret: SecretKey,
+}
+
+impl S3Auth for OneKey {
+    // `#[async_trait]`'s signature, written out.
+    fn get_secret_key<'a, 'b, 'f>(
+        &'a self,
+        access_key: &'b str,
+    ) -> Pin<Box<dyn Future<Output = s3s::S3Result<SecretKey>> + Send + 'f>>
+    where
+        'a: 'f,
+        'b: 'f,
+        Self: 'f,
+    {
+        let found = if access_key == self.access_key_id {
+            Ok(self.secret.clone())
+        } else {
+            Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ))
+        };
+        Box::pin(std::future::ready(found))
     }
 }
 

@@ -520,3 +520,22 @@ async fn a_url_off_loopback_is_never_fetched_and_a_closed_port_is_a_download_fai
         "the URL stays out of the failure: {why}"
     );
 }
+
+#[tokio::test]
+async fn a_download_cut_short_by_the_staging_server_fails_the_import() {
+    let staging = FakeStaging::start().await;
+    let bytes = image_bytes(ImageFormat::Qcow2, 200_000);
+    let url = staged_url(&staging, "debian-13.qcow2", &bytes, Duration::from_secs(600)).await;
+    staging.inject(Fault::truncated_body().method("GET"));
+
+    let fake = FakeDigitalOcean::start().await;
+    let (id, waited) = digitalocean_import(&fake, &url).await;
+    assert_eq!(
+        failure(waited),
+        (Some("deleted".into()), digitalocean::DOWNLOAD_FAILED.into())
+    );
+    let report = fake.fetched(id).unwrap();
+    assert_eq!(report.status, Some(200), "{report:?}");
+    assert!(report.bytes < bytes.len() as u64, "{report:?}");
+    assert!(report.failure.unwrap().contains("cut short"));
+}

@@ -24,17 +24,31 @@ use crate::values::format::ImageFormat;
 /// ```
 /// # #[cfg(feature = "digitalocean")]
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use cloud_images::testing::{FakeDigitalOcean, FetchReport};
+/// # async fn main() -> Result<(), cloud_images::Error> {
+/// use std::time::Duration;
 ///
+/// use cloud_images::Execute;
+/// use cloud_images::digitalocean::types::ImageNewCustom;
+/// use cloud_images::testing::{FakeDigitalOcean, FakeStaging, FetchReport, digitalocean};
+/// use cloud_images::wait::WaitOptions;
+///
+/// let staging = FakeStaging::start().await;
 /// let fake = FakeDigitalOcean::start().await;
-/// // After an import from a URL on loopback (a `FakeStaging` presigned URL)
-/// // has been fetched, `fake.fetched(image_id)` tells what arrived:
-/// if let Some(report) = fake.fetched(190_000_000) {
-///     println!("{:?} {} bytes of {:?}, sha256 {}", report.status, report.bytes, report.format, report.sha256);
-/// }
+/// let client = fake.client();
+/// // A URL without a signature: the staging server refuses it, as S3 does.
+/// let url = format!("{}/{}/debian-13.qcow2", staging.endpoint(), staging.bucket());
+/// let body = ImageNewCustom::builder().name("debian-13").url(url).region("nyc3");
+/// let created = client.images_create_custom().body(body).execute().await?;
+/// let id = created.image.id as u64;
+///
+/// let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
+/// let err = client.wait_for_image(&id.to_string(), quick, |_| ()).await.unwrap_err();
+/// assert!(err.to_string().contains(digitalocean::DOWNLOAD_FAILED), "{err}");
+/// let report = fake.fetched(id).expect("fetched");
+/// assert_eq!(report.status, Some(403));
+/// assert!(!report.is_success());
 /// assert_eq!(FetchReport::SIZE_LIMIT, 1 << 30);
-/// # }
+/// # Ok(()) }
 /// # #[cfg(not(feature = "digitalocean"))]
 /// # fn main() {}
 /// ```

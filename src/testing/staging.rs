@@ -116,7 +116,9 @@ struct Shared {
 /// sees a request, matched on the method, path and query as for the other
 /// fakes: a refused part is `Fault::status(503).method("PUT").matching("partNumber=")`
 /// (answered with an S3 XML error), a part cut off midway
-/// [`Fault::connection_cut`]; [`Fault::after_auth`] makes no difference here.
+/// [`Fault::connection_cut`], a download cut off midway (the answer's head
+/// and half its body reach the client, then the connection closes)
+/// [`Fault::truncated_body`]; [`Fault::after_auth`] makes no difference here.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -466,7 +468,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<An
             let half = whole.slice(..whole.len() / 2);
             Ok(hyper::Response::from_parts(
                 parts,
-                Body::http_body(Cut(Some(half))),
+                Body::http_body(Cut::new(half).flushed()),
             ))
         }
         Some(FaultKind::ConnectionCut) => {

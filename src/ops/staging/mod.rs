@@ -25,28 +25,28 @@ pub(crate) use store::{StagedObject, StagingStore};
 
 /// The environment names of object_store's S3 backend that point staging at
 /// any S3-compatible endpoint.
-pub const ENV_ENDPOINT: &str = "AWS_ENDPOINT";
+pub(crate) const ENV_ENDPOINT: &str = "AWS_ENDPOINT";
 /// The access key id (object_store's name).
-pub const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub(crate) const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 /// The secret access key (object_store's name).
-pub const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub(crate) const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 /// The region requests are signed for (object_store's name).
-pub const ENV_REGION: &str = "AWS_REGION";
+pub(crate) const ENV_REGION: &str = "AWS_REGION";
 /// `true`: plain HTTP to any endpoint (object_store's name).
-pub const ENV_ALLOW_HTTP: &str = "AWS_ALLOW_HTTP";
+pub(crate) const ENV_ALLOW_HTTP: &str = "AWS_ALLOW_HTTP";
 
 /// The region requests are signed for unless set: what S3-compatible stores
 /// commonly take, whatever they call their own regions.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
 /// How long a presigned URL works unless set: long enough for a cloud to
 /// start fetching it, short enough to be of little use once leaked.
-pub const DEFAULT_URL_EXPIRY: Duration = Duration::from_secs(60 * 60);
+pub(crate) const DEFAULT_URL_EXPIRY: Duration = Duration::from_secs(60 * 60);
 
 /// Where an upload stages the file: an S3-compatible bucket, the key
 /// prefix, the endpoint, the region and the keys. Unset parts come from
-/// object_store's environment names ([`ENV_ENDPOINT`], [`ENV_ACCESS_KEY_ID`],
-/// [`ENV_SECRET_ACCESS_KEY`], [`ENV_REGION`], [`ENV_ALLOW_HTTP`]) when they
+/// object_store's environment names (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`) when they
 /// are set, else from the provider's defaults (its own object storage; see
 /// the README's upload section). Plain `http` only to a loopback
 /// address or with `allow_http`. `Debug` never shows the keys.
@@ -183,7 +183,7 @@ impl Staging {
         self
     }
     /// How long the presigned URL the cloud fetches works
-    /// ([`DEFAULT_URL_EXPIRY`] unless set).
+    /// (an hour unless set).
     pub fn with_url_expiry(mut self, expiry: Duration) -> Self {
         self.url_expiry = expiry;
         self

@@ -458,6 +458,25 @@ fn without_url(e: Error, url: &SecretString) -> Error {
             }
             Error::Api(api)
         }
+        Error::Accepted(mut accepted) => {
+            scrub(&mut accepted.body);
+            scrub(&mut accepted.message);
+            Error::Accepted(accepted)
+        }
+        Error::Decode {
+            operation,
+            path,
+            mut message,
+            request_id,
+        } => {
+            scrub(&mut message);
+            Error::Decode {
+                operation,
+                path,
+                message,
+                request_id,
+            }
+        }
         other => other,
     }
 }
@@ -559,5 +578,15 @@ mod tests {
             assert!(!shown.contains("X-Amz-Signature=abc"), "{shown}");
         }
         assert!(e.to_string().contains("<staged object URL>"), "{e}");
+        // An accepted import whose answer quotes the URL and does not decode.
+        let body = r#"{"data": [{"url": "http://127.0.0.1:9/b/k.qcow2?X-Amz-Signature=abc"}]}"#;
+        let accepted =
+            crate::values::error::AcceptedAnswer::new("create_custom_image", http::StatusCode::CREATED, body)
+                .with_decode_error("data[0].imageId", "missing field");
+        let e = without_url(Error::from(accepted), &url);
+        assert!(e.is_applied(), "still applied: {e}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("X-Amz-Signature=abc"), "{shown}");
+        }
     }
 }

@@ -253,7 +253,8 @@ pub(crate) async fn run<B: ImageBackend>(
     let imported = import(client, &request, &url, &mut report)
         .await
         .map_err(|e| without_url(e, &url));
-    let image = finish_staged(staged, &request, imported.is_ok(), &mut report).await;
+    let end = import_end(request.wait, imported.as_ref().map(drop));
+    let image = finish_staged(staged, request.keep_staged, end, &mut report).await;
     let image = match (imported, image) {
         (Err(e), _) => return Err(e),
         (Ok(_), Err(e)) => return Err(e),
@@ -323,12 +324,18 @@ fn import_request(request: &UploadRequest, url: &str) -> ImportRequest {
 #[cfg(feature = "upload")]
 async fn finish_staged(
     staged: StagedObject,
-    request: &UploadRequest,
-    imported: bool,
+    keep_staged: bool,
+    end: ImportEnd,
     report: &mut (dyn FnMut(UploadPhase) + Send),
 ) -> Result<(), Error> {
-    match after_import(request.keep_staged, request.wait, imported) {
+    match after_import(keep_staged, end) {
         Staged::Keep => {
+            if end == ImportEnd::Unfinished {
+                tracing::warn!(
+                    key = staged.key(),
+                    "the import did not end in time: the staged object is left for the cloud to fetch"
+                );
+            }
             staged.keep();
             Ok(())
         }
@@ -336,13 +343,39 @@ async fn finish_staged(
             report(UploadPhase::CleaningUp);
             match staged.delete().await {
                 Ok(()) => Ok(()),
-                Err(e) if imported => Err(e),
+                Err(e) if end == ImportEnd::Ready => Err(e),
                 Err(e) => {
                     tracing::warn!(error = %e, "the staged object was not deleted");
                     Ok(())
                 }
             }
         }
+    }
+}
+
+/// How the import ended, as far as the staged object is concerned.
+#[cfg(feature = "upload")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportEnd {
+    /// Waited for and ready: the cloud has the file.
+    Ready,
+    /// Started, not waited for: the cloud may be fetching the file.
+    Started,
+    /// A time limit ended it (the import's request or its wait): the cloud
+    /// may still be fetching the file.
+    Unfinished,
+    /// Refused, or failed: the cloud will not fetch the file.
+    Failed,
+}
+
+/// How the import ended: `result` is the import's (and its wait's).
+#[cfg(feature = "upload")]
+fn import_end(wait: bool, result: Result<(), &Error>) -> ImportEnd {
+    match result {
+        Ok(()) if wait => ImportEnd::Ready,
+        Ok(()) => ImportEnd::Started,
+        Err(e) if e.is_timeout() => ImportEnd::Unfinished,
+        Err(_) => ImportEnd::Failed,
     }
 }
 
@@ -354,15 +387,14 @@ enum Staged {
     Delete,
 }
 
-/// Kept when asked to, or when the import started and was not waited for
-/// (the cloud may still be fetching it); deleted otherwise: the cloud has
-/// the file, or failed to get it.
+/// Kept when asked to, or while the cloud may still be fetching it;
+/// deleted once the cloud has the file, or will not get it.
 #[cfg(feature = "upload")]
-fn after_import(keep_staged: bool, wait: bool, imported: bool) -> Staged {
-    if keep_staged || (imported && !wait) {
-        Staged::Keep
-    } else {
-        Staged::Delete
+fn after_import(keep_staged: bool, end: ImportEnd) -> Staged {
+    match end {
+        _ if keep_staged => Staged::Keep,
+        ImportEnd::Started | ImportEnd::Unfinished => Staged::Keep,
+        ImportEnd::Ready | ImportEnd::Failed => Staged::Delete,
     }
 }
 
@@ -499,28 +531,46 @@ mod tests {
 
     #[test]
     fn the_staged_object_is_kept_only_when_asked_or_still_needed() {
+        use ImportEnd::*;
+        assert_eq!(after_import(false, Ready), Staged::Delete, "the cloud has it");
         assert_eq!(
-            after_import(false, true, true),
+            after_import(false, Failed),
             Staged::Delete,
-            "the cloud has it"
+            "the cloud will not get it"
         );
         assert_eq!(
-            after_import(false, true, false),
-            Staged::Delete,
-            "the import failed"
+            after_import(false, Started),
+            Staged::Keep,
+            "the cloud may be fetching it"
         );
         assert_eq!(
-            after_import(false, false, false),
-            Staged::Delete,
-            "the import was refused"
-        );
-        assert_eq!(
-            after_import(false, false, true),
+            after_import(false, Unfinished),
             Staged::Keep,
             "the cloud may still fetch it"
         );
-        assert_eq!(after_import(true, true, true), Staged::Keep);
-        assert_eq!(after_import(true, true, false), Staged::Keep);
+        for end in [Ready, Failed, Started, Unfinished] {
+            assert_eq!(after_import(true, end), Staged::Keep, "keep_staged: {end:?}");
+        }
+    }
+
+    #[test]
+    fn how_the_import_ended_is_told_by_its_result() {
+        let failed = Error::Wait(Box::new(crate::values::error::WaitError::new(
+            "image 7 failed",
+            "no",
+        )));
+        let timeout = Error::Timeout {
+            operation: "wait for image 7".into(),
+            limit: crate::values::error::TimeoutKind::Wait,
+            after: std::time::Duration::from_secs(1),
+            attempts: 1,
+            request_id: None,
+            outcome: crate::values::error::Outcome::NotApplied,
+        };
+        assert_eq!(import_end(true, Ok(())), ImportEnd::Ready);
+        assert_eq!(import_end(false, Ok(())), ImportEnd::Started);
+        assert_eq!(import_end(true, Err(&failed)), ImportEnd::Failed);
+        assert_eq!(import_end(true, Err(&timeout)), ImportEnd::Unfinished);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::engine::attempt::{
     Backoff, Ended, Next, Plan, after_answer, after_failure, answer_outcome, attempt_limit, failure_outcome,
-    id_headers, method_class, never_processed, next_request,
+    id_headers, method_class, never_processed, next_request, unread_answer_outcome,
 };
 use crate::engine::auth::{Authorizer, TokenSource, token_of};
 use crate::engine::body::{Received, Refusal, receive};
@@ -429,8 +429,10 @@ impl Transport {
                         answer_outcome(plan.changes, resp.status())
                     }
                     Received::NoAnswer(e) => failure_outcome(plan.changes, !never_sent(e)),
-                    Received::TimedOut | Received::Refused(Refusal::TooLarge(_)) => {
-                        failure_outcome(plan.changes, true)
+                    Received::TimedOut => failure_outcome(plan.changes, true),
+                    // Its status came, not its body: a success made the change.
+                    Received::Refused(Refusal::TooLarge(_, status)) => {
+                        unread_answer_outcome(plan.changes, *status)
                     }
                     // The server had the request: it may answer a change it
                     // made with a redirect (`303 See Other`).
@@ -438,6 +440,7 @@ impl Transport {
                 };
                 let status = match &got {
                     Received::Answer(resp, _) | Received::Failed(_, resp) => Some(resp.status()),
+                    Received::Refused(Refusal::TooLarge(_, status)) => Some(*status),
                     _ => None,
                 };
                 call.update(|r| {

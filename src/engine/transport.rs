@@ -143,7 +143,7 @@ impl Transport {
         if let Err(reason) = self.check(request) {
             return Err(progenitor_client::Error::InvalidRequest(reason));
         }
-        let call = Call::current();
+        let call = Call::for_pre();
         let deadline = self.deadline(call.update(|r| r.start()));
         if let Err(e) = self
             .authorize_within(request, None, deadline, info.operation_id)
@@ -153,6 +153,8 @@ impl Transport {
             call.update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
         }
+        // The last thing before `exec`: its record (and start) is this one.
+        Call::hand_over(&call);
         Ok(())
     }
 
@@ -235,6 +237,8 @@ impl Transport {
         mut request: reqwest::Request,
         info: &progenitor_client::OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        // First: takes the call `pre` handed over, before anything else runs.
+        let call = Call::current();
         let span = tracing::info_span!(
             "cloud_images.request",
             operation = info.operation_id,
@@ -245,7 +249,6 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let call = Call::current();
         let plan = self.plan(&mut request, &call);
         let send = self.send_with_retries(client, Some(request), plan, call, info.operation_id, span.clone());
         // Without a subscriber that wants the span, no span to enter and

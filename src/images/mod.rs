@@ -139,7 +139,11 @@ pub trait Images: Send + Sync + fmt::Debug {
 
     /// [`delete`](Images::delete), calling `progress` as
     /// [`update_with_progress`](Images::update_with_progress) does.
-    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+    fn delete_with_progress<'a>(
+        &'a self,
+        id: &str,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         let _ = progress;
         self.delete(id)
     }
@@ -188,7 +192,11 @@ impl<T: Images + ?Sized> Images for Arc<T> {
     ) -> BoxFuture<'a, Result<Image, Error>> {
         (**self).update_with_progress(id, changes, progress)
     }
-    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+    fn delete_with_progress<'a>(
+        &'a self,
+        id: &str,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         (**self).delete_with_progress(id, progress)
     }
     fn wait_until_ready<'a>(
@@ -260,7 +268,11 @@ where
         .boxed()
     }
 
-    fn delete_with_progress<'a>(&'a self, id: &str, progress: OnProgress<'a>) -> BoxFuture<'a, Result<(), Error>> {
+    fn delete_with_progress<'a>(
+        &'a self,
+        id: &str,
+        progress: OnProgress<'a>,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         let id = id.to_owned();
         async move { self.delete_item(&id, progress).await }.boxed()
     }

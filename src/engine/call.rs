@@ -125,8 +125,9 @@ impl Call {
     /// `client.exec(request, &info)`: this is the last thing `pre` does and
     /// taking it the first thing `exec` does, in the same poll on the same
     /// thread, with no await point in between where another future could
-    /// run. A `send()` dropped while `pre` waits for its token never got
-    /// here; anything left over (a panic in between) is dropped by the next
+    /// run (the build checks that shape: code patch `PreThenExec`). A
+    /// `send()` dropped while `pre` waits for its token never got here;
+    /// anything left over (a panic in between) is dropped by the next
     /// [`Call::for_pre`].
     pub fn hand_over(call: &Arc<Call>) {
         if CURRENT.try_with(|_| ()).is_err() {

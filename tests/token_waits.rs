@@ -208,8 +208,8 @@ async fn a_generated_send_counts_its_limit_from_before_the_token() {
         "{text}"
     );
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_millis(1250),
-        "ended after {took:?}"
+        took >= Duration::from_millis(950) && took < Duration::from_millis(1300),
+        "ended after {took:?}, not at the limit (the answer came at 1.3 s)"
     );
     assert_eq!(server.tokens_issued(), 1);
     assert_eq!(server.api_requests().len(), 1, "the request was sent once");

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -190,7 +191,7 @@ pub struct Fault {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum FaultKind {
+pub(crate) enum FaultKind {
     Status {
         status: StatusCode,
         retry_after: Option<String>,
@@ -199,6 +200,7 @@ enum FaultKind {
     },
     Delay(Duration),
     TruncatedBody,
+    ConnectionCut,
 }
 
 impl Fault {
@@ -225,6 +227,15 @@ impl Fault {
     /// without a body (`204 No Content`) is sent as it is.
     pub fn truncated_body() -> Self {
         Self::of(FaultKind::TruncatedBody)
+    }
+
+    /// Read the first half of the request's body (by its `Content-Length`),
+    /// then close the connection without an answer: a request cut off
+    /// midway, as a network failure cuts an upload's part. The provider
+    /// fakes read the whole request before they see a fault, so there the
+    /// connection closes after it.
+    pub fn connection_cut() -> Self {
+        Self::of(FaultKind::ConnectionCut)
     }
 
     fn of(kind: FaultKind) -> Self {
@@ -317,7 +328,7 @@ impl Fault {
     }
 
     /// Whether a request with this method, path and query gets the fault.
-    fn applies_to(&self, method: &Method, target: &str) -> bool {
+    pub(crate) fn applies_to(&self, method: &Method, target: &str) -> bool {
         target.contains(&self.matching) && self.method.as_ref().is_none_or(|m| m == method)
     }
 }
@@ -336,6 +347,7 @@ impl fmt::Display for Fault {
             }
             FaultKind::Delay(delay) => write!(f, "a delay of {} ms", delay.as_millis())?,
             FaultKind::TruncatedBody => write!(f, "a body cut short")?,
+            FaultKind::ConnectionCut => write!(f, "the connection cut mid-request")?,
         }
         let plural = if self.times == 1 { "" } else { "s" };
         write!(f, " for the next {} ", self.times)?;
@@ -632,7 +644,10 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -> Result<Sent, Infallible> {
+async fn handle<A: Api>(
+    shared: Arc<Shared<A>>,
+    req: hyper::Request<Incoming>,
+) -> Result<Sent, ConnectionCut> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -667,16 +682,7 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
             let waits = f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some());
             f.applies_to(&recorded.method, &target) && reaches && !waits
         };
-        let at = faults.iter().position(wanted);
-        at.map(|i| {
-            let fault = &mut faults[i];
-            fault.times -= 1;
-            let kind = fault.kind.clone();
-            if fault.times == 0 {
-                faults.remove(i);
-            }
-            kind
-        })
+        take_fault(&mut faults, wanted)
     };
     match fault {
         Some(FaultKind::Status {
@@ -727,11 +733,40 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(whole.len()));
             let half = whole.slice(..whole.len() / 2);
-            Ok(hyper::Response::from_parts(parts, Cut(Some(half)).boxed()))
+            Ok(hyper::Response::from_parts(parts, Cut::new(half).boxed()))
         }
+        Some(FaultKind::ConnectionCut) => Err(ConnectionCut),
         None => Ok(answer(&shared, &recorded).map(BodyExt::boxed)),
     }
 }
+
+/// Spends one use of the first fault that `wanted` accepts: what it does.
+pub(crate) fn take_fault(
+    faults: &mut VecDeque<Fault>,
+    wanted: impl FnMut(&Fault) -> bool,
+) -> Option<FaultKind> {
+    let at = faults.iter().position(wanted)?;
+    let fault = &mut faults[at];
+    fault.times -= 1;
+    let kind = fault.kind.clone();
+    if fault.times == 0 {
+        faults.remove(at);
+    }
+    Some(kind)
+}
+
+/// The error that makes hyper close a connection without an answer
+/// ([`Fault::connection_cut`]).
+#[derive(Debug)]
+pub(crate) struct ConnectionCut;
+
+impl fmt::Display for ConnectionCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection was cut by an injected fault")
+    }
+}
+
+impl std::error::Error for ConnectionCut {}
 
 fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
     let mut resp = shared.api.route(recorded);
@@ -743,8 +778,31 @@ fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
 
 /// A body that does not know its length, so that hyper sends the declared
 /// `Content-Length` and, when the body ends short of it, closes the
-/// connection.
-struct Cut(Option<Bytes>);
+/// connection. Ending at once, hyper closes it before it flushed what it
+/// had (the client sees no answer); with [`flushed`](Self::flushed), the
+/// head and the part reach the client first.
+pub(crate) struct Cut {
+    part: Option<Bytes>,
+    pause: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Cut {
+    pub(crate) fn new(part: Bytes) -> Self {
+        Self {
+            part: Some(part),
+            pause: None,
+            sleep: None,
+        }
+    }
+
+    /// Waits a moment after the part, so that hyper flushes the head and
+    /// the part to the client before the body ends short.
+    pub(crate) fn flushed(mut self) -> Self {
+        self.pause = Some(Duration::from_millis(50));
+        self
+    }
+}
 
 impl http_body::Body for Cut {
     type Data = Bytes;
@@ -752,9 +810,16 @@ impl http_body::Body for Cut {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.0.take().map(|data| Ok(Frame::data(data))))
+        if let Some(part) = self.part.take() {
+            self.sleep = self.pause.map(|pause| Box::pin(tokio::time::sleep(pause)));
+            return Poll::Ready(Some(Ok(Frame::data(part))));
+        }
+        match self.sleep.as_mut() {
+            Some(sleep) => sleep.as_mut().poll(cx).map(|()| None),
+            None => Poll::Ready(None),
+        }
     }
 }
 

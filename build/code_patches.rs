@@ -99,6 +99,15 @@ pub enum CodePatch {
     /// is a string literal. Fails when none is found, when one is left, or
     /// when an argument is no string literal.
     ConstHeaders,
+    /// Changes nothing: checks that every operation's `send()` calls
+    /// `client.exec(request, &info)` right after
+    /// `client.pre(&mut request, &info).await?;`, with nothing in between.
+    /// The transport hands the call's record from its `pre` hook to its
+    /// `exec` hook through the thread (`Call::hand_over`), which is sound
+    /// only while no await point separates the two. Fails when the number of
+    /// `pre` calls, or of those followed at once by `let result =
+    /// client.exec(`, differs from the number of operations.
+    PreThenExec,
 }
 
 /// The code patches, in the order they are applied to every provider.
@@ -111,6 +120,7 @@ pub const CODE_PATCHES: &[CodePatch] = &[
     CodePatch::DecodeReadBody,
     CodePatch::NoApiVersionHeader,
     CodePatch::ConstHeaders,
+    CodePatch::PreThenExec,
 ];
 
 impl CodePatch {
@@ -125,6 +135,7 @@ impl CodePatch {
             CodePatch::DecodeReadBody => "DecodeReadBody",
             CodePatch::NoApiVersionHeader => "NoApiVersionHeader",
             CodePatch::ConstHeaders => "ConstHeaders",
+            CodePatch::PreThenExec => "PreThenExec",
         }
     }
 
@@ -243,6 +254,23 @@ impl CodePatch {
                         "code patch {}: found {expected} `from_static` call(s), made {patched} of them \
                          `const`; progenitor's output changed, update the patch",
                         self.name()
+                    ));
+                }
+                Ok(code)
+            }
+            CodePatch::PreThenExec => {
+                let operations = count_operations(code.clone());
+                let mut counts = PreExecCounts::default();
+                pre_then_exec(code.clone(), &mut counts);
+                if operations == 0 || counts.pres != operations || counts.back_to_back != operations {
+                    return Err(format!(
+                        "code patch {}: {operations} operation(s), {} `client.pre(..)` call(s), {} of \
+                         them followed at once by `let result = client.exec(..)`; progenitor's output \
+                         changed: the hand-over of the call record from `pre` to `exec` needs them \
+                         back to back",
+                        self.name(),
+                        counts.pres,
+                        counts.back_to_back
                     ));
                 }
                 Ok(code)
@@ -825,6 +853,62 @@ fn decode_read_body(code: TokenStream, patched: &mut usize) -> Result<TokenStrea
         i += 1;
     }
     Ok(out.into_iter().collect())
+}
+
+/// What [`pre_then_exec`] found.
+#[derive(Default)]
+struct PreExecCounts {
+    /// `client.pre(..)` calls.
+    pres: usize,
+    /// Those followed at once by `.await?; let result = client.exec(..)`.
+    back_to_back: usize,
+}
+
+/// Counts, at any depth of `code`, the `client.pre(..)` calls and those
+/// followed at once by `.await?; let result = client.exec(..)`.
+fn pre_then_exec(code: TokenStream, counts: &mut PreExecCounts) {
+    let tokens: Vec<TokenTree> = code.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        if let TokenTree::Group(group) = token {
+            pre_then_exec(group.stream(), counts);
+            continue;
+        }
+        let [client, dot, pre, args, rest @ ..] = &tokens[i..] else {
+            continue;
+        };
+        if !(is_ident(client, "client") && is_punct(dot, '.') && is_ident(pre, "pre") && is_parens(args)) {
+            continue;
+        }
+        counts.pres += 1;
+        if let [
+            dot,
+            wait,
+            question,
+            semi,
+            let_,
+            result,
+            eq,
+            client,
+            dot2,
+            exec,
+            args,
+            ..,
+        ] = rest
+            && is_punct(dot, '.')
+            && is_ident(wait, "await")
+            && is_punct(question, '?')
+            && is_punct(semi, ';')
+            && is_ident(let_, "let")
+            && is_ident(result, "result")
+            && is_punct(eq, '=')
+            && is_ident(client, "client")
+            && is_punct(dot2, '.')
+            && is_ident(exec, "exec")
+            && is_parens(args)
+        {
+            counts.back_to_back += 1;
+        }
+    }
 }
 
 /// The argument of a `from_static(...)` call, when it is a string literal.

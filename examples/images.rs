@@ -362,9 +362,7 @@ async fn execute(
         }
         Command::Delete { id } => {
             let mut display = WaitDisplay::to("", Box::new(&mut *err), progress_bar);
-            let deleted = images
-                .delete_with_progress(&id, &mut |p| display.update(p))
-                .await;
+            let deleted = images.delete_with_progress(&id, &mut |p| display.update(p)).await;
             display.finish();
             deleted?;
             writeln!(out, "deleted image {}", safe(&id))?;

@@ -479,3 +479,41 @@ fn a_stale_const_headers_patch_fails_the_build() {
     let err = CodePatch::ConstHeaders.apply(tokens("fn f() {}"), 0).unwrap_err();
     assert!(err.contains("found 0"), "{err}");
 }
+
+const PRE_EXEC: &str = r#"
+    pub async fn send(self) -> Result<ResponseValue<types::Image>, Error<()>> {
+        let info = OperationInfo { operation_id: "retrieve_image" };
+        client.pre(&mut request, &info).await?;
+        let result = client.exec(request, &info).await;
+        client.post(&result, &info).await?;
+        let response = result?;
+        Ok(response)
+    }
+"#;
+
+#[test]
+fn pre_and_exec_back_to_back_pass_unchanged() {
+    let checked = CodePatch::PreThenExec.apply(tokens(PRE_EXEC), 0).unwrap();
+    assert!(same(&checked, PRE_EXEC), "{checked}");
+}
+
+#[test]
+fn anything_between_pre_and_exec_fails_the_build() {
+    // An await point between them would let another request take the
+    // call record `pre` hands over.
+    let between = PRE_EXEC.replace(
+        "let result = client.exec(",
+        "tokio::task::yield_now().await;\n        let result = client.exec(",
+    );
+    let err = CodePatch::PreThenExec.apply(tokens(&between), 0).unwrap_err();
+    assert!(
+        err.contains("PreThenExec")
+            && err.contains("1 operation(s), 1 `client.pre(..)` call(s), 0 of them followed at once"),
+        "{err}"
+    );
+    let no_pre = PRE_EXEC.replace("client.pre(&mut request, &info).await?;", "");
+    let err = CodePatch::PreThenExec.apply(tokens(&no_pre), 0).unwrap_err();
+    assert!(err.contains("0 `client.pre(..)` call(s)"), "{err}");
+    let err = CodePatch::PreThenExec.apply(tokens("fn f() {}"), 0).unwrap_err();
+    assert!(err.contains("0 operation(s)"), "{err}");
+}

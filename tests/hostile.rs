@@ -4,7 +4,8 @@
 //!
 //! The checks are written against [`Subject`], what these tests need of a
 //! provider's client, so every provider on the shared pipeline runs them; the
-//! `#[tokio::test]`s at the bottom run them for Contabo and DigitalOcean.
+//! `#[tokio::test]`s at the bottom run them for Contabo, DigitalOcean and
+//! IONOS Cloud, and the neutral `images` API's cases over each of the three.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,9 @@ use std::time::Duration;
 use cloud_images::auth::PasswordGrant;
 use cloud_images::contabo::Contabo;
 use cloud_images::digitalocean::DigitalOcean;
+use cloud_images::error::Outcome;
+use cloud_images::images::{ImageUpdate, Images, ListFilter};
+use cloud_images::ionos::Ionos;
 use cloud_images::provider::Provider;
 use cloud_images::transport::DEFAULT_MAX_BODY_SIZE;
 use cloud_images::wait::WaitOptions;
@@ -236,7 +240,7 @@ fn json_reply(status: u16, body: &Value) -> Reply {
 // What the checks need of a provider.
 
 /// A provider's client as the hostile tests drive it.
-trait Subject: Provider<Client: std::fmt::Debug> + Sized + 'static {
+trait Subject: Provider<Client: std::fmt::Debug + Images> + Sized + 'static {
     /// The path of item `id` (as sent, percent-encoded) and of the list.
     fn item_path(encoded_id: &str) -> String;
     fn list_path() -> &'static str;
@@ -398,6 +402,79 @@ impl Subject for DigitalOcean {
     }
     fn error(message: &str) -> Value {
         json!({"id": "bad_request", "message": message, "request_id": "do-request-1"})
+    }
+}
+
+/// IONOS Cloud: not paged (one `items` collection, at `depth=1`), changes
+/// answered `202 Accepted` with a `Location` (the builders return then), and
+/// no error text on an image: a failed state's word is what a wait shows, so
+/// the error text rides in it (`FAILED bad …`).
+impl Subject for Ionos {
+    fn paired(base_url: &str, made: &Self::Client, http: reqwest::Client) -> Self::Client {
+        cloud_images::ionos::Client::new_with_client(base_url, http, made.transport().clone())
+    }
+    const DELETED: u16 = 202;
+    const READY: &'static str = "AVAILABLE";
+    fn item_path(encoded_id: &str) -> String {
+        format!("/images/{encoded_id}")
+    }
+    fn list_path() -> &'static str {
+        "/images"
+    }
+    fn get<'a>(client: &'a Self::Client, id: &str, ids: BuilderIds) -> BoxFuture<'a, Result<(), Error>> {
+        // The generated builders have no id headers: the ids go as call options.
+        let mut options = CallOptions::new();
+        if let Some(r) = ids.request_id {
+            options = options.with_request_id(r);
+        }
+        if let Some(t) = ids.trace_id {
+            options = options.with_trace_id(t);
+        }
+        Self::get_with(client, id.to_owned(), options)
+    }
+    fn get_with(client: &Self::Client, id: String, options: CallOptions) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            client
+                .images_find_by_id()
+                .image_id(id)
+                .execute_with(options)
+                .await
+                .map(drop)
+        })
+    }
+    fn delete<'a>(client: &'a Self::Client, id: &str) -> BoxFuture<'a, Result<(), Error>> {
+        let builder = client.images_delete().image_id(id);
+        Box::pin(async move { builder.execute().await.map(drop) })
+    }
+    fn list(client: &Self::Client) -> BoxFuture<'_, Vec<Result<String, Error>>> {
+        Box::pin(async move {
+            match client.list_images().await {
+                Ok(images) => images.into_inner().into_iter().map(|i| Ok(i.id)).collect(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+    }
+    fn wait(client: &Self::Client, id: String, options: WaitOptions) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { client.wait_for_image(&id, options, |_| {}).await.map(drop) })
+    }
+    fn item(id: &str, status: &str, error: &str) -> Value {
+        let state = match status {
+            "error" => format!("FAILED {error}"),
+            "downloading" => "BUSY".to_owned(),
+            other => other.to_owned(),
+        };
+        json!({
+            "id": id, "type": "image", "href": format!("/images/{id}"),
+            "metadata": {"state": state},
+            "properties": {"name": id, "location": "de/fra", "public": false},
+        })
+    }
+    fn page(ids: &[&str], _page: u64, _size: u64, _total: u64, _pages: u64) -> Value {
+        let items: Vec<Value> = ids.iter().map(|id| Self::item(id, Self::READY, "")).collect();
+        json!({"id": "images", "type": "collection", "items": items})
+    }
+    fn error(message: &str) -> Value {
+        json!({"httpStatus": 400, "messages": [{"message": message}]})
     }
 }
 
@@ -1235,6 +1312,262 @@ async fn a_request_that_cannot_be_made_is_not_retried<S: Subject>() {
 // ---------------------------------------------------------------------------
 // The cases, for every provider.
 
+// ---------------------------------------------------------------------------
+// 13. A change whose answer is too large to read.
+
+/// The status came, the body did not: a success made the change; a 5xx
+/// may have.
+async fn a_change_answered_too_large_says_what_its_status_said<S: Subject>() {
+    let server = Hostile::start(|seen, _| {
+        let status = if seen.path() == S::item_path("done") {
+            200
+        } else {
+            503
+        };
+        Reply::Endless(head(
+            status,
+            &[
+                ("content-type", "application/json"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ))
+    })
+    .await;
+    let client = builder::<S>(&server.url()).max_body_size(1024).build().unwrap();
+    for (id, outcome) in [("done", Outcome::Applied), ("busy", Outcome::MaybeApplied)] {
+        let err = S::delete(&client, id).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::BodyTooLarge {
+                    limit: 1024,
+                    attempts: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.outcome(), outcome, "{id}: {err}");
+        assert!(err.to_string().ends_with(&outcome.to_string()), "{err}");
+    }
+    assert_eq!(server.lines().len(), 2, "neither is sent again");
+}
+
+// ---------------------------------------------------------------------------
+// 14. The neutral `images` API keeps the same limits.
+
+/// Ids the path cannot hold are refused before anything is sent, by every
+/// operation; any other id is one path segment.
+async fn the_neutral_api_sends_one_segment_or_nothing<S: Subject>() {
+    let server = friendly::<S>().await;
+    let client = client::<S>(&server);
+    let images: &dyn Images = &client;
+    for (id, why) in [("", "is empty"), (".", "is `.`"), ("..", "is `..`")] {
+        for err in [
+            images.get(id).await.unwrap_err(),
+            images.delete(id).await.unwrap_err(),
+            images
+                .update(id, ImageUpdate::default().with_name("x"))
+                .await
+                .unwrap_err(),
+        ] {
+            assert!(err.is_invalid_request(), "{id:?}: {err:?}");
+            let text = err.to_string();
+            assert!(text.contains("path parameter `") && text.contains(why), "{text}");
+            assert_eq!(err.outcome(), Outcome::NotApplied);
+        }
+    }
+    assert_eq!(server.lines(), Vec::<String>::new(), "nothing was sent");
+    images.get("../a/b?c#d").await.unwrap();
+    assert_eq!(
+        server.lines(),
+        [format!("GET {} HTTP/1.1", S::item_path("..%2Fa%2Fb%3Fc%23d"))]
+    );
+}
+
+/// The body limit, redirects to another origin, and server text, through
+/// `Images::get`.
+async fn the_neutral_api_keeps_the_body_limit_redirects_and_escaping<S: Subject>() {
+    let elsewhere = friendly::<S>().await;
+    let target = format!("{}{}", elsewhere.url(), S::item_path("stolen"));
+    let forged = format!("denied\r\n\x1b[2J\u{202e}{}", "m".repeat(5000));
+    let error = S::error(&forged);
+    let server = Hostile::start(move |seen, _| match seen.path() {
+        p if p == S::item_path("away") => respond(307, &[("location", target.as_str())], b""),
+        p if p == S::item_path("endless") => Reply::Endless(head(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("transfer-encoding", "chunked"),
+            ],
+        )),
+        p if p == S::item_path("forged") => json_reply(400, &error),
+        p if p == S::item_path("garbage") => respond(
+            200,
+            &[("content-type", "application/json")],
+            b"<html>\x1b[2J not an image",
+        ),
+        _ => json_reply(200, &S::item(ID, S::READY, "")),
+    })
+    .await;
+    let client = builder::<S>(&server.url())
+        .max_body_size(64 * 1024)
+        .build()
+        .unwrap();
+    let images: &dyn Images = &client;
+
+    let err = images.get("endless").await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 65536, .. }), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::NotApplied, "{err}");
+
+    let err = images.get("garbage").await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::NotApplied, "{err}");
+    let text = err.to_string();
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+
+    let err = images.get("away").await.unwrap_err();
+    assert!(matches!(err, Error::Redirect { .. }), "{err:?}");
+    assert_eq!(elsewhere.lines(), Vec::<String>::new(), "nothing went elsewhere");
+
+    let err = images.get("forged").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        !text.chars().any(char::is_control) && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("denied\\r\\n\\u{1b}[2J\\u{202e}mmm"), "{text}");
+    assert!(
+        text.chars().count() < 1000,
+        "cut: {} characters",
+        text.chars().count()
+    );
+    assert_eq!(
+        err.api().unwrap().message.as_deref(),
+        Some(&*forged),
+        "kept whole"
+    );
+}
+
+/// A server that never answers: a read times out within its limit and did
+/// nothing; a change says it may have been applied.
+async fn the_neutral_api_keeps_its_time_limits_and_a_lost_change_may_have_happened<S: Subject>() {
+    let server = Hostile::start(|_, _| Reply::Hang).await;
+    let client = builder::<S>(&server.url())
+        .timeouts(
+            Timeouts::default()
+                .with_attempt(Duration::from_millis(100))
+                .with_operation(Duration::from_millis(400)),
+        )
+        .build()
+        .unwrap();
+    let images: &dyn Images = &client;
+    let started = std::time::Instant::now();
+    let err = images.get(ID).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::NotApplied, "{err}");
+    for err in [
+        images.delete(ID).await.unwrap_err(),
+        images
+            .update(ID, ImageUpdate::default().with_name("renamed"))
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(err.outcome(), Outcome::MaybeApplied, "{err}");
+        assert!(
+            err.to_string().ends_with("the change may have been applied"),
+            "{err}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "three calls within their limits: {:?}",
+        started.elapsed()
+    );
+}
+
+/// A hostile list page through `Images::list`: a body that is not the
+/// declared list, or one that never ends, is one error that ends the
+/// stream; the page is not asked for again.
+async fn the_neutral_list_ends_at_a_hostile_page<S: Subject>() {
+    let garbage = json!({"data": "not a list", "images": "not a list", "items": "not a list"});
+    let not_a_list = Hostile::start(move |_, _| json_reply(200, &garbage)).await;
+    let endless = Hostile::start(|_, _| {
+        Reply::Endless(head(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("transfer-encoding", "chunked"),
+            ],
+        ))
+    })
+    .await;
+    for server in [&not_a_list, &endless] {
+        let client = builder::<S>(&server.url())
+            .max_body_size(64 * 1024)
+            .build()
+            .unwrap();
+        let images: &dyn Images = &client;
+        let got: Vec<_> = images.list(ListFilter::default()).collect().await;
+        let [Err(err)] = &got[..] else {
+            panic!("one error, then the end: {got:?}")
+        };
+        if std::ptr::eq(server, &not_a_list) {
+            assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        } else {
+            assert!(matches!(err, Error::BodyTooLarge { limit: 65536, .. }), "{err:?}");
+        }
+        assert_eq!(err.outcome(), Outcome::NotApplied, "{err}");
+        let lines = server.lines();
+        assert_eq!(lines.len(), 1, "not asked for again: {lines:?}");
+        assert!(
+            lines[0].starts_with(&format!("GET {}", S::list_path())),
+            "{lines:?}"
+        );
+    }
+}
+
+/// `Images::delete` answered with a redirect to another origin: not
+/// followed, nothing reaches the other origin, and the DELETE the server
+/// had may have been carried out.
+async fn the_neutral_delete_does_not_follow_a_redirect_elsewhere<S: Subject>() {
+    let elsewhere = friendly::<S>().await;
+    let target = format!("{}{}", elsewhere.url(), S::item_path(ID));
+    let location = target.clone();
+    let server = Hostile::start(move |seen, _| {
+        if seen.line.starts_with("DELETE ") {
+            respond(307, &[("location", location.as_str())], b"")
+        } else {
+            json_reply(200, &S::item(ID, S::READY, ""))
+        }
+    })
+    .await;
+    let client = client::<S>(&server);
+    let images: &dyn Images = &client;
+    let err = images.delete(ID).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Redirect { location, .. } if *location == target),
+        "{err:?}"
+    );
+    assert_eq!(err.outcome(), Outcome::MaybeApplied, "{err}");
+    assert!(
+        err.to_string().ends_with("the change may have been applied"),
+        "{err}"
+    );
+    assert_eq!(elsewhere.lines(), Vec::<String>::new(), "nothing went elsewhere");
+    let deletes: Vec<String> = server
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("DELETE "))
+        .collect();
+    assert_eq!(
+        deletes,
+        [format!("DELETE {} HTTP/1.1", S::item_path(ID))],
+        "sent once"
+    );
+}
+
 macro_rules! hostile_suite {
     ($module:ident, $provider:ty) => {
         mod $module {
@@ -1258,11 +1591,6 @@ macro_rules! hostile_suite {
             #[tokio::test]
             async fn an_api_redirect_outside_the_base_or_turning_a_change_into_a_get_is_not_followed() {
                 api_redirects_stay_under_the_base_and_keep_the_request::<$provider>().await;
-            }
-
-            #[tokio::test]
-            async fn totals_that_change_during_a_walk_end_the_stream() {
-                changing_totals_end_the_walk::<$provider>().await;
             }
 
             #[tokio::test]
@@ -1329,12 +1657,107 @@ macro_rules! hostile_suite {
             async fn a_request_that_cannot_be_made_fails_at_once_with_its_url_cut() {
                 a_request_that_cannot_be_made_is_not_retried::<$provider>().await;
             }
+
+            #[tokio::test]
+            async fn a_change_answered_with_a_body_too_large_is_applied_for_a_success_only() {
+                a_change_answered_too_large_says_what_its_status_said::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn neutral_path_parameters_become_one_segment_or_nothing_is_sent() {
+                the_neutral_api_sends_one_segment_or_nothing::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn neutral_calls_keep_the_body_limit_redirects_and_escaping() {
+                the_neutral_api_keeps_the_body_limit_redirects_and_escaping::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn a_neutral_list_ends_at_a_hostile_page() {
+                the_neutral_list_ends_at_a_hostile_page::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn a_neutral_delete_does_not_follow_a_redirect_elsewhere() {
+                the_neutral_delete_does_not_follow_a_redirect_elsewhere::<$provider>().await;
+            }
+
+            #[tokio::test]
+            async fn neutral_calls_keep_their_time_limits_and_a_lost_change_may_have_happened() {
+                the_neutral_api_keeps_its_time_limits_and_a_lost_change_may_have_happened::<$provider>()
+                    .await;
+            }
         }
     };
 }
 
 hostile_suite!(contabo, Contabo);
 hostile_suite!(digitalocean, DigitalOcean);
+hostile_suite!(ionos, Ionos);
+
+/// Paged walks, for the providers whose lists are paged. IONOS's image list
+/// is one collection (no pages, so no totals to change), so this case does
+/// not apply to it.
+mod paged {
+    use super::*;
+
+    #[tokio::test]
+    async fn totals_that_change_during_a_walk_end_the_stream_contabo() {
+        changing_totals_end_the_walk::<Contabo>().await;
+    }
+
+    #[tokio::test]
+    async fn totals_that_change_during_a_walk_end_the_stream_digitalocean() {
+        changing_totals_end_the_walk::<DigitalOcean>().await;
+    }
+}
+
+/// IONOS `update_image`: once IONOS says the request is `DONE`, the change
+/// was made; a failed re-read of the image says so.
+#[tokio::test]
+async fn an_ionos_update_whose_result_cannot_be_read_was_applied() {
+    const REQUEST: &str = "5d7a1c1f-35b8-4f0e-8a3a-1f1bd2a1c6e4";
+    let server = Hostile::start(|seen, _| {
+        if seen.line.starts_with("PATCH ") {
+            let location = format!(
+                "http://{}/requests/{REQUEST}/status",
+                seen.header("host").unwrap_or_default()
+            );
+            // IONOS accepts with the image as it is then, and the request to poll.
+            let image = Ionos::item(ID, "BUSY", "").to_string();
+            respond(
+                202,
+                &[("content-type", "application/json"), ("location", location.as_str())],
+                image.as_bytes(),
+            )
+        } else if seen.path().starts_with("/requests/") {
+            json_reply(
+                200,
+                &json!({"id": REQUEST, "type": "request-status", "metadata": {"status": "DONE", "message": "done"}}),
+            )
+        } else {
+            json_reply(500, &Ionos::error("the image store is down"))
+        }
+    })
+    .await;
+    let client = client::<Ionos>(&server);
+    let change = cloud_images::ionos::types::ImageProperties {
+        name: Some("renamed".into()),
+        ..Default::default()
+    };
+    let quick = WaitOptions::default().with_interval(Duration::from_millis(1));
+    let err = client.update_image(ID, change, quick).await.unwrap_err();
+    assert!(matches!(err, Error::Unconfirmed(_)), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::Applied, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("was done, but reading its result failed")
+            && text.contains("the image store is down")
+            && text.ends_with("the change was applied"),
+        "{text}"
+    );
+}
 
 #[tokio::test]
 async fn a_generated_setter_says_why_its_value_was_refused() {

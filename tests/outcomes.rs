@@ -411,6 +411,85 @@ async fn a_change_whose_answer_is_late_may_have_been_applied() {
     assert_eq!(err.outcome(), Outcome::NotApplied, "{err:?}");
 }
 
+/// The status of an answer came but its body is past `max_body_size`: a
+/// success to a change says it was made (the error still names the limit);
+/// a failure to a change may have made it; a read changed nothing.
+#[tokio::test]
+async fn a_change_whose_answer_is_too_large_to_read_says_what_its_status_said() {
+    let big = json!({"data": [{"imageId": ID, "name": "x".repeat(4096)}]});
+    let server = Server::start(move |seen, _| match (seen.method(), seen.path()) {
+        ("DELETE", p) if p.ends_with("/busy") => json_reply(503, &big),
+        ("POST", _) => json_reply(201, &big),
+        _ => json_reply(200, &big),
+    })
+    .await;
+    let client = cloud_images::contabo::Client::builder()
+        .base_url(server.url())
+        .bearer_token("t")
+        .retry_policy(fast_retries())
+        .max_body_size(1024)
+        .build()
+        .unwrap();
+    let changes = [
+        ("POST", create(&client).execute().await.map(drop)),
+        (
+            "PATCH",
+            client
+                .update_image()
+                .image_id(ID)
+                .body_map(|b| b.name(Some("renamed".to_owned())))
+                .execute()
+                .await
+                .map(drop),
+        ),
+        (
+            "DELETE",
+            client.delete_image().image_id(ID).execute().await.map(drop),
+        ),
+    ];
+    for (method, result) in changes {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::BodyTooLarge {
+                    limit: 1024,
+                    attempts: 1,
+                    ..
+                }
+            ),
+            "{method}: {err:?}"
+        );
+        assert_eq!(err.outcome(), Outcome::Applied, "{method}: {err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("the response body is larger than the limit of 1024 bytes")
+                && text.ends_with("; the change was applied"),
+            "{method}: {text}"
+        );
+    }
+
+    // A failure whose body was not read: the change may have been made.
+    let err = client
+        .delete_image()
+        .image_id("busy")
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1024, .. }), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::MaybeApplied, "{err}");
+
+    // A read changed nothing.
+    let err = client.retrieve_image().image_id(ID).execute().await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1024, .. }), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::NotApplied, "{err}");
+    assert!(!err.to_string().contains("applied"), "{err}");
+
+    // None of them was sent again.
+    let methods: Vec<String> = server.seen().iter().map(|s| s.method().to_owned()).collect();
+    assert_eq!(methods, ["POST", "PATCH", "DELETE", "DELETE", "GET"]);
+}
+
 const LOCATION: &str = "https://api.ionos.com/cloudapi/v6/requests/req-1/status";
 
 /// An IONOS server that accepts a deletion as request `req-1`, answers its

@@ -163,3 +163,54 @@ async fn a_token_endpoint_that_never_answers_ends_each_call_at_its_own_limit() {
         "the six calls waited for one token request"
     );
 }
+
+/// A generated client's own `send()` (outside `execute()`) counts its
+/// operation limit from before the wait for its token, as `execute()` does:
+/// a token that takes 0.7 s and an answer that takes 0.6 s overrun a 1 s
+/// limit, and the call ends at the limit.
+#[tokio::test]
+async fn a_generated_send_counts_its_limit_from_before_the_token() {
+    use cloud_images::testing::Fault;
+    use cloud_images::testing::contabo as fake;
+
+    let server = fake::FakeContabo::start_with(
+        fake::Config::default()
+            .with_token(None)
+            .with_oauth(fake::OAuthConfig::new("cid", "csecret", "api-user", "api-pass")),
+    )
+    .await;
+    server.inject(Fault::delay(Duration::from_millis(700)).matching(fake::TOKEN_PATH));
+    server.inject(Fault::delay(Duration::from_millis(600)).matching("/images/stats"));
+    let client = server
+        .client_builder()
+        .timeouts(Timeouts::default().with_operation(Duration::from_secs(1)))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let sent = client.retrieve_custom_images_stats().send().await;
+    let took = started.elapsed();
+    let err = match sent {
+        Err(e) => e,
+        Ok(answer) => panic!(
+            "answered after {took:?}, past the 1 s limit: {:?}",
+            answer.status()
+        ),
+    };
+    // The generated code's error carries the transport's as its source.
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    assert!(
+        text.contains("retrieve_custom_images_stats: operation timeout after 1s"),
+        "{text}"
+    );
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_millis(1300),
+        "ended after {took:?}, not at the limit (the answer came at 1.3 s)"
+    );
+    assert_eq!(server.tokens_issued(), 1);
+    assert_eq!(server.api_requests().len(), 1, "the request was sent once");
+}

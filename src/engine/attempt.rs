@@ -126,6 +126,17 @@ pub(crate) fn failure_outcome(changes: bool, sent: bool) -> Outcome {
     }
 }
 
+/// Whether a change happened, from an answer whose status came but whose
+/// body was too large to read: a success says it was made; anything else
+/// may still have made it (the body that would say more was not read).
+pub(crate) fn unread_answer_outcome(changes: bool, status: reqwest::StatusCode) -> Outcome {
+    if changes && status.is_success() {
+        Outcome::Applied
+    } else {
+        failure_outcome(changes, true)
+    }
+}
+
 /// A copy of `request` for another attempt, or none when its body cannot be
 /// copied (a stream). A request without a body or a time limit of its own
 /// (the only extension a request built by a generated builder can have) is
@@ -481,5 +492,34 @@ mod tests {
         );
         // Too far away to be an instant: no limit of its own.
         assert_eq!(attempt_limit(Some(Duration::MAX), None, now), None);
+    }
+
+    #[test]
+    fn an_answer_too_large_to_read_says_applied_only_for_a_successful_change() {
+        let status = |n| reqwest::StatusCode::from_u16(n).unwrap();
+        for code in [200, 201, 202, 204] {
+            assert_eq!(
+                unread_answer_outcome(true, status(code)),
+                Outcome::Applied,
+                "{code}"
+            );
+            assert_eq!(
+                unread_answer_outcome(false, status(code)),
+                Outcome::NotApplied,
+                "{code}"
+            );
+        }
+        for code in [302, 400, 404, 500, 503] {
+            assert_eq!(
+                unread_answer_outcome(true, status(code)),
+                Outcome::MaybeApplied,
+                "{code}"
+            );
+            assert_eq!(
+                unread_answer_outcome(false, status(code)),
+                Outcome::NotApplied,
+                "{code}"
+            );
+        }
     }
 }

@@ -98,8 +98,9 @@ pub(crate) enum Received {
 /// Why an answer must not be used.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Refusal {
-    /// The body is larger than the limit (in bytes).
-    TooLarge(u64),
+    /// The body is larger than the limit (in bytes); the answer's status
+    /// (a success to a change says the change was made).
+    TooLarge(u64, reqwest::StatusCode),
     /// The server sent the request outside the base URL, or answered with a
     /// redirect the client did not follow (the location).
     Redirect(String),
@@ -116,7 +117,7 @@ impl Refusal {
     ) -> crate::Error {
         let operation = operation.to_owned();
         match self {
-            Refusal::TooLarge(limit) => crate::Error::BodyTooLarge {
+            Refusal::TooLarge(limit, _) => crate::Error::BodyTooLarge {
                 operation,
                 limit,
                 request_id,
@@ -150,7 +151,10 @@ pub(crate) fn receive(
         }
         match read_capped(&mut response, limit).await {
             Ok(body) => Received::Answer(response, body),
-            Err(ReadError::TooLarge) => Received::Refused(Refusal::TooLarge(limit)),
+            Err(ReadError::TooLarge) => {
+                let status = response.status();
+                Received::Refused(Refusal::TooLarge(limit, status))
+            }
             Err(ReadError::Failed(e)) => Received::Failed(e, response),
         }
     }

@@ -98,10 +98,41 @@ impl Call {
         CURRENT.scope(call, fut)
     }
 
-    /// The call being run, or a fresh one (for requests made through the
-    /// generated client's own `send()`).
+    /// The call being run; outside one (a generated client's own `send()`),
+    /// the call the `pre` hook handed over ([`Call::hand_over`]), else a
+    /// fresh one.
     pub fn current() -> Arc<Call> {
+        CURRENT
+            .try_with(Arc::clone)
+            .unwrap_or_else(|_| HANDED.take().unwrap_or_default())
+    }
+
+    /// The call a `pre` hook works for: the call being run, or a fresh one
+    /// (never one handed over before, which is dropped).
+    pub fn for_pre() -> Arc<Call> {
+        drop(HANDED.take());
         CURRENT.try_with(Arc::clone).unwrap_or_default()
+    }
+
+    /// Hands `call` from a `pre` hook that succeeded to the `exec` hook,
+    /// so that both share one record outside a call: the start (the
+    /// operation's limit counts from before the token was had) and the
+    /// attempts. (reqwest keeps a request's extensions to itself, so the
+    /// request cannot carry it.) Within a call it is not needed.
+    ///
+    /// Sound because progenitor's `send()` runs
+    /// `client.pre(&mut request, &info).await?;` and then at once
+    /// `client.exec(request, &info)`: this is the last thing `pre` does and
+    /// taking it the first thing `exec` does, in the same poll on the same
+    /// thread, with no await point in between where another future could
+    /// run (the build checks that shape: code patch `PreThenExec`). A
+    /// `send()` dropped while `pre` waits for its token never got here;
+    /// anything left over (a panic in between) is dropped by the next
+    /// [`Call::for_pre`].
+    pub fn hand_over(call: &Arc<Call>) {
+        if CURRENT.try_with(|_| ()).is_err() {
+            HANDED.set(Some(Arc::clone(call)));
+        }
     }
 
     /// The body of the running call's final answer, taken from its record
@@ -116,4 +147,9 @@ impl Call {
 
 tokio::task_local! {
     static CURRENT: Arc<Call>;
+}
+
+std::thread_local! {
+    /// The call a `pre` hook hands to the `exec` hook right after it.
+    static HANDED: std::cell::Cell<Option<Arc<Call>>> = const { std::cell::Cell::new(None) };
 }

@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use crate::engine::attempt::{
     Backoff, Ended, Next, Plan, after_answer, after_failure, answer_outcome, attempt_limit, failure_outcome,
-    id_headers, method_class, never_processed, next_request,
+    id_headers, method_class, never_processed, next_request, unread_answer_outcome,
 };
 use crate::engine::auth::{Authorizer, TokenSource, token_of};
 use crate::engine::body::{Received, Refusal, receive};
@@ -153,7 +153,7 @@ impl Transport {
         if let Err(reason) = self.check(request) {
             return Err(progenitor_client::Error::InvalidRequest(reason));
         }
-        let call = Call::current();
+        let call = Call::for_pre();
         let deadline = self.deadline(call.update(|r| r.start()));
         if let Err(e) = self
             .authorize_within(request, None, deadline, info.operation_id)
@@ -163,6 +163,8 @@ impl Transport {
             call.update(|r| r.failure = Some(e));
             return Err(progenitor_client::Error::Custom(message));
         }
+        // The last thing before `exec`: its record (and start) is this one.
+        Call::hand_over(&call);
         Ok(())
     }
 
@@ -245,6 +247,8 @@ impl Transport {
         mut request: reqwest::Request,
         info: &progenitor_client::OperationInfo,
     ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        // First: takes the call `pre` handed over, before anything else runs.
+        let call = Call::current();
         let span = tracing::info_span!(
             "cloud_images.request",
             operation = info.operation_id,
@@ -255,7 +259,6 @@ impl Transport {
             request_id = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let call = Call::current();
         let plan = self.plan(&mut request, &call);
         let send = self.send_with_retries(client, Some(request), plan, call, info.operation_id, span.clone());
         // Without a subscriber that wants the span, no span to enter and
@@ -439,8 +442,10 @@ impl Transport {
                         answer_outcome(plan.changes, resp.status())
                     }
                     Received::NoAnswer(e) => failure_outcome(plan.changes, !never_sent(e)),
-                    Received::TimedOut | Received::Refused(Refusal::TooLarge(_)) => {
-                        failure_outcome(plan.changes, true)
+                    Received::TimedOut => failure_outcome(plan.changes, true),
+                    // Its status came, not its body: a success made the change.
+                    Received::Refused(Refusal::TooLarge(_, status)) => {
+                        unread_answer_outcome(plan.changes, *status)
                     }
                     // The server had the request: it may answer a change it
                     // made with a redirect (`303 See Other`).
@@ -448,6 +453,7 @@ impl Transport {
                 };
                 let status = match &got {
                     Received::Answer(resp, _) | Received::Failed(_, resp) => Some(resp.status()),
+                    Received::Refused(Refusal::TooLarge(_, status)) => Some(*status),
                     _ => None,
                 };
                 call.update(|r| {

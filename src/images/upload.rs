@@ -254,12 +254,8 @@ pub(crate) async fn run<B: ImageBackend>(
         .await
         .map_err(|e| without_url(e, &url));
     let end = import_end(request.wait, imported.as_ref().map(drop));
-    let image = finish_staged(staged, request.keep_staged, end, &mut report).await;
-    let image = match (imported, image) {
-        (Err(e), _) => return Err(e),
-        (Ok(_), Err(e)) => return Err(e),
-        (Ok(image), Ok(())) => image,
-    };
+    finish_staged(staged, request.keep_staged, end, &mut report).await;
+    let image = imported?;
     if !request.wait || request.regions.len() < 2 {
         return Ok(image);
     }
@@ -319,15 +315,16 @@ fn import_request(request: &UploadRequest, url: &str) -> ImportRequest {
 
 /// The staged object once the cloud has it (or gave up on it): deleted,
 /// unless it is to be kept or the cloud may still be fetching it
-/// ([`after_import`]). A failed delete after a failed import is only logged
-/// (the import's error is the one to see).
+/// ([`after_import`]). A failed delete is logged with the key, not returned:
+/// the import's outcome (a ready image, or the import's error) is what the
+/// caller must see.
 #[cfg(feature = "upload")]
 async fn finish_staged(
     staged: StagedObject,
     keep_staged: bool,
     end: ImportEnd,
     report: &mut (dyn FnMut(UploadPhase) + Send),
-) -> Result<(), Error> {
+) {
     match after_import(keep_staged, end) {
         Staged::Keep => {
             if end == ImportEnd::Unfinished {
@@ -337,17 +334,12 @@ async fn finish_staged(
                 );
             }
             staged.keep();
-            Ok(())
         }
         Staged::Delete => {
             report(UploadPhase::CleaningUp);
-            match staged.delete().await {
-                Ok(()) => Ok(()),
-                Err(e) if end == ImportEnd::Ready => Err(e),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the staged object was not deleted");
-                    Ok(())
-                }
+            let key = staged.key().to_owned();
+            if let Err(e) = staged.delete().await {
+                tracing::warn!(key, error = %e, "the staged object was not deleted: delete it yourself");
             }
         }
     }

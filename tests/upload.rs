@@ -221,6 +221,7 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
         total: file.len
     }));
     assert!(all.contains(&UploadPhase::Distributing {
+        id: image.id.clone(),
         region: "sgp1".into()
     }));
     // The key keeps the image's name and the file's extension, under the prefix.

@@ -135,7 +135,8 @@ impl UploadRequest {
 ///
 /// let show = |phase| UploadProgress::new(phase).to_string();
 /// assert_eq!(show(UploadPhase::Staging { sent: 5, total: 10 }), "staging 5 of 10 bytes");
-/// assert_eq!(show(UploadPhase::Distributing { region: "ams3".into() }), "copying to ams3");
+/// let copy = UploadPhase::Distributing { id: "190000001".into(), region: "ams3".into() };
+/// assert_eq!(show(copy), "copying image 190000001 to ams3");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -161,8 +162,11 @@ pub enum UploadPhase {
         /// The object's key.
         key: String,
     },
-    /// Copying the image to `region` and waiting for it.
+    /// Copying the image `id` (ready in the first region) to `region` and
+    /// waiting for it.
     Distributing {
+        /// The image, as the provider names it.
+        id: String,
         /// The region.
         region: String,
     },
@@ -204,7 +208,7 @@ impl fmt::Display for UploadProgress {
             UploadPhase::Staged { bucket, key } => write!(f, "staged as s3://{bucket}/{key}"),
             UploadPhase::Importing => f.write_str("importing"),
             UploadPhase::Waiting(_) => f.write_str("waiting"),
-            UploadPhase::Distributing { region } => write!(f, "copying to {region}"),
+            UploadPhase::Distributing { id, region } => write!(f, "copying image {id} to {region}"),
             UploadPhase::CleaningUp => f.write_str("cleaning up"),
         }
     }
@@ -262,6 +266,7 @@ pub(crate) async fn run<B: ImageBackend>(
     let id = B::view(&image).id;
     for region in &request.regions[1..] {
         report(UploadPhase::Distributing {
+            id: id.clone(),
             region: region.clone(),
         });
         client.copy_to_region(&id, region, request.wait_options).await?;

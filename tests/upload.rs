@@ -610,3 +610,32 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
     assert!(part_puts(&staging) > 0, "staged at the object storage found");
     assert_eq!(staging.keys(), Vec::<String>::new());
 }
+
+/// `with_public_url(true)` hands the cloud the object's plain URL, without a
+/// signature: the staging fake's bucket is private, so the cloud's fetch is
+/// refused, which shows the URL carried no signature.
+#[tokio::test]
+async fn a_public_url_carries_no_signature() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let request = UploadRequest::new("debian-13", &file.path)
+        .os("Debian")
+        .region("fra1")
+        .staging(staging_of(&staging).with_public_url(true))
+        .wait_options(quick());
+    let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
+    assert!(e.wait().is_some(), "{e}");
+    let id = cloud
+        .images()
+        .iter()
+        .filter_map(|i| i["id"].as_u64())
+        .max()
+        .unwrap();
+    let report = fetched(|| cloud.fetched(id)).await;
+    assert_eq!(
+        report.status,
+        Some(403),
+        "an unsigned GET of a private object: {report:?}"
+    );
+    assert_eq!(staging.keys(), Vec::<String>::new());
+}

@@ -31,6 +31,8 @@ use cloud_images::images::{Images, Staging, UploadPhase, UploadRequest};
 use cloud_images::testing::{FakeDigitalOcean, FakeStaging};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::{ObjectStoreExt as _, WriteMultipart};
+use futures::StreamExt as _;
+use object_store::ObjectStore as _;
 use tokio::io::AsyncReadExt as _;
 
 const MIB: u64 = 1 << 20;
@@ -250,8 +252,13 @@ async fn library(path: &Path, endpoint: &str, api: &str) -> Duration {
         result = images.upload(request, &mut on_progress) => panic!("the upload ended before it was staged: {result:?}"),
         _ = rx => {}
     }
-    // The upload is dropped: its staged object's delete runs as a task.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The upload is dropped: its staged object's delete runs as a task of
+    // this runtime, which must live until the bucket is empty.
+    let store = s3_client(endpoint);
+    let until = Instant::now() + Duration::from_secs(10);
+    while store.list(None).next().await.is_some() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     staged.lock().unwrap().expect("staged")
 }
 

@@ -6,6 +6,7 @@
 //! cargo run --example images -- list --custom --name debian --limit 10
 //! cargo run --example images -- import --name debian-13 --url https://example.com/d.qcow2 --os Debian --region fra1 --wait
 //! cargo run --example images -- --provider contabo import --name debian-13 --url https://example.com/d.qcow2 --os linux --version 13 --wait
+//! cargo run --example images -- upload ./debian-13.qcow2 --name debian-13 --os Debian --region fra1 --region ams3 --staging s3://my-space
 //! cargo run --example images -- update 190000001 --name debian-13-golden
 //! cargo run --example images -- delete 190000001
 //! ```
@@ -19,8 +20,14 @@
 //!
 //! What `import` needs differs: Contabo `--os linux|windows` and `--version`,
 //! DigitalOcean `--region` (and takes a distribution such as `Debian` as
-//! `--os`); IONOS cannot import from a URL. With `--json` a command prints
-//! the neutral view of each image as one JSON object per line (`provider`,
+//! `--os`); IONOS cannot import from a URL. `upload` stages a local file in
+//! an S3-compatible bucket (`--staging s3://BUCKET[/prefix]`, and
+//! object_store's `AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`; DigitalOcean also
+//! takes `SPACES_ACCESS_KEY_ID` and `SPACES_SECRET_ACCESS_KEY`), has the cloud
+//! import it and waits, showing the bytes sent and each phase. With `--json`
+//! a command prints the neutral view of each image as one JSON object per
+//! line (`provider`,
 //! `id`, `name`, `description`, `status`, `custom`, `os`, `os_family`, `size_gb`,
 //! `created_at`, `regions`; `status` is `pending`, `ready`, `failed`,
 //! `deleting` or the provider's own word); tables otherwise, with server text
@@ -39,11 +46,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Parser, Subcommand};
-use cli::{Result, WaitDisplay, safe, show};
+use cli::{Result, UploadDisplay, WaitDisplay, safe, show};
 use cloud_images::contabo::Contabo;
 use cloud_images::digitalocean::DigitalOcean;
 use cloud_images::images::PROVIDER_VARIABLE;
-use cloud_images::images::{Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter};
+use cloud_images::images::{
+    Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter, Staging, UploadRequest,
+};
 use cloud_images::ionos::Ionos;
 use cloud_images::wait::WaitOptions;
 use cloud_images::{ClientBuilder, PaginationOptions};
@@ -123,6 +132,43 @@ pub enum Command {
         /// Wait until the image is ready (or failed).
         #[arg(long)]
         wait: bool,
+        /// Print the image(s) as JSON, one object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upload a local image file: staged in an S3-compatible bucket, imported
+    /// from there, waited for (Contabo, DigitalOcean).
+    Upload {
+        /// The image file (DigitalOcean: raw, qcow2, vhdx, vdi, vmdk, also
+        /// gzip- or bzip2-compressed; Contabo: qcow2 or iso).
+        file: std::path::PathBuf,
+        /// The image's name.
+        #[arg(long)]
+        name: String,
+        /// linux or windows (Contabo needs it); DigitalOcean also takes a distribution, e.g. Debian.
+        #[arg(long)]
+        os: Option<String>,
+        /// The OS version (Contabo needs it).
+        #[arg(long)]
+        version: Option<String>,
+        /// A region (DigitalOcean needs one): the first is imported into,
+        /// the image is copied to each further one.
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// A description.
+        #[arg(long)]
+        description: Option<String>,
+        /// The staging bucket, s3://BUCKET[/prefix] (default: the provider's
+        /// own store); AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+        /// AWS_REGION and AWS_ALLOW_HTTP point at any S3-compatible store.
+        #[arg(long, value_name = "S3_URL")]
+        staging: Option<String>,
+        /// Leave the staged object in the bucket afterwards.
+        #[arg(long)]
+        keep_staged: bool,
+        /// Return once the import has started (the staged object stays for the cloud to fetch).
+        #[arg(long)]
+        no_wait: bool,
         /// Print the image(s) as JSON, one object per line.
         #[arg(long)]
         json: bool,
@@ -333,6 +379,54 @@ async fn execute(
             writeln!(err, "{}", summary("importing image", &image))?;
             let image = wait_for(&*images, &image.id, waiting, err, progress_bar).await?;
             report(out, &image, json)
+        }
+        Command::Upload {
+            file,
+            name,
+            os,
+            version,
+            regions,
+            description,
+            staging,
+            keep_staged,
+            no_wait,
+            json,
+        } => {
+            let staging = match staging {
+                Some(url) => Staging::parse(&url)?,
+                None => Staging::default(),
+            };
+            let mut request = UploadRequest::new(name, file)
+                .regions(regions)
+                .staging(staging.or_from_env(vars))
+                .keep_staged(keep_staged)
+                .wait_options(waiting);
+            if let Some(os) = os {
+                request = request.os(os);
+            }
+            if let Some(version) = version {
+                request = request.version(version);
+            }
+            if let Some(description) = description {
+                request = request.description(description);
+            }
+            if no_wait {
+                request = request.no_wait();
+            }
+            let mut display = UploadDisplay::to(Box::new(&mut *err), progress_bar);
+            let uploaded = images.upload(request, &mut |p| display.update(p)).await;
+            display.finish();
+            let image = uploaded?;
+            if json {
+                return print_image(out, &image);
+            }
+            let what = if no_wait {
+                "importing image"
+            } else {
+                "uploaded image"
+            };
+            writeln!(out, "{}", summary(what, &image))?;
+            Ok(())
         }
         Command::Update {
             id,

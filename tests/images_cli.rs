@@ -84,6 +84,16 @@ impl Outcome {
         &self.err
     }
 
+    /// Asserts exit code 1 with nothing on stdout and an `error: ` line last
+    /// on stderr (after progress lines), and returns that line.
+    fn failed_last(&self) -> &str {
+        assert_eq!(self.code, ExitCode::FAILURE, "{self:#?}");
+        assert_eq!(self.out, "", "nothing on stdout: {self:#?}");
+        let last = self.err.lines().last().unwrap_or_default();
+        assert!(last.starts_with("error: "), "{self:#?}");
+        last
+    }
+
     /// Asserts success and parses each line of stdout as one JSON object.
     fn json_lines(&self) -> Vec<Value> {
         self.ok()
@@ -651,4 +661,221 @@ async fn api_and_trace_id_options_win_over_the_environment() {
         "{:?}",
         sent.iter().map(|r| r.header("x-trace-id")).collect::<Vec<_>>()
     );
+}
+
+/// A file of `len` bytes starting with `head` (the rest varied), in a folder
+/// of its own that is removed with the returned guard.
+struct ImageFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl ImageFile {
+    fn new(name: &str, head: &[u8], len: usize) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "cloud-images-cli-upload-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut bytes: Vec<u8> = (0..len)
+            .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+            .collect();
+        bytes[..head.len()].copy_from_slice(head);
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        Self { dir, path, bytes }
+    }
+
+    fn path(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temporary path")
+    }
+
+    fn sha256(&self) -> String {
+        use sha2::Digest;
+        sha2::Sha256::digest(&self.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl Drop for ImageFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The staging fake's store, as object_store's environment names give it.
+fn staging_vars(staging: &cloud_images::testing::FakeStaging) -> Vars {
+    vec![
+        ("AWS_ENDPOINT", staging.endpoint()),
+        ("AWS_REGION", staging.region().to_owned()),
+        ("AWS_ACCESS_KEY_ID", staging.access_key_id().to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", staging.secret_access_key().to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn upload_stages_the_file_has_digitalocean_import_it_and_cleans_up() {
+    let staging = cloud_images::testing::FakeStaging::start().await;
+    let (fake, mut vars) = digitalocean(quick_digitalocean()).await;
+    vars.extend(staging_vars(&staging));
+    // Three 5 MiB parts' worth, and then some.
+    let file = ImageFile::new("debian-13.qcow2", b"QFI\xfb\0\0\0\x03", 12 * 1024 * 1024 + 7);
+    let s3 = format!("{}/incoming", staging.s3_url());
+    let run = images(
+        &vars,
+        &[
+            "--provider",
+            "digitalocean",
+            "upload",
+            file.path(),
+            "--name",
+            "debian-13",
+            "--os",
+            "Debian",
+            "--region",
+            "fra1",
+            "--staging",
+            &s3,
+            "--json",
+        ],
+    )
+    .await;
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 1, "{run:#?}");
+    assert_neutral(&lines, "digitalocean");
+    assert_eq!(lines[0]["name"], "debian-13");
+    assert_eq!(lines[0]["status"], "ready");
+    // The bytes at the far end: what the cloud fetched is the file.
+    let id: u64 = lines[0]["id"].as_str().unwrap().parse().unwrap();
+    let fetched = fake.fetched(id).expect("the fake fetched the staged object");
+    assert_eq!(fetched.bytes, file.bytes.len() as u64);
+    assert_eq!(fetched.sha256, file.sha256());
+    assert_eq!(
+        staging.keys(),
+        Vec::<String>::new(),
+        "the staged object is deleted"
+    );
+    // Plain progress lines: each phase once, the bytes in tenths.
+    for line in [
+        "checking",
+        "staging: 100% of 12582919 bytes",
+        "staged as s3://staging/incoming/",
+        "importing",
+        "waiting",
+        "cleaning up",
+    ] {
+        assert!(run.err.contains(line), "`{line}` in {}", run.err);
+    }
+    assert!(
+        run.err.lines().count() < 40,
+        "a line per phase and tenth: {}",
+        run.err
+    );
+    assert!(
+        !run.err.contains("X-Amz-Signature"),
+        "no presigned URL: {}",
+        run.err
+    );
+}
+
+#[tokio::test]
+async fn upload_keeps_the_staged_object_when_asked_and_does_not_wait() {
+    let staging = cloud_images::testing::FakeStaging::start().await;
+    let (_fake, mut vars) = digitalocean(quick_digitalocean()).await;
+    vars.extend(staging_vars(&staging));
+    let file = ImageFile::new("disk.img", &[0; 512], 64 * 1024);
+    let s3 = staging.s3_url();
+    let out = images(
+        &vars,
+        &[
+            "--provider",
+            "digitalocean",
+            "upload",
+            file.path(),
+            "--name",
+            "scratch",
+            "--region",
+            "fra1",
+            "--os",
+            "Debian",
+            "--staging",
+            &s3,
+            "--keep-staged",
+            "--no-wait",
+        ],
+    )
+    .await;
+    assert!(out.ok().starts_with("importing image "), "{out:#?}");
+    let keys = staging.keys();
+    assert_eq!(keys.len(), 1, "kept: {keys:?}");
+    assert_eq!(staging.object(&keys[0]).as_deref(), Some(&file.bytes[..]));
+}
+
+#[tokio::test]
+async fn upload_of_a_format_the_provider_does_not_take_sends_nothing() {
+    let staging = cloud_images::testing::FakeStaging::start().await;
+    let (fake, mut vars) = contabo(quick_contabo()).await;
+    vars.extend(staging_vars(&staging));
+    // A raw disk: Contabo takes qcow2 and ISO images only.
+    let file = ImageFile::new("disk.qcow2", &[0; 512], 64 * 1024);
+    let s3 = staging.s3_url();
+    fake.clear_requests();
+    let err = images(
+        &vars,
+        &[
+            "--provider",
+            "contabo",
+            "upload",
+            file.path(),
+            "--name",
+            "raw",
+            "--os",
+            "linux",
+            "--version",
+            "13",
+            "--staging",
+            &s3,
+        ],
+    )
+    .await
+    .failed_last()
+    .to_owned();
+    assert!(err.contains("raw"), "names the format: {err}");
+    assert!(
+        staging.requests().is_empty(),
+        "nothing staged: {:?}",
+        staging.requests()
+    );
+    assert!(
+        fake.api_requests().iter().all(|r| r.method != "POST"),
+        "no import asked for"
+    );
+}
+
+#[tokio::test]
+async fn upload_on_ionos_says_it_is_not_supported() {
+    let (_fake, vars) = ionos(quick_ionos()).await;
+    let file = ImageFile::new("debian-13.qcow2", b"QFI\xfb\0\0\0\x03", 4096);
+    let err = images(
+        &vars,
+        &[
+            "--provider",
+            "ionos",
+            "upload",
+            file.path(),
+            "--name",
+            "debian-13",
+            "--region",
+            "de/fra",
+        ],
+    )
+    .await
+    .failed_last()
+    .to_owned();
+    assert!(err.contains("upload"), "{err}");
+    assert!(err.to_lowercase().contains("ionos"), "{err}");
 }

@@ -245,3 +245,90 @@ impl<'w> WaitDisplay<'w> {
         }
     }
 }
+
+/// Shows an upload: on a terminal a bar of the bytes staged and the phase
+/// after it; else one line for each phase, and for each tenth of the bytes.
+pub struct UploadDisplay<'w> {
+    bar: Option<indicatif::ProgressBar>,
+    err: Box<dyn Write + Send + 'w>,
+    /// The last line written (plain lines only).
+    last: Option<String>,
+}
+
+impl<'w> UploadDisplay<'w> {
+    /// Lines on `err`, or (`progress_bar`) a bar on the process's stderr.
+    pub fn to(err: Box<dyn Write + Send + 'w>, progress_bar: bool) -> Self {
+        let bar = progress_bar.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar, err, last: None }
+    }
+
+    pub fn update(&mut self, p: &cloud_images::images::UploadProgress) {
+        use cloud_images::images::UploadPhase;
+        if let Some(bar) = &self.bar {
+            match p.phase() {
+                UploadPhase::Staging { sent, total } => {
+                    if bar.length() != Some(*total) {
+                        let template =
+                            "{spinner} staging [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})";
+                        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                            bar.set_style(style.progress_chars("=> "));
+                        }
+                        bar.set_length(*total);
+                    }
+                    bar.set_position(*sent);
+                }
+                _ => {
+                    if bar.length().is_some() {
+                        bar.set_style(indicatif::ProgressStyle::default_spinner());
+                        bar.unset_length();
+                    }
+                    bar.set_message(upload_line(p));
+                }
+            }
+            return;
+        }
+        let line = upload_line(p);
+        if self.last.as_ref() != Some(&line) {
+            // Progress is a courtesy: a stderr that cannot be written to does not stop the upload.
+            let _ = writeln!(self.err, "{line}");
+            self.last = Some(line);
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One plain line for an upload's progress; the bytes staged in tenths, so
+/// that a large file makes ten lines, not thousands.
+pub fn upload_line(p: &cloud_images::images::UploadProgress) -> String {
+    use cloud_images::images::UploadPhase;
+    match p.phase() {
+        UploadPhase::Staging { sent, total } => {
+            let tenths = (*sent * 10).checked_div(*total).unwrap_or(10);
+            format!("staging: {}% of {total} bytes", tenths * 10)
+        }
+        UploadPhase::Staged { bucket, key } => format!("staged as s3://{}/{}", safe(bucket), safe(key)),
+        UploadPhase::Waiting(Some(progress)) => {
+            let status = progress
+                .status
+                .as_deref()
+                .map_or_else(|| "pending".to_owned(), safe);
+            match (progress.done, progress.total) {
+                (Some(done), Some(total)) => {
+                    format!("waiting: {status}: {} of {}", done as u64, total as u64)
+                }
+                _ => format!("waiting: {status}"),
+            }
+        }
+        UploadPhase::Distributing { region } => format!("copying to {}", safe(region)),
+        _ => p.to_string(),
+    }
+}

@@ -234,8 +234,25 @@ impl Staging {
     }
 
     /// Fills what is unset from object_store's environment names, read
-    /// through `lookup`; keys only when both names are set.
-    pub(crate) fn or_from_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+    /// through `lookup` (`|name| std::env::var(name).ok()` for the process's
+    /// own, which an upload also reads for what is still unset); keys only
+    /// when both names are set.
+    ///
+    /// ```
+    /// use cloud_images::images::Staging;
+    ///
+    /// let env = |name: &str| match name {
+    ///     "AWS_ENDPOINT" => Some("https://s3.example.com".to_owned()),
+    ///     "AWS_REGION" => Some("eu-central-1".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let staging = Staging::parse("s3://images")?.with_region("us-east-1").or_from_env(env);
+    /// assert_eq!(staging.endpoint(), Some("https://s3.example.com"));
+    /// assert_eq!(staging.region(), Some("us-east-1"), "what is set stays");
+    /// assert!(!staging.has_credentials());
+    /// # Ok::<(), cloud_images::Error>(())
+    /// ```
+    pub fn or_from_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if self.endpoint.is_none() {
             self.endpoint = get(ENV_ENDPOINT);

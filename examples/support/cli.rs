@@ -328,7 +328,7 @@ pub fn upload_line(p: &cloud_images::images::UploadProgress) -> String {
                 _ => format!("waiting: {status}"),
             }
         }
-        UploadPhase::Distributing { region } => format!("copying to {}", safe(region)),
+        UploadPhase::Distributing { id, region } => format!("copying {} to {}", safe(id), safe(region)),
         _ => p.to_string(),
     }
 }

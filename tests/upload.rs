@@ -103,6 +103,7 @@ impl Phases {
                 UploadPhase::Staging { .. } => "staging",
                 UploadPhase::Staged { .. } => "staged",
                 UploadPhase::Importing => "importing",
+                UploadPhase::Imported { .. } => "imported",
                 UploadPhase::Waiting(_) => "waiting",
                 UploadPhase::Distributing { .. } => "distributing",
                 UploadPhase::CleaningUp => "cleaning up",
@@ -210,6 +211,7 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
             "staging",
             "staged",
             "importing",
+            "imported",
             "waiting",
             "cleaning up",
             "distributing"
@@ -638,4 +640,42 @@ async fn a_public_url_carries_no_signature() {
         "an unsigned GET of a private object: {report:?}"
     );
     assert_eq!(staging.keys(), Vec::<String>::new());
+}
+
+/// Polling fails after the import was made: the cloud may still fetch the
+/// file, so the object stays, and the error says the image exists.
+#[tokio::test]
+async fn a_failed_poll_keeps_the_object_and_says_the_image_was_made() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    cloud.inject(
+        Fault::status(500)
+            .method("GET")
+            .matching("/v2/images/")
+            .times(100),
+    );
+    let phases = Phases::default();
+    let e = cloud
+        .client()
+        .upload(digitalocean_request(&file, &staging), &mut phases.record())
+        .await
+        .unwrap_err();
+    let Some(UploadPhase::Imported { id }) = phases
+        .all()
+        .into_iter()
+        .find(|p| matches!(p, UploadPhase::Imported { .. }))
+    else {
+        panic!("no Imported phase: {:?}", phases.all())
+    };
+    assert!(e.is_applied(), "the image was made: {e}");
+    assert!(
+        e.to_string().contains(&format!("import of image {id} was done")),
+        "{e}"
+    );
+    assert_eq!(
+        staging.keys().len(),
+        1,
+        "kept for the cloud that may still fetch it"
+    );
+    assert!(!phases.names().contains(&"cleaning up"), "{:?}", phases.names());
 }

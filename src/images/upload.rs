@@ -152,6 +152,12 @@ pub enum UploadPhase {
     },
     /// Asking the cloud to import the staged object.
     Importing,
+    /// The cloud made the image `id` and is importing the file into it;
+    /// from here on the image exists, whatever the upload ends in.
+    Imported {
+        /// The image, as the provider names it.
+        id: String,
+    },
     /// Waiting for the import; the provider's report, when it sent one.
     Waiting(Option<Progress>),
     /// The file is in the staging store: `key` in `bucket` (left there with
@@ -207,6 +213,7 @@ impl fmt::Display for UploadProgress {
             UploadPhase::Staging { sent, total } => write!(f, "staging {sent} of {total} bytes"),
             UploadPhase::Staged { bucket, key } => write!(f, "staged as s3://{bucket}/{key}"),
             UploadPhase::Importing => f.write_str("importing"),
+            UploadPhase::Imported { id } => write!(f, "importing into image {id}"),
             UploadPhase::Waiting(_) => f.write_str("waiting"),
             UploadPhase::Distributing { id, region } => write!(f, "copying image {id} to {region}"),
             UploadPhase::CleaningUp => f.write_str("cleaning up"),
@@ -254,24 +261,88 @@ pub(crate) async fn run<B: ImageBackend>(
     });
     report(UploadPhase::Importing);
     let url = staged.url().await?;
-    let imported = import(client, &request, &url, &mut report)
-        .await
-        .map_err(|e| without_url(e, &url));
-    let end = import_end(request.wait, imported.as_ref().map(drop));
+    let imported = import(client, &request, &url, &mut report).await;
+    let end = import_end(request.wait, imported.as_ref().map(drop).map_err(Stopped::as_ref));
     finish_staged(staged, request.keep_staged, end, &mut report).await;
-    let image = imported?;
+    let image = imported.map_err(|stopped| stopped.into_error(&url))?;
     if !request.wait || request.regions.len() < 2 {
         return Ok(image);
     }
     let id = B::view(&image).id;
+    let first = &request.regions[0];
     for region in &request.regions[1..] {
         report(UploadPhase::Distributing {
             id: id.clone(),
             region: region.clone(),
         });
-        client.copy_to_region(&id, region, request.wait_options).await?;
+        client
+            .copy_to_region(&id, region, request.wait_options)
+            .await
+            .map_err(|e| image_made(&id, first, format!("its copy to {region}"), e))?;
     }
-    client.get_item(&id).await.map(B::without_source_url)
+    client
+        .get_item(&id)
+        .await
+        .map(B::without_source_url)
+        .map_err(|e| image_made(&id, first, format!("image {id}"), e))
+}
+
+/// An error after the image `id` was made (and is ready in `first`):
+/// it says the image exists, with the outcome
+/// [`Applied`](crate::values::error::Outcome::Applied).
+#[cfg(feature = "upload")]
+fn image_made(id: &str, first: &str, follow: String, e: Error) -> Error {
+    Error::from(crate::values::error::Unconfirmed::done(
+        format!("upload of image {id} (ready in {first})"),
+        follow,
+        e,
+    ))
+}
+
+/// Where an import stopped short of a ready image.
+#[cfg(feature = "upload")]
+#[derive(Debug)]
+enum Stopped<E> {
+    /// The import call failed: the image may or may not have been made, as
+    /// the error's [`outcome`](Error::outcome) says.
+    Import(E),
+    /// The image `id` was made; waiting for it failed.
+    Wait {
+        /// The image.
+        id: String,
+        /// Why the wait ended.
+        error: E,
+    },
+}
+
+#[cfg(feature = "upload")]
+impl Stopped<Error> {
+    fn as_ref(&self) -> Stopped<&Error> {
+        match self {
+            Stopped::Import(e) => Stopped::Import(e),
+            Stopped::Wait { id, error } => Stopped::Wait {
+                id: id.clone(),
+                error,
+            },
+        }
+    }
+
+    /// The error the caller sees, without the URL: after the image was
+    /// made, one that says so (unless the provider said the image failed).
+    fn into_error(self, url: &SecretString) -> Error {
+        match self {
+            Stopped::Import(e) => without_url(e, url),
+            Stopped::Wait {
+                error: e @ Error::Wait(_),
+                ..
+            } => without_url(e, url),
+            Stopped::Wait { id, error } => Error::from(crate::values::error::Unconfirmed::done(
+                format!("import of image {id}"),
+                format!("image {id} until it is ready"),
+                without_url(error, url),
+            )),
+        }
+    }
 }
 
 /// Asks the cloud to import from `url` and, unless told not to, waits.
@@ -281,18 +352,22 @@ async fn import<B: ImageBackend>(
     request: &UploadRequest,
     url: &SecretString,
     report: &mut (dyn FnMut(UploadPhase) + Send),
-) -> Result<B::Item, Error> {
+) -> Result<B::Item, Stopped<Error>> {
     let item = client
         .import_item(import_request(request, url.expose_secret()))
-        .await?;
+        .await
+        .map_err(Stopped::Import)?;
+    let id = B::view(&item).id;
+    report(UploadPhase::Imported { id: id.clone() });
     if !request.wait {
         return Ok(B::without_source_url(item));
     }
-    let id = B::view(&item).id;
     report(UploadPhase::Waiting(None));
     let mut on_wait = |p: &Progress| report(UploadPhase::Waiting(Some(p.clone())));
-    let item = client.wait_item(&id, request.wait_options, &mut on_wait).await?;
-    Ok(B::without_source_url(item))
+    match client.wait_item(&id, request.wait_options, &mut on_wait).await {
+        Ok(item) => Ok(B::without_source_url(item)),
+        Err(error) => Err(Stopped::Wait { id, error }),
+    }
 }
 
 /// What an import is checked with before the file is staged.
@@ -332,10 +407,10 @@ async fn finish_staged(
 ) {
     match after_import(keep_staged, end) {
         Staged::Keep => {
-            if end == ImportEnd::Unfinished {
+            if end == ImportEnd::Unknown && !keep_staged {
                 tracing::warn!(
                     key = staged.key(),
-                    "the import did not end in time: the staged object is left for the cloud to fetch"
+                    "how the import ended is not known: the staged object is left for the cloud to fetch; delete it yourself"
                 );
             }
             staged.keep();
@@ -358,21 +433,28 @@ enum ImportEnd {
     Ready,
     /// Started, not waited for: the cloud may be fetching the file.
     Started,
-    /// A time limit ended it (the import's request or its wait): the cloud
-    /// may still be fetching the file.
-    Unfinished,
+    /// The import may have been made and its end is not known (its call's
+    /// answer was lost or failed, a time limit fired, polling failed): the
+    /// cloud may still fetch the file.
+    Unknown,
     /// Refused, or failed: the cloud will not fetch the file.
     Failed,
 }
 
-/// How the import ended: `result` is the import's (and its wait's).
+/// How the import ended: `result` says which call stopped it. Only an
+/// import call that was not applied, or a wait that saw the image fail
+/// ([`Error::Wait`]), means the cloud will not fetch the file.
 #[cfg(feature = "upload")]
-fn import_end(wait: bool, result: Result<(), &Error>) -> ImportEnd {
+fn import_end(wait: bool, result: Result<(), Stopped<&Error>>) -> ImportEnd {
     match result {
         Ok(()) if wait => ImportEnd::Ready,
         Ok(()) => ImportEnd::Started,
-        Err(e) if e.is_timeout() => ImportEnd::Unfinished,
-        Err(_) => ImportEnd::Failed,
+        Err(Stopped::Import(e)) if !e.may_have_applied() => ImportEnd::Failed,
+        Err(Stopped::Wait {
+            error: Error::Wait(_),
+            ..
+        }) => ImportEnd::Failed,
+        Err(_) => ImportEnd::Unknown,
     }
 }
 
@@ -390,7 +472,7 @@ enum Staged {
 fn after_import(keep_staged: bool, end: ImportEnd) -> Staged {
     match end {
         _ if keep_staged => Staged::Keep,
-        ImportEnd::Started | ImportEnd::Unfinished => Staged::Keep,
+        ImportEnd::Started | ImportEnd::Unknown => Staged::Keep,
         ImportEnd::Ready | ImportEnd::Failed => Staged::Delete,
     }
 }
@@ -541,21 +623,75 @@ mod tests {
             "the cloud may be fetching it"
         );
         assert_eq!(
-            after_import(false, Unfinished),
+            after_import(false, Unknown),
             Staged::Keep,
             "the cloud may still fetch it"
         );
-        for end in [Ready, Failed, Started, Unfinished] {
+        for end in [Ready, Failed, Started, Unknown] {
             assert_eq!(after_import(true, end), Staged::Keep, "keep_staged: {end:?}");
         }
     }
 
     #[test]
-    fn how_the_import_ended_is_told_by_its_result() {
-        let failed = Error::Wait(Box::new(crate::values::error::WaitError::new(
-            "image 7 failed",
-            "no",
-        )));
+    fn how_the_import_ended_is_told_by_its_result_and_the_call_that_failed() {
+        use crate::values::error::{AcceptedAnswer, ApiError, Outcome, TimeoutKind, WaitError};
+        use ImportEnd::*;
+        let failed = Error::Wait(Box::new(WaitError::new("image 7 failed", "no")));
+        let timeout = |outcome| Error::Timeout {
+            operation: "wait for image 7".into(),
+            limit: TimeoutKind::Wait,
+            after: std::time::Duration::from_secs(1),
+            attempts: 1,
+            request_id: None,
+            outcome,
+        };
+        let api = |status: u16, outcome| {
+            Error::Api(Box::new(ApiError {
+                operation: "images_create_custom".into(),
+                status: http::StatusCode::from_u16(status).unwrap(),
+                message: None,
+                body: None,
+                retry_after: None,
+                request_id: None,
+                attempts: 3,
+                rate_limit: None,
+                outcome,
+            }))
+        };
+        let accepted = Error::from(AcceptedAnswer::new(
+            "images_create_custom",
+            http::StatusCode::ACCEPTED,
+            "{",
+        ));
+        let refused = api(422, Outcome::NotApplied);
+        let server_failed = api(500, Outcome::MaybeApplied);
+        let lost = timeout(Outcome::MaybeApplied);
+        let not_sent = Error::InvalidRequest("no".into());
+        let import = Stopped::Import;
+        let wait = |error| Stopped::Wait {
+            id: "7".to_owned(),
+            error,
+        };
+        assert_eq!(import_end(true, Ok(())), Ready);
+        assert_eq!(import_end(false, Ok(())), Started);
+        // The import call: the object goes only when the call was not applied.
+        assert_eq!(import_end(true, Err(import(&refused))), Failed);
+        assert_eq!(import_end(true, Err(import(&not_sent))), Failed);
+        assert_eq!(import_end(true, Err(import(&server_failed))), Unknown);
+        assert_eq!(import_end(true, Err(import(&accepted))), Unknown);
+        assert_eq!(import_end(true, Err(import(&lost))), Unknown);
+        assert_eq!(import_end(false, Err(import(&lost))), Unknown);
+        // The wait: the object goes only when the image failed.
+        assert_eq!(import_end(true, Err(wait(&failed))), Failed);
+        let poll_failed = api(500, Outcome::NotApplied);
+        for e in [&timeout(Outcome::NotApplied), &poll_failed, &not_sent, &refused] {
+            assert_eq!(import_end(true, Err(wait(e))), Unknown, "{e}");
+        }
+    }
+
+    #[test]
+    fn an_error_after_the_image_was_made_says_so() {
+        let url = SecretString::from("http://127.0.0.1:9/b/k.qcow2?X-Amz-Signature=abc".to_owned());
         let timeout = Error::Timeout {
             operation: "wait for image 7".into(),
             limit: crate::values::error::TimeoutKind::Wait,
@@ -564,10 +700,31 @@ mod tests {
             request_id: None,
             outcome: crate::values::error::Outcome::NotApplied,
         };
-        assert_eq!(import_end(true, Ok(())), ImportEnd::Ready);
-        assert_eq!(import_end(false, Ok(())), ImportEnd::Started);
-        assert_eq!(import_end(true, Err(&failed)), ImportEnd::Failed);
-        assert_eq!(import_end(true, Err(&timeout)), ImportEnd::Unfinished);
+        let e = Stopped::Wait {
+            id: "7".to_owned(),
+            error: timeout,
+        }
+        .into_error(&url);
+        assert!(e.is_applied() && e.is_timeout(), "{e}");
+        assert!(e.to_string().contains("import of image 7 was done"), "{e}");
+        let failed = Error::Wait(Box::new(crate::values::error::WaitError::new(
+            "image 7 failed",
+            "no",
+        )));
+        let e = Stopped::Wait {
+            id: "7".to_owned(),
+            error: failed,
+        }
+        .into_error(&url);
+        assert!(e.wait().is_some() && !e.is_applied(), "the image failed: {e}");
+        let copy = image_made(
+            "7",
+            "fra1",
+            "its copy to ams3".into(),
+            Error::Auth("expired".into()),
+        );
+        assert!(copy.is_applied(), "{copy}");
+        assert!(copy.to_string().contains("image 7 (ready in fra1)"), "{copy}");
     }
 
     #[test]

@@ -60,7 +60,7 @@ async fn credentials(client: &Client, storage: &str) -> Result<(String, SecretSt
             "upload: contabo has no S3 keys for object storage {storage}; give them (`Staging::with_credentials`)"
         ))
     })?;
-    Ok((first.access_key, SecretString::from(first.secret_key)))
+    Ok((first.access_key, first.secret_key.into()))
 }
 
 /// The first object storage that is `READY` (or says nothing of its status).
@@ -158,6 +158,34 @@ fn room_for(free_mb: Option<f64>, bytes: u64) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decoded_credential_does_not_show_its_secret_key() {
+        let body = r#"{"data": [{"accessKey": "AKIAEXAMPLE", "secretKey": "wJalrXK7MDENGbPxRfiCYEXAMPLEKEY",
+            "objectStorageId": "s1", "region": "EU"}], "_pagination": {}}"#;
+        let found: types::ListCredentialResponse = serde_json::from_str(body).unwrap();
+        let credential = &found.data[0];
+        assert_eq!(
+            credential.secret_key.expose_secret(),
+            "wJalrXK7MDENGbPxRfiCYEXAMPLEKEY"
+        );
+        for shown in [
+            format!("{credential:?}"),
+            format!("{found:?}"),
+            format!("{found:#?}"),
+        ] {
+            assert!(!shown.contains("wJalrXK7"), "{shown}");
+            assert!(
+                shown.contains("AKIAEXAMPLE"),
+                "the access key id is no secret: {shown}"
+            );
+        }
+        // A credential built through the generated builder hides it too.
+        let built = types::builder::CredentialData::default()
+            .access_key("AKIAEXAMPLE")
+            .secret_key("wJalrXK7MDENGbPxRfiCYEXAMPLEKEY");
+        assert!(!format!("{built:?}").contains("wJalrXK7"), "{built:?}");
+    }
 
     #[test]
     fn an_image_larger_than_the_free_space_is_refused() {

@@ -29,10 +29,10 @@ use std::time::{Duration, Instant};
 
 use cloud_images::images::{Images, Staging, UploadPhase, UploadRequest};
 use cloud_images::testing::{FakeDigitalOcean, FakeStaging};
-use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::{ObjectStoreExt as _, WriteMultipart};
 use futures::StreamExt as _;
 use object_store::ObjectStore as _;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::{ObjectStoreExt as _, WriteMultipart};
 use tokio::io::AsyncReadExt as _;
 
 const MIB: u64 = 1 << 20;

@@ -232,6 +232,7 @@ async fn library(path: &Path, endpoint: &str, api: &str) -> Duration {
         .expect("client");
     let images: Arc<dyn Images> = Arc::new(client);
     let request = UploadRequest::new("bench", path)
+        .env(|_| None)
         .os("Debian")
         .region("fra1")
         .staging(staging);

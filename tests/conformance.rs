@@ -397,6 +397,7 @@ mod cases {
             .with_region(staging.region())
             .with_credentials(staging.access_key_id(), staging.secret_access_key());
         let request = UploadRequest::new("uploaded", &path)
+            .env(|_| None)
             .os("linux")
             .version("13")
             .region("fra1")

@@ -161,6 +161,7 @@ async fn contabo() -> FakeContabo {
 
 fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
+        .env(|_| None)
         .os("Debian")
         .region("fra1")
         .staging(staging_of(staging))
@@ -169,6 +170,7 @@ fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest
 
 fn contabo_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
+        .env(|_| None)
         .os("linux")
         .version("13")
         .staging(staging_of(staging))
@@ -390,6 +392,7 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let missing = Path::new("no/such/debian-13.qcow2");
     let request = UploadRequest::new("debian-13", missing)
+        .env(|_| None)
         .os("linux")
         .version("13")
         .staging(staging_of(&staging));
@@ -402,6 +405,7 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
 
     let file = qcow2("debian-13.qcow2");
     let no_version = UploadRequest::new("debian-13", &file.path)
+        .env(|_| None)
         .os("linux")
         .staging(staging_of(&staging));
     let e = cloud.client().upload(no_version, &mut |_| {}).await.unwrap_err();
@@ -599,6 +603,7 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
 
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
+        .env(|_| None)
         .os("linux")
         .version("13")
         .staging(Staging::parse(&staging.s3_url()).unwrap())
@@ -621,6 +626,7 @@ async fn a_public_url_carries_no_signature() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
+        .env(|_| None)
         .os("Debian")
         .region("fra1")
         .staging(staging_of(&staging).with_public_url(true))
@@ -678,4 +684,37 @@ async fn a_failed_poll_keeps_the_object_and_says_the_image_was_made() {
         "kept for the cloud that may still fetch it"
     );
     assert!(!phases.names().contains(&"cleaning up"), "{:?}", phases.names());
+}
+
+/// Ordinary AWS keys in the environment, without an endpoint, are not sent
+/// to DigitalOcean Spaces: with no Spaces key, the upload stops before a
+/// byte is sent, naming the Spaces key.
+#[tokio::test]
+async fn aws_keys_without_an_endpoint_are_not_used_for_spaces() {
+    let cloud = digitalocean().await;
+    let file = qcow2("debian-13.qcow2");
+    let env = |name: &str| match name {
+        "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE".to_owned()),
+        "AWS_SECRET_ACCESS_KEY" => Some("aws-secret".to_owned()),
+        "AWS_REGION" => Some("eu-west-1".to_owned()),
+        _ => None,
+    };
+    let request = UploadRequest::new("debian-13", &file.path)
+        .region("fra1")
+        .staging(Staging::parse("s3://images").unwrap())
+        .env(env);
+    let e = tokio::time::timeout(
+        Duration::from_secs(30),
+        cloud.client().upload(request, &mut |_| {}),
+    )
+    .await
+    .expect("refused at once")
+    .unwrap_err();
+    assert!(e.is_invalid_request(), "{e}");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("SPACES_ACCESS_KEY_ID") && shown.contains("fra1.digitaloceanspaces.com"),
+        "{shown}"
+    );
+    assert!(cloud.api_requests().is_empty(), "nothing sent to the cloud");
 }

@@ -37,6 +37,7 @@ use secrecy::{ExposeSecret, SecretString};
 /// ```
 #[derive(Debug, Clone)]
 pub struct UploadRequest {
+    env: Env,
     name: String,
     path: PathBuf,
     os: Option<String>,
@@ -53,6 +54,7 @@ impl UploadRequest {
     /// An image called `name` from the file at `path`.
     pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
         Self {
+            env: Env::Process,
             name: name.into(),
             path: path.into(),
             os: None,
@@ -97,6 +99,21 @@ impl UploadRequest {
         self.staging = Some(staging);
         self
     }
+    /// Where the upload reads the environment names it takes (object_store's
+    /// `AWS_*`, a provider's own such as `SPACES_ACCESS_KEY_ID`): the
+    /// process's environment unless set; `|_| None` reads none, so that only
+    /// the request's [`Staging`] and the provider's defaults count.
+    ///
+    /// ```
+    /// use cloud_images::images::UploadRequest;
+    ///
+    /// let request = UploadRequest::new("debian-13", "./debian-13.qcow2").env(|_| None);
+    /// # let _ = request;
+    /// ```
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Env::Lookup(std::sync::Arc::new(lookup));
+        self
+    }
     /// `true`: leave the staged object in the bucket afterwards.
     pub fn keep_staged(mut self, keep: bool) -> Self {
         self.keep_staged = keep;
@@ -125,6 +142,34 @@ impl UploadRequest {
     /// The regions, the one imported into first.
     pub fn region_list(&self) -> &[String] {
         &self.regions
+    }
+}
+
+/// Where an upload reads environment names.
+#[derive(Clone)]
+enum Env {
+    /// The process's environment.
+    Process,
+    /// The caller's lookup.
+    Lookup(std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>),
+}
+
+impl Env {
+    #[cfg(feature = "upload")]
+    fn get(&self, name: &str) -> Option<String> {
+        match self {
+            Env::Process => std::env::var(name).ok(),
+            Env::Lookup(lookup) => lookup(name),
+        }
+    }
+}
+
+impl fmt::Debug for Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Env::Process => "process environment",
+            Env::Lookup(_) => "the caller's lookup",
+        })
     }
 }
 
@@ -245,8 +290,10 @@ pub(crate) async fn run<B: ImageBackend>(
         &file,
     )?;
     let region = request.regions.first().map(String::as_str);
-    let given = given_staging(request.staging.clone(), |name| std::env::var(name).ok());
-    let staging = client.upload_staging(given, region).await?;
+    let env = request.env.clone();
+    let lookup = move |name: &str| env.get(name);
+    let given = given_staging(request.staging.clone(), &lookup);
+    let staging = client.upload_staging(given, region, &lookup).await?;
     let store = StagingStore::open(&staging)?;
     client.check_upload_room(file.size).await?;
 

@@ -109,14 +109,16 @@ pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
 
     /// The staging store an upload goes through: `given` (the caller's and
     /// the environment's) with what is unset filled from the provider's
-    /// defaults. `region` is the one imported into.
+    /// defaults. `region` is the one imported into; `env` reads the
+    /// environment names the upload may read (the request's lookup).
     #[cfg(feature = "upload")]
     fn upload_staging<'a>(
         &'a self,
         given: Staging,
         region: Option<&'a str>,
+        env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> impl Future<Output = Result<Staging, Error>> + Send + 'a {
-        let _ = region;
+        let _ = (region, env);
         std::future::ready(Ok(given))
     }
 

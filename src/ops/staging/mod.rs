@@ -224,6 +224,12 @@ impl Staging {
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
+    /// The access key id, for tests that tell keys apart.
+    #[cfg(test)]
+    pub(crate) fn access_key_id(&self) -> Option<&str> {
+        use secrecy::ExposeSecret;
+        self.access_key_id.as_ref().map(|id| id.expose_secret())
+    }
     /// Whether both keys are set.
     pub fn has_credentials(&self) -> bool {
         self.access_key_id.is_some() && self.secret_access_key.is_some()
@@ -235,8 +241,11 @@ impl Staging {
 
     /// Fills what is unset from object_store's environment names, read
     /// through `lookup` (`|name| std::env::var(name).ok()` for the process's
-    /// own, which an upload also reads for what is still unset); keys only
-    /// when both names are set.
+    /// own, which an upload also reads for what is still unset, unless its
+    /// request says otherwise). The keys (both names or neither) and the
+    /// region belong to an endpoint: they are taken only when there is one,
+    /// the staging's own or `AWS_ENDPOINT`, never for a provider's default
+    /// store (ordinary AWS keys do not go to DigitalOcean Spaces).
     ///
     /// ```
     /// use cloud_images::images::Staging;
@@ -250,6 +259,14 @@ impl Staging {
     /// assert_eq!(staging.endpoint(), Some("https://s3.example.com"));
     /// assert_eq!(staging.region(), Some("us-east-1"), "what is set stays");
     /// assert!(!staging.has_credentials());
+    ///
+    /// let aws_keys = |name: &str| match name {
+    ///     "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE".to_owned()),
+    ///     "AWS_SECRET_ACCESS_KEY" => Some("wJalrXUtnFEMI".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let staging = Staging::parse("s3://images")?.or_from_env(aws_keys);
+    /// assert!(!staging.has_credentials(), "no endpoint: the provider's store, with its keys");
     /// # Ok::<(), cloud_images::Error>(())
     /// ```
     pub fn or_from_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
@@ -257,13 +274,15 @@ impl Staging {
         if self.endpoint.is_none() {
             self.endpoint = get(ENV_ENDPOINT);
         }
-        if self.region.is_none() {
-            self.region = get(ENV_REGION);
-        }
-        if !self.has_credentials()
-            && let (Some(id), Some(secret)) = (get(ENV_ACCESS_KEY_ID), get(ENV_SECRET_ACCESS_KEY))
-        {
-            self = self.with_credentials(id, secret);
+        if self.endpoint.is_some() {
+            if self.region.is_none() {
+                self.region = get(ENV_REGION);
+            }
+            if !self.has_credentials()
+                && let (Some(id), Some(secret)) = (get(ENV_ACCESS_KEY_ID), get(ENV_SECRET_ACCESS_KEY))
+            {
+                self = self.with_credentials(id, secret);
+            }
         }
         if self.allow_http.is_none() {
             self.allow_http = get(ENV_ALLOW_HTTP).map(|v| v.trim().eq_ignore_ascii_case("true"));

@@ -61,6 +61,7 @@ impl StagingStore {
     /// both keys (each named when missing), and `https` unless allowed.
     pub(crate) fn open(staging: &Staging) -> Result<Self, Error> {
         let missing = |what: &str| Error::InvalidRequest(format!("upload: the staging store has no {what}"));
+        let shown = staging.endpoint.as_deref().map(crate::values::url::redact);
         let bucket = staging
             .bucket
             .clone()
@@ -70,9 +71,11 @@ impl StagingStore {
             .clone()
             .ok_or_else(|| missing("endpoint (AWS_ENDPOINT or `Staging::with_endpoint`)"))?;
         let (Some(id), Some(secret)) = (&staging.access_key_id, &staging.secret_access_key) else {
-            return Err(missing(
-                "keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or `Staging::with_credentials`)",
-            ));
+            return Err(Error::InvalidRequest(format!(
+                "upload: the staging store {} has no keys (`Staging::with_credentials`, or \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with AWS_ENDPOINT)",
+                shown.unwrap_or_default()
+            )));
         };
         check_endpoint(&endpoint, staging.allow_http.unwrap_or(false))?;
         let client = ClientOptions::new()

@@ -718,3 +718,41 @@ async fn aws_keys_without_an_endpoint_are_not_used_for_spaces() {
     );
     assert!(cloud.api_requests().is_empty(), "nothing sent to the cloud");
 }
+
+/// A completion whose answer is lost may have made the object: it is
+/// deleted after the failed put, so nothing is left in the bucket.
+#[tokio::test]
+async fn a_completion_whose_answer_is_lost_leaves_no_object() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    staging.inject(
+        Fault::truncated_body()
+            .method("POST")
+            .matching("uploadId")
+            .times(20),
+    );
+    let e = cloud
+        .client()
+        .upload(contabo_request(&file, &staging), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("completing it"), "{e}");
+    assert_eq!(
+        staging.keys(),
+        Vec::<String>::new(),
+        "the completed object is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_part_size_outside_s3s_limits_is_refused_before_a_byte_is_sent() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let request = contabo_request(&file, &staging).staging(staging_of(&staging).with_part_size(1024));
+    let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
+    assert!(
+        e.is_invalid_request() && e.to_string().contains("with_part_size(1024)"),
+        "{e}"
+    );
+    assert!(staging.requests().is_empty(), "nothing sent to the store");
+}

@@ -183,7 +183,7 @@ impl Staging {
         self
     }
     /// How long the presigned URL the cloud fetches works
-    /// (an hour unless set).
+    /// (an hour unless set; more than zero, at most S3's seven days).
     pub fn with_url_expiry(mut self, expiry: Duration) -> Self {
         self.url_expiry = expiry;
         self
@@ -196,15 +196,15 @@ impl Staging {
         self.public_url = public;
         self
     }
-    /// The preferred part size in bytes (8 MiB unless set; at least 5 MiB,
-    /// raised when a file would need more than 10,000 parts).
+    /// The preferred part size in bytes (8 MiB unless set; from S3's 5 MiB
+    /// to its 5 GiB, raised when a file would need more than 10,000 parts).
     pub fn with_part_size(mut self, bytes: usize) -> Self {
         self.part_size = bytes;
         self
     }
-    /// How many parts are sent at once (4 unless set; at least 1).
+    /// How many parts are sent at once (4 unless set; from 1 to 64).
     pub fn with_parts_in_flight(mut self, parts: usize) -> Self {
-        self.parts_in_flight = parts.max(1);
+        self.parts_in_flight = parts;
         self
     }
 

@@ -508,19 +508,40 @@ async fn an_upload_dropped_while_waiting_deletes_the_staged_object() {
     );
 }
 
+/// A refusal whose answer quotes a presigned URL (its signature and
+/// credential) does not show them.
 #[tokio::test]
 async fn the_presigned_url_stays_out_of_an_import_refusal() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    cloud.fail_next_import("the image could not be imported");
+    let quoted = format!(
+        "{}/incoming/k/debian-13.qcow2?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+         &X-Amz-Credential=SECRETKEYID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request\
+         &X-Amz-Signature=5ecre75160a7e",
+        staging.endpoint()
+    );
+    let body = serde_json::json!({
+        "id": "unprocessable_entity",
+        "message": format!("cannot fetch {quoted}: unsupported")
+    });
+    cloud.inject(
+        Fault::status(422)
+            .method("POST")
+            .matching("/v2/images")
+            .body(body.to_string()),
+    );
     let e = cloud
         .client()
         .upload(digitalocean_request(&file, &staging), &mut |_| {})
         .await
         .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(422), "{e}");
     for shown in [e.to_string(), format!("{e:?}")] {
-        assert!(!shown.contains("X-Amz-"), "{shown}");
+        for secret in ["5ecre75160a7e", "SECRETKEYID"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
     }
+    assert!(e.to_string().contains("cannot fetch"), "the message stays: {e}");
     assert_eq!(staging.keys(), Vec::<String>::new(), "deleted after the refusal");
 }
 

@@ -581,23 +581,80 @@ fn given_staging(staging: Option<Staging>, lookup: impl Fn(&str) -> Option<Strin
     staging.unwrap_or_default().or_from_env(lookup)
 }
 
-/// `e` without the URL the cloud fetches: a provider's message that quotes
-/// it has the URL replaced by `<staged object URL>`.
+/// The query parameters of a presigned URL whose values are secrets (or
+/// name the key): replaced wherever they appear.
+#[cfg(feature = "upload")]
+const SECRET_PARAMETERS: [&str; 2] = ["X-Amz-Signature", "X-Amz-Credential"];
+
+/// `text` without the URL the cloud fetches: the URL itself becomes
+/// `<staged object URL>`, its query `…`, and the value of each of
+/// [`SECRET_PARAMETERS`], wherever it appears (named or not, percent-encoded
+/// or not), `…`.
+#[cfg(feature = "upload")]
+fn scrub_url(text: &str, url: &str) -> String {
+    const SHOWN: &str = "<staged object URL>";
+    let mut text = text.replace(url, SHOWN);
+    if let Some((_, query)) = url.split_once('?')
+        && !query.is_empty()
+    {
+        text = text.replace(query, "…");
+    }
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        for (name, value) in parsed.query_pairs() {
+            if SECRET_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(&name)) && value.len() >= 8 {
+                let encoded: String = value
+                    .bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                            char::from(b).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect();
+                text = text.replace(value.as_ref(), "…").replace(&encoded, "…");
+            }
+        }
+    }
+    for name in SECRET_PARAMETERS {
+        text = without_parameter(&text, name);
+    }
+    text
+}
+
+/// `text` with the value after each `name=` (any case) replaced by `…`.
+#[cfg(feature = "upload")]
+fn without_parameter(text: &str, name: &str) -> String {
+    let pattern = format!("{}=", name.to_ascii_lowercase());
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(&pattern) {
+        let start = at + found + pattern.len();
+        out.push_str(&text[at..start]);
+        let end = text[start..]
+            .find(|c: char| c == '&' || c.is_whitespace() || "\"'<>\\),;".contains(c))
+            .map_or(text.len(), |n| start + n);
+        if end > start {
+            out.push('…');
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// `e` without the URL the cloud fetches ([`scrub_url`]), in every message
+/// it carries, its causes' included.
 #[cfg(feature = "upload")]
 fn without_url(e: Error, url: &SecretString) -> Error {
-    const SHOWN: &str = "<staged object URL>";
-    let url = url.expose_secret();
+    scrub_error(e, url.expose_secret())
+}
+
+/// [`without_url`], with the URL in the open.
+#[cfg(feature = "upload")]
+fn scrub_error(e: Error, url: &str) -> Error {
     let scrub = |text: &mut String| {
-        if text.contains(url) {
-            *text = text.replace(url, SHOWN);
-        }
-        // A message that quotes only the query (the signature) loses it too.
-        if let Some((_, query)) = url.split_once('?')
-            && !query.is_empty()
-            && text.contains(query)
-        {
-            *text = text.replace(query, "…");
-        }
+        *text = scrub_url(text, url);
     };
     match e {
         Error::Wait(mut wait) => {
@@ -619,7 +676,15 @@ fn without_url(e: Error, url: &SecretString) -> Error {
         Error::Accepted(mut accepted) => {
             scrub(&mut accepted.body);
             scrub(&mut accepted.message);
+            scrub(&mut accepted.path);
             Error::Accepted(accepted)
+        }
+        Error::Unconfirmed(mut unconfirmed) => {
+            scrub(&mut unconfirmed.change);
+            scrub(&mut unconfirmed.follow);
+            let source = std::mem::replace(&mut unconfirmed.source, Error::Config(String::new()));
+            unconfirmed.source = scrub_error(source, url);
+            Error::Unconfirmed(unconfirmed)
         }
         Error::Decode {
             operation,
@@ -634,6 +699,10 @@ fn without_url(e: Error, url: &SecretString) -> Error {
                 message,
                 request_id,
             }
+        }
+        Error::InvalidRequest(mut message) => {
+            scrub(&mut message);
+            Error::InvalidRequest(message)
         }
         other => other,
     }
@@ -815,6 +884,35 @@ mod tests {
         assert_eq!(own.endpoint(), Some("https://own"), "the request wins");
         let none = given_staging(None, |_| None);
         assert_eq!((none.bucket(), none.endpoint()), (None, None));
+    }
+
+    #[test]
+    fn the_signature_and_credential_go_wherever_they_appear() {
+        let url = "http://127.0.0.1:9/b/k.qcow2?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+                   &X-Amz-Credential=AKIAEXAMPLE%2F20260101%2Fus-east-1%2Fs3%2Faws4_request\
+                   &X-Amz-Signature=0123456789abcdef";
+        let shown = scrub_url(
+            "fetch of http://127.0.0.1:9/b/k.qcow2?x-amz-signature=0123456789abcdef&X-Amz-Credential=AKIAEXAMPLE/20260101 failed; \
+             sig 0123456789abcdef; cred AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request; \"X-Amz-Signature=feedface\"",
+            url,
+        );
+        for secret in ["0123456789abcdef", "AKIAEXAMPLE", "feedface"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("X-Amz-Credential=…"), "{shown}");
+        // Inside an error that follows the import.
+        let url = SecretString::from(url.to_owned());
+        let inner = Error::Wait(Box::new(crate::values::error::WaitError::new(
+            "image 7 failed",
+            "X-Amz-Signature=0123456789abcdef",
+        )));
+        let e = without_url(
+            Error::from(crate::values::error::Unconfirmed::done(
+                "import", "image 7", inner,
+            )),
+            &url,
+        );
+        assert!(!format!("{e} {e:?}").contains("0123456789abcdef"), "{e:?}");
     }
 
     #[test]

@@ -5,14 +5,14 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::ops::images::Capabilities;
 use crate::ops::images::ImageBackend;
 #[cfg(feature = "upload")]
-use crate::ops::images::{Capabilities, ImportRequest};
+use crate::ops::images::ImportRequest;
 use crate::ops::staging::Staging;
 #[cfg(feature = "upload")]
 use crate::ops::staging::{LocalImage, StagedObject, StagingStore, check_file};
 use crate::ops::wait::{Progress, WaitOptions};
-#[cfg(feature = "upload")]
 use crate::values::cloud::Cloud;
 use crate::values::error::Error;
 #[cfg(feature = "upload")]
@@ -155,7 +155,7 @@ enum Env {
 }
 
 impl Env {
-    #[cfg(feature = "upload")]
+    #[cfg_attr(not(feature = "upload"), allow(dead_code))]
     fn get(&self, name: &str) -> Option<String> {
         match self {
             Env::Process => std::env::var(name).ok(),
@@ -535,17 +535,20 @@ fn check_request(
     request: &UploadRequest,
 ) -> Result<(), Error> {
     if !capabilities.upload {
-        return Err(Error::Unsupported(Box::new(
-            crate::values::error::Unsupported::new(
-                cloud,
-                "upload",
-                "not in this version (IONOS takes images over FTPS, which comes later); \
-             host the file and use import_from_url where the provider has it",
-            ),
-        )));
+        return Err(unsupported(cloud, capabilities));
     }
     if request.name.trim().is_empty() {
         return Err(Error::InvalidRequest("upload: `name` is empty".into()));
+    }
+    if let Some(twice) = request
+        .regions
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| request.regions[..i].contains(r).then_some(r))
+    {
+        return Err(Error::InvalidRequest(format!(
+            "upload: region `{twice}` is named twice; name each region once"
+        )));
     }
     if request.regions.len() > 1 && !copies_to_regions {
         return Err(Error::InvalidRequest(format!(
@@ -560,6 +563,14 @@ fn check_request(
         ));
     }
     Ok(())
+}
+
+/// `upload` is not there for `cloud`: the reason its capabilities give.
+fn unsupported(cloud: Cloud, capabilities: &Capabilities) -> Error {
+    let reason = capabilities
+        .upload_unsupported
+        .unwrap_or("this provider does not take uploads");
+    Error::from(crate::values::error::Unsupported::new(cloud, "upload", reason))
 }
 
 /// An import's refusal of a request, worded for the upload.
@@ -708,16 +719,15 @@ fn scrub_error(e: Error, url: &str) -> Error {
     }
 }
 
-/// Without the `upload` feature: a configuration error naming it.
+/// Without the `upload` feature: `Unsupported`, with the reason the
+/// provider's capabilities give (the missing feature).
 #[cfg(not(feature = "upload"))]
 pub(crate) async fn run<B: ImageBackend>(
     _client: &B,
     _request: UploadRequest,
     _progress: OnUpload<'_>,
 ) -> Result<B::Item, Error> {
-    Err(Error::Config(
-        "upload: this build of cloud-images has no `upload` feature".into(),
-    ))
+    Err(unsupported(B::CLOUD, &Capabilities::of(B::CLOUD)))
 }
 
 #[cfg(all(test, feature = "upload"))]
@@ -865,8 +875,14 @@ mod tests {
         assert!(e.to_string().contains("name one region, not 2"), "{e}");
         let digitalocean = Capabilities::of(Cloud::DigitalOcean);
         assert!(check_request(Cloud::DigitalOcean, &digitalocean, true, &two).is_ok());
-        let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &two.no_wait()).unwrap_err();
+        let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &two.clone().no_wait()).unwrap_err();
         assert!(e.is_invalid_request(), "{e}");
+        let twice = request().regions(["fra1", "ams3", "fra1"]);
+        let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &twice).unwrap_err();
+        assert!(e.to_string().contains("region `fra1` is named twice"), "{e}");
+        // The reason is the provider's, from its capabilities.
+        let e = check_request(Cloud::Ionos, &ionos, false, &request()).unwrap_err();
+        assert!(e.to_string().contains(ionos.upload_unsupported.unwrap()), "{e}");
     }
 
     #[test]

@@ -517,6 +517,9 @@ pub struct Capabilities {
     pub upload_formats: &'static [ImageFormat],
     /// The largest file `upload` sends, in bytes, when the provider has a limit.
     pub upload_max_bytes: Option<u64>,
+    /// Why `upload` does not work, and what to do instead, when it does not
+    /// (the provider's reason, or a build without the `upload` feature).
+    pub upload_unsupported: Option<&'static str>,
 }
 
 /// How a provider's list is asked for: the options that go to the server,

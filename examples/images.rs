@@ -397,22 +397,22 @@ async fn execute(
                 None => Staging::default(),
             };
             let mut request = UploadRequest::new(name, file)
-                .regions(regions)
-                .staging(staging.or_from_env(vars))
-                .env(upload_env(vars))
-                .keep_staged(keep_staged)
-                .wait_options(waiting);
+                .with_regions(regions)
+                .with_staging(staging.or_from_env(vars))
+                .with_env(upload_env(vars))
+                .with_keep_staged(keep_staged)
+                .with_wait_options(waiting);
             if let Some(os) = os {
-                request = request.os(os);
+                request = request.with_os(os);
             }
             if let Some(version) = version {
-                request = request.version(version);
+                request = request.with_version(version);
             }
             if let Some(description) = description {
-                request = request.description(description);
+                request = request.with_description(description);
             }
             if no_wait {
-                request = request.no_wait();
+                request = request.with_wait(false);
             }
             let mut display = UploadDisplay::to(Box::new(&mut *err), progress_bar);
             let uploaded = images.upload(request, &mut |p| display.update(p)).await;

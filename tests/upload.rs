@@ -161,20 +161,20 @@ async fn contabo() -> FakeContabo {
 
 fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
-        .env(|_| None)
-        .os("Debian")
-        .region("fra1")
-        .staging(staging_of(staging))
-        .wait_options(quick())
+        .with_env(|_| None)
+        .with_os("Debian")
+        .with_region("fra1")
+        .with_staging(staging_of(staging))
+        .with_wait_options(quick())
 }
 
 fn contabo_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
-        .env(|_| None)
-        .os("linux")
-        .version("13")
-        .staging(staging_of(staging))
-        .wait_options(quick())
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(staging_of(staging))
+        .with_wait_options(quick())
 }
 
 #[tokio::test]
@@ -182,7 +182,7 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
     let phases = Phases::default();
-    let request = digitalocean_request(&file, &staging).regions(["ams3", "sgp1"]);
+    let request = digitalocean_request(&file, &staging).with_regions(["ams3", "sgp1"]);
     let image = cloud
         .client()
         .upload(request, &mut phases.record())
@@ -264,7 +264,7 @@ async fn contabo_imports_the_file_and_cleans_up() {
 async fn keep_staged_leaves_the_object_with_the_files_bytes() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    let request = contabo_request(&file, &staging).keep_staged(true);
+    let request = contabo_request(&file, &staging).with_keep_staged(true);
     cloud
         .client()
         .upload(request, &mut |_| {})
@@ -392,10 +392,10 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let missing = Path::new("no/such/debian-13.qcow2");
     let request = UploadRequest::new("debian-13", missing)
-        .env(|_| None)
-        .os("linux")
-        .version("13")
-        .staging(staging_of(&staging));
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(staging_of(&staging));
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(e.is_invalid_request(), "{e}");
     assert!(
@@ -405,9 +405,9 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
 
     let file = qcow2("debian-13.qcow2");
     let no_version = UploadRequest::new("debian-13", &file.path)
-        .env(|_| None)
-        .os("linux")
-        .staging(staging_of(&staging));
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_staging(staging_of(&staging));
     let e = cloud.client().upload(no_version, &mut |_| {}).await.unwrap_err();
     assert!(e.to_string().contains("upload: contabo needs `version`"), "{e}");
     assert!(staging.requests().is_empty());
@@ -551,7 +551,7 @@ async fn no_wait_returns_once_the_import_started_and_keeps_the_object_for_the_cl
     let file = qcow2("debian-13.qcow2");
     let image = cloud
         .client()
-        .upload(contabo_request(&file, &staging).no_wait(), &mut |_| {})
+        .upload(contabo_request(&file, &staging).with_wait(false), &mut |_| {})
         .await
         .expect("the import started");
     assert!(
@@ -624,11 +624,11 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
 
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
-        .env(|_| None)
-        .os("linux")
-        .version("13")
-        .staging(Staging::parse(&staging.s3_url()).unwrap())
-        .wait_options(quick());
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(Staging::parse(&staging.s3_url()).unwrap())
+        .with_wait_options(quick());
     let image = client.upload(request, &mut |_| {}).await.expect("the upload");
     assert_eq!(image.id, "img-1");
     assert_eq!(image.status, ImageStatus::Ready);
@@ -647,11 +647,11 @@ async fn a_public_url_carries_no_signature() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
-        .env(|_| None)
-        .os("Debian")
-        .region("fra1")
-        .staging(staging_of(&staging).with_public_url(true))
-        .wait_options(quick());
+        .with_env(|_| None)
+        .with_os("Debian")
+        .with_region("fra1")
+        .with_staging(staging_of(&staging).with_public_url(true))
+        .with_wait_options(quick());
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(e.wait().is_some(), "{e}");
     let id = cloud
@@ -721,9 +721,9 @@ async fn aws_keys_without_an_endpoint_are_not_used_for_spaces() {
         _ => None,
     };
     let request = UploadRequest::new("debian-13", &file.path)
-        .region("fra1")
-        .staging(Staging::parse("s3://images").unwrap())
-        .env(env);
+        .with_region("fra1")
+        .with_staging(Staging::parse("s3://images").unwrap())
+        .with_env(env);
     let e = tokio::time::timeout(
         Duration::from_secs(30),
         cloud.client().upload(request, &mut |_| {}),
@@ -769,7 +769,7 @@ async fn a_completion_whose_answer_is_lost_leaves_no_object() {
 async fn a_part_size_outside_s3s_limits_is_refused_before_a_byte_is_sent() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    let request = contabo_request(&file, &staging).staging(staging_of(&staging).with_part_size(1024));
+    let request = contabo_request(&file, &staging).with_staging(staging_of(&staging).with_part_size(1024));
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(
         e.is_invalid_request() && e.to_string().contains("with_part_size(1024)"),

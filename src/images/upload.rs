@@ -24,15 +24,18 @@ use secrecy::{ExposeSecret, SecretString};
 /// use cloud_images::images::{Staging, UploadRequest};
 ///
 /// let request = UploadRequest::new("debian-13", "./debian-13.qcow2")
-///     .os("Debian")
-///     .version("13")
-///     .region("fra1")
-///     .regions(["ams3", "lon1"])
-///     .description("built with mkosi")
-///     .staging(Staging::parse("s3://images/incoming")?)
-///     .keep_staged(false);
+///     .with_os("Debian")
+///     .with_version("13")
+///     .with_region("fra1")
+///     .with_regions(["ams3", "lon1"])
+///     .with_description("built with mkosi")
+///     .with_staging(Staging::parse("s3://images/incoming")?)
+///     .with_keep_staged(false)
+///     .with_wait(true);
 /// assert_eq!(request.name(), "debian-13");
-/// assert_eq!(request.region_list(), ["fra1", "ams3", "lon1"]);
+/// assert_eq!(request.regions(), ["fra1", "ams3", "lon1"]);
+/// assert_eq!((request.os(), request.version()), (Some("Debian"), Some("13")));
+/// assert!(request.waits() && !request.keep_staged());
 /// # Ok::<(), cloud_images::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -68,34 +71,34 @@ impl UploadRequest {
         }
     }
     /// The operating system, as for [`ImportRequest::with_os`](super::ImportRequest::with_os).
-    pub fn os(mut self, os: impl Into<String>) -> Self {
+    pub fn with_os(mut self, os: impl Into<String>) -> Self {
         self.os = Some(os.into());
         self
     }
     /// The OS version (Contabo).
-    pub fn version(mut self, version: impl Into<String>) -> Self {
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = Some(version.into());
         self
     }
     /// Adds a region: the first is imported into, each further one gets a
     /// copy (DigitalOcean), each waited for.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.regions.push(region.into());
         self
     }
-    /// Adds regions, as [`region`](Self::region) does each.
-    pub fn regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    /// Adds regions, as [`with_region`](Self::with_region) does each.
+    pub fn with_regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.regions.extend(regions.into_iter().map(Into::into));
         self
     }
     /// The description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
     /// Where to stage the file; unset parts come from the environment and
     /// the provider's defaults (see [`Staging`]).
-    pub fn staging(mut self, staging: Staging) -> Self {
+    pub fn with_staging(mut self, staging: Staging) -> Self {
         self.staging = Some(staging);
         self
     }
@@ -107,27 +110,28 @@ impl UploadRequest {
     /// ```
     /// use cloud_images::images::UploadRequest;
     ///
-    /// let request = UploadRequest::new("debian-13", "./debian-13.qcow2").env(|_| None);
+    /// let request = UploadRequest::new("debian-13", "./debian-13.qcow2").with_env(|_| None);
     /// # let _ = request;
     /// ```
-    pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         self.env = Env::Lookup(std::sync::Arc::new(lookup));
         self
     }
     /// `true`: leave the staged object in the bucket afterwards.
-    pub fn keep_staged(mut self, keep: bool) -> Self {
+    pub fn with_keep_staged(mut self, keep: bool) -> Self {
         self.keep_staged = keep;
         self
     }
-    /// Returns once the import has started, with the image as the provider
-    /// reports it then; the staged object is left for the cloud to fetch
-    /// (its URL expires) and no copies are made.
-    pub fn no_wait(mut self) -> Self {
-        self.wait = false;
+    /// `false`: return once the import has started, with the image as the
+    /// provider reports it then; the staged object is left for the cloud to
+    /// fetch (its URL expires) and no copies are made. `true` (the
+    /// default): wait until the image is ready.
+    pub fn with_wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
         self
     }
     /// How to wait for the import and each copy.
-    pub fn wait_options(mut self, options: WaitOptions) -> Self {
+    pub fn with_wait_options(mut self, options: WaitOptions) -> Self {
         self.wait_options = options;
         self
     }
@@ -140,8 +144,36 @@ impl UploadRequest {
         &self.path
     }
     /// The regions, the one imported into first.
-    pub fn region_list(&self) -> &[String] {
+    pub fn regions(&self) -> &[String] {
         &self.regions
+    }
+    /// The operating system, when set.
+    pub fn os(&self) -> Option<&str> {
+        self.os.as_deref()
+    }
+    /// The OS version, when set.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+    /// The description, when set.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+    /// The staging store the request names, when it names one.
+    pub fn staging(&self) -> Option<&Staging> {
+        self.staging.as_ref()
+    }
+    /// Whether the staged object is left in the bucket afterwards.
+    pub fn keep_staged(&self) -> bool {
+        self.keep_staged
+    }
+    /// Whether the upload waits until the image is ready.
+    pub fn waits(&self) -> bool {
+        self.wait
+    }
+    /// How the import and each copy are waited for.
+    pub fn wait_options(&self) -> WaitOptions {
+        self.wait_options
     }
 }
 
@@ -206,7 +238,7 @@ pub enum UploadPhase {
     /// Waiting for the import; the provider's report, when it sent one.
     Waiting(Option<Progress>),
     /// The file is in the staging store: `key` in `bucket` (left there with
-    /// [`UploadRequest::keep_staged`] or [`UploadRequest::no_wait`]).
+    /// [`UploadRequest::with_keep_staged`] or [`UploadRequest::with_wait`]).
     Staged {
         /// The bucket.
         bucket: String,
@@ -558,7 +590,7 @@ fn check_request(
     }
     if request.regions.len() > 1 && !request.wait {
         return Err(Error::InvalidRequest(
-            "upload: copies to further regions need the import waited for; drop `no_wait` or name one region"
+            "upload: copies to further regions need the import waited for; drop `with_wait(false)` or name one region"
                 .into(),
         ));
     }
@@ -870,14 +902,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("`name` is empty"), "{e}");
-        let two = request().regions(["fra1", "ams3"]);
+        let two = request().with_regions(["fra1", "ams3"]);
         let e = check_request(Cloud::Contabo, &contabo, false, &two).unwrap_err();
         assert!(e.to_string().contains("name one region, not 2"), "{e}");
         let digitalocean = Capabilities::of(Cloud::DigitalOcean);
         assert!(check_request(Cloud::DigitalOcean, &digitalocean, true, &two).is_ok());
-        let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &two.clone().no_wait()).unwrap_err();
+        let e = check_request(
+            Cloud::DigitalOcean,
+            &digitalocean,
+            true,
+            &two.clone().with_wait(false),
+        )
+        .unwrap_err();
         assert!(e.is_invalid_request(), "{e}");
-        let twice = request().regions(["fra1", "ams3", "fra1"]);
+        let twice = request().with_regions(["fra1", "ams3", "fra1"]);
         let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &twice).unwrap_err();
         assert!(e.to_string().contains("region `fra1` is named twice"), "{e}");
         // The reason is the provider's, from its capabilities.

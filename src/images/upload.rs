@@ -177,13 +177,16 @@ impl UploadRequest {
     }
 }
 
+/// A lookup of environment names.
+type Lookup = std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where an upload reads environment names.
 #[derive(Clone)]
 enum Env {
     /// The process's environment.
     Process,
     /// The caller's lookup.
-    Lookup(std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>),
+    Lookup(Lookup),
 }
 
 impl Env {

@@ -83,7 +83,10 @@ fn generate(provider: &Provider, spec: &Path, out_dir: &Path) -> Result<(), Stri
         .with_tag(progenitor::TagStyle::Merged)
         .with_inner_type(quote_path("crate::engine::codegen::Transport")?)
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // `Patch::Secret`'s `x-rust-type`: the crate's own `SecretText`
+        // (`::cloud_images` names the crate itself, see `lib.rs`).
+        .with_crate("cloud-images", progenitor::CrateVers::Any, None);
     let mut generator = progenitor::Generator::new(&settings);
 
     let mut tokens = without_panics(|| generator.generate_tokens(&api))?;

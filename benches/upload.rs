@@ -232,9 +232,10 @@ async fn library(path: &Path, endpoint: &str, api: &str) -> Duration {
         .expect("client");
     let images: Arc<dyn Images> = Arc::new(client);
     let request = UploadRequest::new("bench", path)
-        .os("Debian")
-        .region("fra1")
-        .staging(staging);
+        .with_env(|_| None)
+        .with_os("Debian")
+        .with_region("fra1")
+        .with_staging(staging);
     let staged = Arc::new(Mutex::new(None));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut tx = Some(tx);

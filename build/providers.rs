@@ -56,6 +56,11 @@ const CONTABO: Provider = Provider {
             schema: "CredentialData",
             required: &["accessKey", "secretKey"],
         },
+        // The S3 secret key stays out of `Debug`.
+        Patch::Secret {
+            schema: "CredentialData",
+            properties: &["secretKey"],
+        },
         Patch::Tolerant {
             schema: "ListObjectStorageResponse",
             required: &["data", "_pagination"],

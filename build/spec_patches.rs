@@ -105,6 +105,14 @@ pub enum Patch {
         property: &'static str,
         string: &'static str,
     },
+    /// The string `properties` of `schema` are secrets: they decode into
+    /// `cloud_images::SecretText` (an `x-rust-type` extension), which
+    /// `Debug` shows as `[redacted]`. Fails when the schema or a property is
+    /// missing, or a property is not a plain string.
+    Secret {
+        schema: &'static str,
+        properties: &'static [&'static str],
+    },
 }
 
 /// Makes `patch` on the spec document `doc`, or says why it cannot.
@@ -112,6 +120,7 @@ pub fn apply(doc: &mut Value, patch: &Patch) -> Result<(), String> {
     match patch {
         Patch::OptionalHeader(name) => optional_header(doc, name),
         Patch::Tolerant { schema, required } => tolerant(doc, schema, required),
+        Patch::Secret { schema, properties } => secret(doc, schema, properties),
         Patch::DropDefaultResponses => {
             let dropped = drop_responses(doc, |code| code == "default")?;
             if dropped == 0 {
@@ -201,6 +210,33 @@ fn tolerant(doc: &mut Value, schema: &str, required: &[&str]) -> Result<(), Stri
                 prop.insert("nullable".into(), Value::Bool(true));
             }
         }
+    }
+    Ok(())
+}
+
+/// Marks `properties` of `schema` as `cloud_images::SecretText` (see
+/// [`Patch::Secret`]).
+fn secret(doc: &mut Value, schema: &str, properties: &[&str]) -> Result<(), String> {
+    let props = doc
+        .pointer_mut(&format!("/components/schemas/{schema}/properties"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("patch Secret({schema}): no such schema, or it has no properties"))?;
+    for name in properties {
+        let prop = props
+            .get_mut(*name)
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| format!("patch Secret({schema}): no property `{name}`"))?;
+        if prop.get("type").and_then(Value::as_str) != Some("string") || prop.contains_key("format") {
+            return Err(format!("patch Secret({schema}): `{name}` is not a plain string"));
+        }
+        prop.insert(
+            "x-rust-type".into(),
+            serde_json::json!({
+                "crate": "cloud-images",
+                "version": "*",
+                "path": "cloud_images::SecretText",
+            }),
+        );
     }
     Ok(())
 }

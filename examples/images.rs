@@ -397,21 +397,22 @@ async fn execute(
                 None => Staging::default(),
             };
             let mut request = UploadRequest::new(name, file)
-                .regions(regions)
-                .staging(staging.or_from_env(vars))
-                .keep_staged(keep_staged)
-                .wait_options(waiting);
+                .with_regions(regions)
+                .with_staging(staging.or_from_env(vars))
+                .with_env(upload_env(vars))
+                .with_keep_staged(keep_staged)
+                .with_wait_options(waiting);
             if let Some(os) = os {
-                request = request.os(os);
+                request = request.with_os(os);
             }
             if let Some(version) = version {
-                request = request.version(version);
+                request = request.with_version(version);
             }
             if let Some(description) = description {
-                request = request.description(description);
+                request = request.with_description(description);
             }
             if no_wait {
-                request = request.no_wait();
+                request = request.with_wait(false);
             }
             let mut display = UploadDisplay::to(Box::new(&mut *err), progress_bar);
             let uploaded = images.upload(request, &mut |p| display.update(p)).await;
@@ -574,4 +575,25 @@ fn created(image: &Image) -> String {
     image
         .created_at
         .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// The environment names an upload reads, as the CLI was given them (so that
+/// its tests decide them, not the shell they run in).
+fn upload_env(
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+    const NAMES: [&str; 7] = [
+        "AWS_ENDPOINT",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_ALLOW_HTTP",
+        "SPACES_ACCESS_KEY_ID",
+        "SPACES_SECRET_ACCESS_KEY",
+    ];
+    let known: std::collections::HashMap<&'static str, String> = NAMES
+        .iter()
+        .filter_map(|name| Some((*name, vars(name)?)))
+        .collect();
+    move |name| known.get(name).cloned()
 }

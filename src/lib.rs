@@ -81,6 +81,10 @@
 )]
 #![warn(missing_docs)]
 
+// The generated clients name the crate's own types (`SecretText`) as
+// `::cloud_images::...`, as a type of another crate would be named.
+extern crate self as cloud_images;
+
 // The layers, bottom up; each imports only from the ones before it (checked
 // by `tests/layers.rs`). What users name is re-exported below.
 mod engine;
@@ -136,6 +140,7 @@ pub use values::error::{ApiError, Error, StatusCode, TimeoutKind, Unsupported, W
 pub use values::ids::CallOptions;
 pub use values::optional::OptionalValue;
 pub use values::rate_limit::RateLimit;
+pub use values::secret::SecretText;
 
 /// The README's Rust examples, compiled as doctests so that they stay true.
 #[cfg(doctest)]

@@ -397,12 +397,13 @@ mod cases {
             .with_region(staging.region())
             .with_credentials(staging.access_key_id(), staging.secret_access_key());
         let request = UploadRequest::new("uploaded", &path)
-            .os("linux")
-            .version("13")
-            .region("fra1")
-            .description("made by the conformance suite")
-            .staging(store)
-            .wait_options(quick());
+            .with_env(|_| None)
+            .with_os("linux")
+            .with_version("13")
+            .with_region("fra1")
+            .with_description("made by the conformance suite")
+            .with_staging(store)
+            .with_wait_options(quick());
         let before = (s.sent)();
         let caps = s.images.capabilities();
         let result = s.images.upload(request, &mut |_| {}).await;

@@ -49,7 +49,7 @@ paths:
       responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}}}
   /v1/compute/images/{imageId}: {get: {operationId: get, responses: {"200": {description: ok}}}}
   /v1/compute/images/audits: {get: {operationId: audits, responses: {"200": {description: ok}}}}
-  /v1/object-storages: {get: {operationId: storages, responses: {"200": {description: ok}}}}
+  /v1/object-storages: {get: {operationId: storages, responses: {"200": {description: ok}}}, post: {operationId: createObjectStorage, responses: {"201": {description: ok}}}}
   /v1/users/{userId}/object-storages/credentials: {get: {operationId: keys, responses: {"200": {description: ok}}}}
 components:
   parameters:
@@ -96,6 +96,11 @@ fn the_cut_keeps_the_paths_and_what_they_reach_in_upstream_order() {
     assert_eq!(
         keys(&out, &["components", "schemas"]),
         ["List", "Item", "Tag", "Stats"]
+    );
+    assert_eq!(
+        keys(&out, &["paths", "/v1/object-storages"]),
+        ["get"],
+        "createObjectStorage (a billable write) is left out"
     );
     assert_eq!(keys(&out, &["components", "parameters"]), ["Page"]);
     assert_eq!(keys(&out, &["components", "securitySchemes"]), ["bearer"]);

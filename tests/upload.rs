@@ -103,6 +103,7 @@ impl Phases {
                 UploadPhase::Staging { .. } => "staging",
                 UploadPhase::Staged { .. } => "staged",
                 UploadPhase::Importing => "importing",
+                UploadPhase::Imported { .. } => "imported",
                 UploadPhase::Waiting(_) => "waiting",
                 UploadPhase::Distributing { .. } => "distributing",
                 UploadPhase::CleaningUp => "cleaning up",
@@ -160,18 +161,20 @@ async fn contabo() -> FakeContabo {
 
 fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
-        .os("Debian")
-        .region("fra1")
-        .staging(staging_of(staging))
-        .wait_options(quick())
+        .with_env(|_| None)
+        .with_os("Debian")
+        .with_region("fra1")
+        .with_staging(staging_of(staging))
+        .with_wait_options(quick())
 }
 
 fn contabo_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
     UploadRequest::new("debian-13", &file.path)
-        .os("linux")
-        .version("13")
-        .staging(staging_of(staging))
-        .wait_options(quick())
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(staging_of(staging))
+        .with_wait_options(quick())
 }
 
 #[tokio::test]
@@ -179,7 +182,7 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
     let phases = Phases::default();
-    let request = digitalocean_request(&file, &staging).regions(["ams3", "sgp1"]);
+    let request = digitalocean_request(&file, &staging).with_regions(["ams3", "sgp1"]);
     let image = cloud
         .client()
         .upload(request, &mut phases.record())
@@ -210,6 +213,7 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
             "staging",
             "staged",
             "importing",
+            "imported",
             "waiting",
             "cleaning up",
             "distributing"
@@ -260,7 +264,7 @@ async fn contabo_imports_the_file_and_cleans_up() {
 async fn keep_staged_leaves_the_object_with_the_files_bytes() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    let request = contabo_request(&file, &staging).keep_staged(true);
+    let request = contabo_request(&file, &staging).with_keep_staged(true);
     cloud
         .client()
         .upload(request, &mut |_| {})
@@ -388,9 +392,10 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
     let missing = Path::new("no/such/debian-13.qcow2");
     let request = UploadRequest::new("debian-13", missing)
-        .os("linux")
-        .version("13")
-        .staging(staging_of(&staging));
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(staging_of(&staging));
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(e.is_invalid_request(), "{e}");
     assert!(
@@ -400,8 +405,9 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
 
     let file = qcow2("debian-13.qcow2");
     let no_version = UploadRequest::new("debian-13", &file.path)
-        .os("linux")
-        .staging(staging_of(&staging));
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_staging(staging_of(&staging));
     let e = cloud.client().upload(no_version, &mut |_| {}).await.unwrap_err();
     assert!(e.to_string().contains("upload: contabo needs `version`"), "{e}");
     assert!(staging.requests().is_empty());
@@ -502,19 +508,40 @@ async fn an_upload_dropped_while_waiting_deletes_the_staged_object() {
     );
 }
 
+/// A refusal whose answer quotes a presigned URL (its signature and
+/// credential) does not show them.
 #[tokio::test]
 async fn the_presigned_url_stays_out_of_an_import_refusal() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    cloud.fail_next_import("the image could not be imported");
+    let quoted = format!(
+        "{}/incoming/k/debian-13.qcow2?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+         &X-Amz-Credential=SECRETKEYID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request\
+         &X-Amz-Signature=5ecre75160a7e",
+        staging.endpoint()
+    );
+    let body = serde_json::json!({
+        "id": "unprocessable_entity",
+        "message": format!("cannot fetch {quoted}: unsupported")
+    });
+    cloud.inject(
+        Fault::status(422)
+            .method("POST")
+            .matching("/v2/images")
+            .body(body.to_string()),
+    );
     let e = cloud
         .client()
         .upload(digitalocean_request(&file, &staging), &mut |_| {})
         .await
         .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(422), "{e}");
     for shown in [e.to_string(), format!("{e:?}")] {
-        assert!(!shown.contains("X-Amz-"), "{shown}");
+        for secret in ["5ecre75160a7e", "SECRETKEYID"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
     }
+    assert!(e.to_string().contains("cannot fetch"), "the message stays: {e}");
     assert_eq!(staging.keys(), Vec::<String>::new(), "deleted after the refusal");
 }
 
@@ -524,7 +551,7 @@ async fn no_wait_returns_once_the_import_started_and_keeps_the_object_for_the_cl
     let file = qcow2("debian-13.qcow2");
     let image = cloud
         .client()
-        .upload(contabo_request(&file, &staging).no_wait(), &mut |_| {})
+        .upload(contabo_request(&file, &staging).with_wait(false), &mut |_| {})
         .await
         .expect("the import started");
     assert!(
@@ -597,10 +624,11 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
 
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
-        .os("linux")
-        .version("13")
-        .staging(Staging::parse(&staging.s3_url()).unwrap())
-        .wait_options(quick());
+        .with_env(|_| None)
+        .with_os("linux")
+        .with_version("13")
+        .with_staging(Staging::parse(&staging.s3_url()).unwrap())
+        .with_wait_options(quick());
     let image = client.upload(request, &mut |_| {}).await.expect("the upload");
     assert_eq!(image.id, "img-1");
     assert_eq!(image.status, ImageStatus::Ready);
@@ -619,10 +647,11 @@ async fn a_public_url_carries_no_signature() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
     let request = UploadRequest::new("debian-13", &file.path)
-        .os("Debian")
-        .region("fra1")
-        .staging(staging_of(&staging).with_public_url(true))
-        .wait_options(quick());
+        .with_env(|_| None)
+        .with_os("Debian")
+        .with_region("fra1")
+        .with_staging(staging_of(&staging).with_public_url(true))
+        .with_wait_options(quick());
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(e.wait().is_some(), "{e}");
     let id = cloud
@@ -638,4 +667,113 @@ async fn a_public_url_carries_no_signature() {
         "an unsigned GET of a private object: {report:?}"
     );
     assert_eq!(staging.keys(), Vec::<String>::new());
+}
+
+/// Polling fails after the import was made: the cloud may still fetch the
+/// file, so the object stays, and the error says the image exists.
+#[tokio::test]
+async fn a_failed_poll_keeps_the_object_and_says_the_image_was_made() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    cloud.inject(
+        Fault::status(500)
+            .method("GET")
+            .matching("/v2/images/")
+            .times(100),
+    );
+    let phases = Phases::default();
+    let e = cloud
+        .client()
+        .upload(digitalocean_request(&file, &staging), &mut phases.record())
+        .await
+        .unwrap_err();
+    let Some(UploadPhase::Imported { id }) = phases
+        .all()
+        .into_iter()
+        .find(|p| matches!(p, UploadPhase::Imported { .. }))
+    else {
+        panic!("no Imported phase: {:?}", phases.all())
+    };
+    assert!(e.is_applied(), "the image was made: {e}");
+    assert!(
+        e.to_string().contains(&format!("import of image {id} was done")),
+        "{e}"
+    );
+    assert_eq!(
+        staging.keys().len(),
+        1,
+        "kept for the cloud that may still fetch it"
+    );
+    assert!(!phases.names().contains(&"cleaning up"), "{:?}", phases.names());
+}
+
+/// Ordinary AWS keys in the environment, without an endpoint, are not sent
+/// to DigitalOcean Spaces: with no Spaces key, the upload stops before a
+/// byte is sent, naming the Spaces key.
+#[tokio::test]
+async fn aws_keys_without_an_endpoint_are_not_used_for_spaces() {
+    let cloud = digitalocean().await;
+    let file = qcow2("debian-13.qcow2");
+    let env = |name: &str| match name {
+        "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE".to_owned()),
+        "AWS_SECRET_ACCESS_KEY" => Some("aws-secret".to_owned()),
+        "AWS_REGION" => Some("eu-west-1".to_owned()),
+        _ => None,
+    };
+    let request = UploadRequest::new("debian-13", &file.path)
+        .with_region("fra1")
+        .with_staging(Staging::parse("s3://images").unwrap())
+        .with_env(env);
+    let e = tokio::time::timeout(
+        Duration::from_secs(30),
+        cloud.client().upload(request, &mut |_| {}),
+    )
+    .await
+    .expect("refused at once")
+    .unwrap_err();
+    assert!(e.is_invalid_request(), "{e}");
+    let shown = e.to_string();
+    assert!(
+        shown.contains("SPACES_ACCESS_KEY_ID") && shown.contains("fra1.digitaloceanspaces.com"),
+        "{shown}"
+    );
+    assert!(cloud.api_requests().is_empty(), "nothing sent to the cloud");
+}
+
+/// A completion whose answer is lost may have made the object: it is
+/// deleted after the failed put, so nothing is left in the bucket.
+#[tokio::test]
+async fn a_completion_whose_answer_is_lost_leaves_no_object() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    staging.inject(
+        Fault::truncated_body()
+            .method("POST")
+            .matching("uploadId")
+            .times(20),
+    );
+    let e = cloud
+        .client()
+        .upload(contabo_request(&file, &staging), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("completing it"), "{e}");
+    assert_eq!(
+        staging.keys(),
+        Vec::<String>::new(),
+        "the completed object is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_part_size_outside_s3s_limits_is_refused_before_a_byte_is_sent() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let request = contabo_request(&file, &staging).with_staging(staging_of(&staging).with_part_size(1024));
+    let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
+    assert!(
+        e.is_invalid_request() && e.to_string().contains("with_part_size(1024)"),
+        "{e}"
+    );
+    assert!(staging.requests().is_empty(), "nothing sent to the store");
 }

@@ -13,8 +13,13 @@ use crate::yaml::{self, Mapping, Value};
 
 /// What to cut out of an upstream document.
 pub struct Cut<'a> {
-    /// The paths to keep, with all of their operations.
+    /// The paths to keep, with all of their operations but those in `without`.
     pub paths: &'a [&'a str],
+    /// Operations of the kept paths to leave out, as (path, method): ones
+    /// nothing in the crate calls and a user should not reach through it
+    /// (a billable write). One already absent is no error, so that a cut
+    /// is a cut of itself.
+    pub without: &'a [(&'a str, &'a str)],
 }
 
 /// Contabo: the seven images operations, and the object storages and
@@ -28,12 +33,16 @@ pub const CONTABO: Cut<'static> = Cut {
         "/v1/object-storages",
         "/v1/users/{userId}/object-storages/credentials",
     ],
+    // `createObjectStorage` orders (and bills) a new object storage; an
+    // upload only finds the ones there are.
+    without: &[("/v1/object-storages", "post")],
 };
 
 /// IONOS Cloud API v6: the images operations and the request status that
 /// their `Location` header points to.
 pub const IONOS: Cut<'static> = Cut {
     paths: &["/images", "/images/{imageId}", "/requests/{requestId}/status"],
+    without: &[],
 };
 
 /// The HTTP methods a path item may hold.
@@ -50,7 +59,13 @@ pub fn cut(full: &Value, cut: &Cut<'_>) -> Result<Value, String> {
     // Upstream order, not the order of `cut.paths`.
     for (key, item) in all_paths {
         if cut.paths.contains(&key.as_str()) {
-            paths.insert(key.clone(), item.clone());
+            let mut item = item.clone();
+            for (_, method) in cut.without.iter().filter(|(path, _)| path == key) {
+                if let Some(methods) = item.as_mapping_mut() {
+                    methods.remove(method);
+                }
+            }
+            paths.insert(key.clone(), item);
         }
     }
     for wanted in cut.paths {

@@ -199,6 +199,12 @@ impl Mapping {
         &mut self.entries[at].1
     }
 
+    /// Removes `key`; returns the value it had.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        let at = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(at).1)
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.entries.iter().map(|(k, _)| k)
     }

@@ -328,7 +328,9 @@ pub fn upload_line(p: &cloud_images::images::UploadProgress) -> String {
                 _ => format!("waiting: {status}"),
             }
         }
-        UploadPhase::Distributing { id, region } => format!("copying {} to {}", safe(id), safe(region)),
+        UploadPhase::Distributing { id, region } => {
+            format!("copying image {} to {}", safe(id), safe(region))
+        }
         _ => p.to_string(),
     }
 }

@@ -110,6 +110,7 @@ impl Transport {
     /// The token requests are sent with now (fetched or renewed as for a
     /// request), when the client has one: what a provider reads its claims
     /// from (Contabo's user id).
+    #[cfg_attr(not(feature = "upload"), allow(dead_code))]
     pub(crate) async fn current_token(&self) -> Result<Option<secrecy::SecretString>, crate::Error> {
         let Some(authorizer) = &self.0.authorizer else {
             return Ok(None);

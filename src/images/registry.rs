@@ -143,6 +143,13 @@ impl From<crate::ionos::Image> for ProviderImage {
     }
 }
 
+/// Why a provider that uploads does not, in a build without the `upload` feature.
+const WITHOUT_UPLOAD_FEATURE: Option<&str> = if cfg!(feature = "upload") {
+    None
+} else {
+    Some("this build of cloud-images has no `upload` feature; turn it on")
+};
+
 impl Capabilities {
     /// What `cloud` can do.
     pub const fn of(cloud: Cloud) -> Self {
@@ -159,6 +166,7 @@ impl Capabilities {
                 upload: cfg!(feature = "upload"),
                 upload_formats: &[Qcow2, Iso],
                 upload_max_bytes: None,
+                upload_unsupported: WITHOUT_UPLOAD_FEATURE,
             },
             Cloud::DigitalOcean => Capabilities {
                 import_from_url: true,
@@ -171,6 +179,7 @@ impl Capabilities {
                 upload: cfg!(feature = "upload"),
                 upload_formats: &[Raw, Qcow2, Vhdx, Vdi, Vmdk, Gzip, Bzip2],
                 upload_max_bytes: Some(100_000_000_000),
+                upload_unsupported: WITHOUT_UPLOAD_FEATURE,
             },
             Cloud::Ionos => Capabilities {
                 import_from_url: false,
@@ -183,6 +192,10 @@ impl Capabilities {
                 upload: false,
                 upload_formats: &[],
                 upload_max_bytes: None,
+                upload_unsupported: Some(
+                    "not in this version: IONOS takes images over FTPS, which comes later; \
+                     upload the image to the location's FTP server yourself",
+                ),
             },
         }
     }

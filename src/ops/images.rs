@@ -109,14 +109,16 @@ pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
 
     /// The staging store an upload goes through: `given` (the caller's and
     /// the environment's) with what is unset filled from the provider's
-    /// defaults. `region` is the one imported into.
+    /// defaults. `region` is the one imported into; `env` reads the
+    /// environment names the upload may read (the request's lookup).
     #[cfg(feature = "upload")]
     fn upload_staging<'a>(
         &'a self,
         given: Staging,
         region: Option<&'a str>,
+        env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> impl Future<Output = Result<Staging, Error>> + Send + 'a {
-        let _ = region;
+        let _ = (region, env);
         std::future::ready(Ok(given))
     }
 
@@ -515,6 +517,9 @@ pub struct Capabilities {
     pub upload_formats: &'static [ImageFormat],
     /// The largest file `upload` sends, in bytes, when the provider has a limit.
     pub upload_max_bytes: Option<u64>,
+    /// Why `upload` does not work, and what to do instead, when it does not
+    /// (the provider's reason, or a build without the `upload` feature).
+    pub upload_unsupported: Option<&'static str>,
 }
 
 /// How a provider's list is asked for: the options that go to the server,

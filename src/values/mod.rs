@@ -9,5 +9,6 @@ pub mod ids;
 pub mod optional;
 pub mod os;
 pub mod rate_limit;
+pub mod secret;
 pub mod text;
 pub(crate) mod url;

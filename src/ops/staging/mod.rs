@@ -183,7 +183,7 @@ impl Staging {
         self
     }
     /// How long the presigned URL the cloud fetches works
-    /// (an hour unless set).
+    /// (an hour unless set; more than zero, at most S3's seven days).
     pub fn with_url_expiry(mut self, expiry: Duration) -> Self {
         self.url_expiry = expiry;
         self
@@ -196,15 +196,15 @@ impl Staging {
         self.public_url = public;
         self
     }
-    /// The preferred part size in bytes (8 MiB unless set; at least 5 MiB,
-    /// raised when a file would need more than 10,000 parts).
+    /// The preferred part size in bytes (8 MiB unless set; from S3's 5 MiB
+    /// to its 5 GiB, raised when a file would need more than 10,000 parts).
     pub fn with_part_size(mut self, bytes: usize) -> Self {
         self.part_size = bytes;
         self
     }
-    /// How many parts are sent at once (4 unless set; at least 1).
+    /// How many parts are sent at once (4 unless set; from 1 to 64).
     pub fn with_parts_in_flight(mut self, parts: usize) -> Self {
-        self.parts_in_flight = parts.max(1);
+        self.parts_in_flight = parts;
         self
     }
 
@@ -224,6 +224,12 @@ impl Staging {
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
+    /// The access key id, for tests that tell keys apart.
+    #[cfg(test)]
+    pub(crate) fn access_key_id(&self) -> Option<&str> {
+        use secrecy::ExposeSecret;
+        self.access_key_id.as_ref().map(|id| id.expose_secret())
+    }
     /// Whether both keys are set.
     pub fn has_credentials(&self) -> bool {
         self.access_key_id.is_some() && self.secret_access_key.is_some()
@@ -235,8 +241,11 @@ impl Staging {
 
     /// Fills what is unset from object_store's environment names, read
     /// through `lookup` (`|name| std::env::var(name).ok()` for the process's
-    /// own, which an upload also reads for what is still unset); keys only
-    /// when both names are set.
+    /// own, which an upload also reads for what is still unset, unless its
+    /// request says otherwise). The keys (both names or neither) and the
+    /// region belong to an endpoint: they are taken only when there is one,
+    /// the staging's own or `AWS_ENDPOINT`, never for a provider's default
+    /// store (ordinary AWS keys do not go to DigitalOcean Spaces).
     ///
     /// ```
     /// use cloud_images::images::Staging;
@@ -250,6 +259,14 @@ impl Staging {
     /// assert_eq!(staging.endpoint(), Some("https://s3.example.com"));
     /// assert_eq!(staging.region(), Some("us-east-1"), "what is set stays");
     /// assert!(!staging.has_credentials());
+    ///
+    /// let aws_keys = |name: &str| match name {
+    ///     "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE".to_owned()),
+    ///     "AWS_SECRET_ACCESS_KEY" => Some("wJalrXUtnFEMI".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let staging = Staging::parse("s3://images")?.or_from_env(aws_keys);
+    /// assert!(!staging.has_credentials(), "no endpoint: the provider's store, with its keys");
     /// # Ok::<(), cloud_images::Error>(())
     /// ```
     pub fn or_from_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
@@ -257,13 +274,15 @@ impl Staging {
         if self.endpoint.is_none() {
             self.endpoint = get(ENV_ENDPOINT);
         }
-        if self.region.is_none() {
-            self.region = get(ENV_REGION);
-        }
-        if !self.has_credentials()
-            && let (Some(id), Some(secret)) = (get(ENV_ACCESS_KEY_ID), get(ENV_SECRET_ACCESS_KEY))
-        {
-            self = self.with_credentials(id, secret);
+        if self.endpoint.is_some() {
+            if self.region.is_none() {
+                self.region = get(ENV_REGION);
+            }
+            if !self.has_credentials()
+                && let (Some(id), Some(secret)) = (get(ENV_ACCESS_KEY_ID), get(ENV_SECRET_ACCESS_KEY))
+            {
+                self = self.with_credentials(id, secret);
+            }
         }
         if self.allow_http.is_none() {
             self.allow_http = get(ENV_ALLOW_HTTP).map(|v| v.trim().eq_ignore_ascii_case("true"));

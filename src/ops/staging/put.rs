@@ -20,7 +20,23 @@ const MAX_PARTS: u64 = 10_000;
 pub(crate) const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
 /// S3's largest part.
-const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+pub(crate) const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The most parts sent at once that a caller may ask for.
+pub(crate) const MAX_PARTS_IN_FLIGHT: usize = 64;
+
+/// Refuses, before anything is sent, a file that would need more than S3's
+/// 10,000 parts even at the largest part size, naming its size.
+pub(crate) fn check_part_count(file: &LocalImage) -> Result<(), Error> {
+    if file.size.div_ceil(MAX_PART_SIZE) > MAX_PARTS {
+        return Err(Error::InvalidRequest(format!(
+            "upload: `{}` has {} bytes, more than S3's 10,000 parts of at most 5 GiB hold",
+            file.path.display(),
+            file.size
+        )));
+    }
+    Ok(())
+}
 
 /// The part size for a file of `size` bytes: `preferred`, raised (to whole
 /// MiB) when the file would otherwise need more than S3's 10,000 parts,
@@ -104,10 +120,17 @@ pub(crate) async fn put_file(
     let mut upload = Upload { inner: Some(upload) };
     progress(0, total);
     match send_parts(store, key, file, part, &mut source, &mut upload, progress).await {
-        Ok(()) => upload
-            .complete()
-            .await
-            .map_err(|e| staging_error(format!("put {key}"), e)),
+        Ok(()) => match upload.complete().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The store may have completed it and its answer been lost:
+                // then the abort found no upload and the object is there.
+                if let Err(e) = store.inner.delete(key).await {
+                    tracing::warn!(key = %key, error = %e, "the staged object of a failed completion may be left: delete it yourself");
+                }
+                Err(staging_error(format!("put {key} (completing it)"), e))
+            }
+        },
         Err(e) => {
             upload.abort().await;
             Err(e)

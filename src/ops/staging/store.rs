@@ -61,6 +61,7 @@ impl StagingStore {
     /// both keys (each named when missing), and `https` unless allowed.
     pub(crate) fn open(staging: &Staging) -> Result<Self, Error> {
         let missing = |what: &str| Error::InvalidRequest(format!("upload: the staging store has no {what}"));
+        let shown = staging.endpoint.as_deref().map(crate::values::url::redact);
         let bucket = staging
             .bucket
             .clone()
@@ -70,11 +71,14 @@ impl StagingStore {
             .clone()
             .ok_or_else(|| missing("endpoint (AWS_ENDPOINT or `Staging::with_endpoint`)"))?;
         let (Some(id), Some(secret)) = (&staging.access_key_id, &staging.secret_access_key) else {
-            return Err(missing(
-                "keys (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or `Staging::with_credentials`)",
-            ));
+            return Err(Error::InvalidRequest(format!(
+                "upload: the staging store {} has no keys (`Staging::with_credentials`, or \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with AWS_ENDPOINT)",
+                shown.unwrap_or_default()
+            )));
         };
         check_endpoint(&endpoint, staging.allow_http.unwrap_or(false))?;
+        check_settings(staging)?;
         let client = ClientOptions::new()
             // Checked above: https, loopback, or allowed.
             .with_allow_http(true)
@@ -98,7 +102,7 @@ impl StagingStore {
             expiry: staging.url_expiry,
             public_url: staging.public_url,
             part_size: staging.part_size,
-            parts_in_flight: staging.parts_in_flight.max(1),
+            parts_in_flight: staging.parts_in_flight,
         })
     }
 
@@ -118,6 +122,7 @@ impl StagingStore {
         file: &LocalImage,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<StagedObject, Error> {
+        put::check_part_count(file)?;
         let folder = uuid::Uuid::new_v4().to_string();
         let key = Path::from(object_key(
             &self.prefix,
@@ -184,6 +189,35 @@ impl StagedObject {
     }
 }
 
+/// The longest a presigned URL works (S3's limit).
+const MAX_URL_EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The part size, the parts in flight and the URL's expiry within S3's
+/// limits (and ours), or an error naming the setting.
+fn check_settings(staging: &Staging) -> Result<(), Error> {
+    let bad = |what: String| Err(Error::InvalidRequest(format!("upload: {what}")));
+    let part = staging.part_size as u64;
+    if part < super::put::MIN_PART_SIZE as u64 || part > super::put::MAX_PART_SIZE {
+        return bad(format!(
+            "`with_part_size({part})` is outside S3's part sizes (5 MiB to 5 GiB)"
+        ));
+    }
+    if staging.parts_in_flight == 0 || staging.parts_in_flight > super::put::MAX_PARTS_IN_FLIGHT {
+        return bad(format!(
+            "`with_parts_in_flight({})` is not from 1 to {}",
+            staging.parts_in_flight,
+            super::put::MAX_PARTS_IN_FLIGHT
+        ));
+    }
+    if staging.url_expiry.is_zero() || staging.url_expiry > MAX_URL_EXPIRY {
+        return bad(format!(
+            "`with_url_expiry({:?})` is not more than zero and at most 7 days (S3's limit for a presigned URL)",
+            staging.url_expiry
+        ));
+    }
+    Ok(())
+}
+
 async fn delete(store: &StagingStore, key: &Path) -> Result<(), Error> {
     store
         .inner
@@ -210,5 +244,53 @@ impl Drop for StagedObject {
                 tracing::warn!(key = %key, "a staged object is left behind: no runtime to delete it on")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_outside_s3s_limits_are_named() {
+        const MIB: usize = 1024 * 1024;
+        let ok = Staging::default();
+        assert!(check_settings(&ok).is_ok());
+        assert!(check_settings(&ok.clone().with_part_size(5 * MIB)).is_ok());
+        assert!(check_settings(&ok.clone().with_part_size(5 * 1024 * MIB)).is_ok());
+        assert!(check_settings(&ok.clone().with_parts_in_flight(64)).is_ok());
+        assert!(check_settings(&ok.clone().with_url_expiry(Duration::from_secs(7 * 24 * 3600))).is_ok());
+        let refused = [
+            (ok.clone().with_part_size(5 * MIB - 1), "with_part_size(5242879)"),
+            (
+                ok.clone().with_part_size(5 * 1024 * MIB + 1),
+                "with_part_size(5368709121)",
+            ),
+            (ok.clone().with_parts_in_flight(0), "with_parts_in_flight(0)"),
+            (ok.clone().with_parts_in_flight(65), "with_parts_in_flight(65)"),
+            (ok.clone().with_url_expiry(Duration::ZERO), "with_url_expiry(0ns)"),
+            (
+                ok.clone().with_url_expiry(Duration::from_secs(7 * 24 * 3600 + 1)),
+                "with_url_expiry(604801s)",
+            ),
+        ];
+        for (staging, named) in refused {
+            let e = check_settings(&staging).unwrap_err();
+            assert!(e.is_invalid_request(), "{e}");
+            assert!(e.to_string().contains(named), "{named}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_file_beyond_ten_thousand_of_the_largest_parts_is_refused() {
+        let file = |size| LocalImage {
+            path: "huge.raw".into(),
+            size,
+            format: crate::values::format::ImageFormat::Raw,
+            extension: "raw".into(),
+        };
+        assert!(put::check_part_count(&file(10_000 * put::MAX_PART_SIZE)).is_ok());
+        let e = put::check_part_count(&file(10_000 * put::MAX_PART_SIZE + 1)).unwrap_err();
+        assert!(e.to_string().contains("10,000 parts"), "{e}");
     }
 }

@@ -128,6 +128,7 @@ impl ImageBackend for Client {
         &'a self,
         given: crate::ops::staging::Staging,
         _region: Option<&'a str>,
+        _env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> Result<crate::ops::staging::Staging, Error> {
         super::upload::staging(self, given).await
     }

@@ -13,7 +13,8 @@ use crate::values::error::Error;
 
 /// The caller's store, path-style; an endpoint or keys it lacks come from
 /// the account's first ready object storage and the API user's S3 keys for
-/// it.
+/// it. Contabo's keys are looked up only for that storage: a caller's
+/// endpoint that is another store, without keys, is an error naming both.
 pub(crate) async fn staging(client: &Client, given: Staging) -> Result<Staging, Error> {
     let given = given.or_defaults(Staging::default().with_path_style(true));
     if given.bucket().is_none() {
@@ -32,10 +33,19 @@ pub(crate) async fn staging(client: &Client, given: Staging) -> Result<Staging, 
         .into_inner()
         .data;
     let storage = pick_storage(&storages)?;
-    let mut found =
-        Staging::default().with_endpoint(endpoint_of(storage.s3_url.as_deref().unwrap_or_default())?);
+    let id = &storage.object_storage_id;
+    let endpoint = endpoint_of(id, storage.s3_url.as_deref().unwrap_or_default())?;
+    if let Some(own) = given.endpoint()
+        && !same_endpoint(own, &endpoint)
+    {
+        return Err(Error::InvalidRequest(format!(
+            "upload: the staging endpoint `{}` is not contabo object storage {id} ({endpoint}),              so its keys are not used there; give that store's keys (`Staging::with_credentials`)",
+            crate::values::url::redact(own)
+        )));
+    }
+    let mut found = Staging::default().with_endpoint(endpoint);
     if !given.has_credentials() {
-        let (id, secret) = credentials(client, &storage.object_storage_id).await?;
+        let (id, secret) = credentials(client, id).await?;
         found = found.with_credentials(id, secret.expose_secret());
     }
     Ok(given.or_defaults(found))
@@ -60,7 +70,7 @@ async fn credentials(client: &Client, storage: &str) -> Result<(String, SecretSt
             "upload: contabo has no S3 keys for object storage {storage}; give them (`Staging::with_credentials`)"
         ))
     })?;
-    Ok((first.access_key, SecretString::from(first.secret_key)))
+    Ok((first.access_key, first.secret_key.into()))
 }
 
 /// The first object storage that is `READY` (or says nothing of its status).
@@ -81,15 +91,24 @@ fn pick_storage(storages: &[types::ObjectStorageResponse]) -> Result<&types::Obj
         })
 }
 
-/// The endpoint of an object storage's `s3Url` (`https://eu2.contabostorage.com`,
+/// Whether two endpoints are the same store (scheme, host and port; case
+/// and a trailing slash aside).
+fn same_endpoint(a: &str, b: &str) -> bool {
+    let origin = |s: &str| reqwest::Url::parse(s.trim()).ok().map(|u| u.origin());
+    match (origin(a), origin(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The endpoint of object storage `id`'s `s3Url` (`https://eu2.contabostorage.com`,
 /// or a bare host, which is https).
-fn endpoint_of(s3_url: &str) -> Result<String, Error> {
+fn endpoint_of(id: &str, s3_url: &str) -> Result<String, Error> {
     let s3_url = s3_url.trim().trim_end_matches('/');
     if s3_url.is_empty() {
-        return Err(Error::InvalidRequest(
-            "upload: contabo's object storage has no s3Url; name the endpoint (`Staging::with_endpoint`)"
-                .into(),
-        ));
+        return Err(Error::InvalidRequest(format!(
+            "upload: contabo object storage {id} has no s3Url; name the endpoint (`Staging::with_endpoint`)"
+        )));
     }
     Ok(if s3_url.contains("://") {
         s3_url.to_owned()
@@ -158,6 +177,34 @@ fn room_for(free_mb: Option<f64>, bytes: u64) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decoded_credential_does_not_show_its_secret_key() {
+        let body = r#"{"data": [{"accessKey": "AKIAEXAMPLE", "secretKey": "wJalrXK7MDENGbPxRfiCYEXAMPLEKEY",
+            "objectStorageId": "s1", "region": "EU"}], "_pagination": {}}"#;
+        let found: types::ListCredentialResponse = serde_json::from_str(body).unwrap();
+        let credential = &found.data[0];
+        assert_eq!(
+            credential.secret_key.expose_secret(),
+            "wJalrXK7MDENGbPxRfiCYEXAMPLEKEY"
+        );
+        for shown in [
+            format!("{credential:?}"),
+            format!("{found:?}"),
+            format!("{found:#?}"),
+        ] {
+            assert!(!shown.contains("wJalrXK7"), "{shown}");
+            assert!(
+                shown.contains("AKIAEXAMPLE"),
+                "the access key id is no secret: {shown}"
+            );
+        }
+        // A credential built through the generated builder hides it too.
+        let built = types::builder::CredentialData::default()
+            .access_key("AKIAEXAMPLE")
+            .secret_key("wJalrXK7MDENGbPxRfiCYEXAMPLEKEY");
+        assert!(!format!("{built:?}").contains("wJalrXK7"), "{built:?}");
+    }
 
     #[test]
     fn an_image_larger_than_the_free_space_is_refused() {
@@ -234,13 +281,24 @@ mod tests {
     #[test]
     fn an_s3_url_without_a_scheme_is_https() {
         assert_eq!(
-            endpoint_of("https://eu2.contabostorage.com/").unwrap(),
+            endpoint_of("s1", "https://eu2.contabostorage.com/").unwrap(),
             "https://eu2.contabostorage.com"
         );
         assert_eq!(
-            endpoint_of("eu1-s3.contabo.com").unwrap(),
+            endpoint_of("s1", "eu1-s3.contabo.com").unwrap(),
             "https://eu1-s3.contabo.com"
         );
-        assert!(endpoint_of(" ").is_err());
+        let e = endpoint_of("s1", " ").unwrap_err();
+        assert!(e.to_string().contains("object storage s1"), "{e}");
+    }
+
+    #[test]
+    fn contabos_keys_go_only_to_its_own_storage() {
+        let own = "https://eu2.contabostorage.com";
+        assert!(same_endpoint("https://EU2.contabostorage.com/", own));
+        assert!(same_endpoint("https://eu2.contabostorage.com:443", own));
+        assert!(!same_endpoint("https://s3.example.com", own));
+        assert!(!same_endpoint("http://eu2.contabostorage.com", own));
+        assert!(!same_endpoint("not a url", own));
     }
 }

@@ -103,8 +103,9 @@ impl ImageBackend for Client {
         &'a self,
         given: crate::ops::staging::Staging,
         region: Option<&'a str>,
+        env: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> Result<crate::ops::staging::Staging, Error> {
-        super::upload::staging(given, region, |name| std::env::var(name).ok())
+        super::upload::staging(given, region, env)
     }
 
     #[cfg(feature = "upload")]

@@ -16,8 +16,9 @@ pub const SPACES_SECRET_ACCESS_KEY: &str = "SPACES_SECRET_ACCESS_KEY";
 /// The store an upload into `region` stages in: `given` with what is unset
 /// from Spaces in that region (`https://<region>.digitaloceanspaces.com`)
 /// and the Spaces key from [`SPACES_ACCESS_KEY_ID`] and
-/// [`SPACES_SECRET_ACCESS_KEY`] (read through `lookup`, both or neither).
-/// No region: an error naming it, as an import needs one.
+/// [`SPACES_SECRET_ACCESS_KEY`] (read through `lookup`, both or neither),
+/// only for a Spaces endpoint: another store the caller names gets its own
+/// keys or none. No region: an error naming it, as an import needs one.
 pub(crate) fn staging(
     given: Staging,
     region: Option<&str>,
@@ -28,10 +29,29 @@ pub(crate) fn staging(
     })?;
     let mut defaults = Staging::default().with_endpoint(format!("https://{region}.digitaloceanspaces.com"));
     let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-    if let (Some(id), Some(secret)) = (get(SPACES_ACCESS_KEY_ID), get(SPACES_SECRET_ACCESS_KEY)) {
+    let spaces = given.endpoint().is_none_or(is_spaces);
+    if spaces && let (Some(id), Some(secret)) = (get(SPACES_ACCESS_KEY_ID), get(SPACES_SECRET_ACCESS_KEY)) {
         defaults = defaults.with_credentials(id, secret);
     }
-    Ok(given.or_defaults(defaults))
+    let staging = given.or_defaults(defaults);
+    if !staging.has_credentials() && staging.endpoint().is_some_and(is_spaces) {
+        return Err(Error::InvalidRequest(format!(
+            "upload: staging in digitalocean spaces ({}) needs a spaces key: \
+             {SPACES_ACCESS_KEY_ID} and {SPACES_SECRET_ACCESS_KEY}, or `Staging::with_credentials`",
+            staging.endpoint().unwrap_or_default()
+        )));
+    }
+    Ok(staging)
+}
+
+/// Whether `endpoint` is DigitalOcean Spaces (`https://<region>.digitaloceanspaces.com`).
+fn is_spaces(endpoint: &str) -> bool {
+    reqwest::Url::parse(endpoint).is_ok_and(|url| {
+        url.scheme() == "https"
+            && url
+                .host_str()
+                .is_some_and(|host| host.to_ascii_lowercase().ends_with(".digitaloceanspaces.com"))
+    })
 }
 
 /// Transfers the image `id` to `region` and waits until the transfer is done.
@@ -87,8 +107,42 @@ mod tests {
         let s = staging(given, Some("fra1"), env).unwrap();
         assert_eq!(s.endpoint(), Some("http://127.0.0.1:9000"));
         let only_id = |name: &str| (name == SPACES_ACCESS_KEY_ID).then(|| "x".to_owned());
-        let s = staging(Staging::default(), Some("ams3"), only_id).unwrap();
-        assert!(!s.has_credentials(), "half a key is not used");
+        let e = staging(Staging::default(), Some("ams3"), only_id).unwrap_err();
+        assert!(
+            e.to_string().contains("needs a spaces key"),
+            "half a key is not used: {e}"
+        );
+    }
+
+    #[test]
+    fn the_spaces_key_goes_only_to_spaces() {
+        let other = Staging::parse("s3://images")
+            .unwrap()
+            .with_endpoint("https://s3.example.com");
+        let s = staging(other, Some("fra1"), env).unwrap();
+        assert!(!s.has_credentials(), "another store does not get the Spaces key");
+        let spaces = Staging::parse("s3://images")
+            .unwrap()
+            .with_endpoint("https://AMS3.digitaloceanspaces.com");
+        assert_eq!(
+            staging(spaces, Some("fra1"), env).unwrap().access_key_id(),
+            Some("DO00SPACES")
+        );
+    }
+
+    #[test]
+    fn aws_keys_without_an_endpoint_do_not_go_to_spaces() {
+        let aws = |name: &str| match name {
+            "AWS_ACCESS_KEY_ID" => Some("AKIAEXAMPLE".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("aws-secret".to_owned()),
+            "AWS_REGION" => Some("eu-west-1".to_owned()),
+            _ => env(name),
+        };
+        let given = Staging::parse("s3://images").unwrap().or_from_env(aws);
+        let s = staging(given, Some("fra1"), aws).unwrap();
+        assert_eq!(s.endpoint(), Some("https://fra1.digitaloceanspaces.com"));
+        assert_eq!(s.region(), None, "not AWS's region");
+        assert_eq!(s.access_key_id(), Some("DO00SPACES"), "the Spaces key");
     }
 
     #[test]

@@ -372,6 +372,58 @@ mod cases {
         assert_eq!((s.sent)(), before, "nothing is sent");
     }
 
+    /// Where `capabilities().upload` says so, a local qcow2 file goes
+    /// through a staging bucket (a real S3 server on loopback) to a ready
+    /// image, and the bucket is empty afterwards; elsewhere `upload` is
+    /// `Unsupported` and nothing is sent.
+    pub async fn upload_stages_imports_and_cleans_up(s: &Subject) {
+        use cloud_images::images::{ImageFormat, Staging, UploadRequest};
+        use cloud_images::testing::FakeStaging;
+
+        let staging = FakeStaging::start().await;
+        let dir = std::env::temp_dir().join(format!(
+            "cloud-images-conformance-{}-{}",
+            std::process::id(),
+            s.images.cloud()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("conformance.qcow2");
+        let mut bytes = vec![7u8; 6 * 1024 * 1024 + 1];
+        bytes[..8].copy_from_slice(b"QFI\xfb\0\0\0\x03");
+        std::fs::write(&path, &bytes).unwrap();
+        let store = Staging::parse(&staging.s3_url())
+            .unwrap()
+            .with_endpoint(staging.endpoint())
+            .with_region(staging.region())
+            .with_credentials(staging.access_key_id(), staging.secret_access_key());
+        let request = UploadRequest::new("uploaded", &path)
+            .os("linux")
+            .version("13")
+            .region("fra1")
+            .description("made by the conformance suite")
+            .staging(store)
+            .wait_options(quick());
+        let before = (s.sent)();
+        let caps = s.images.capabilities();
+        let result = s.images.upload(request, &mut |_| {}).await;
+        std::fs::remove_dir_all(&dir).unwrap();
+        if !caps.upload {
+            let err = result.unwrap_err();
+            assert!(err.is_unsupported(), "{err}");
+            assert_eq!((s.sent)(), before, "nothing is sent");
+            assert!(staging.requests().is_empty());
+            return;
+        }
+        assert!(caps.upload_formats.contains(&ImageFormat::Qcow2));
+        let image = result.expect("the upload");
+        assert_eq!(image.status, ImageStatus::Ready);
+        assert_eq!(image.name, "uploaded");
+        assert!(image.custom);
+        assert_eq!(s.images.get(&image.id).await.unwrap().id, image.id);
+        assert!(!staging.requests().is_empty(), "staged in the bucket");
+        assert_eq!(staging.keys(), Vec::<String>::new(), "and deleted from it");
+    }
+
     pub async fn a_failed_import_ends_the_wait_with_the_providers_message(s: &Subject) {
         let Some(failed) = &s.failed else { return };
         let image = s.images.get(failed).await.unwrap();
@@ -502,6 +554,7 @@ macro_rules! conformance {
                 what_a_provider_needs_is_named_before_sending,
                 a_failed_import_ends_the_wait_with_the_providers_message,
                 json_has_the_neutral_fields,
+                upload_stages_imports_and_cleans_up,
             );
         }
     )*};

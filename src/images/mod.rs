@@ -43,9 +43,11 @@ use crate::ops::images::ImageBackend;
 
 mod model;
 mod registry;
+mod upload;
 
 pub use crate::ops::images::{Capabilities, ImageUpdate, ImportRequest, ListFilter, OnProgress};
 pub use crate::ops::pagination::PaginationOptions;
+pub use crate::ops::staging::Staging;
 pub use crate::ops::status::ImageStatus;
 pub use crate::ops::wait::{Progress, WaitOptions};
 pub use crate::values::cloud::{Cloud, UnknownCloud};
@@ -54,6 +56,7 @@ pub use crate::values::format::ImageFormat;
 pub use crate::values::os::OsFamily;
 pub use model::Image;
 pub use registry::{PROVIDER_VARIABLE, ProviderImage, from_env, from_lookup};
+pub use upload::{OnUpload, UploadPhase, UploadProgress, UploadRequest};
 
 /// A stream of images, as [`Images::list`] returns it: `'static`, it owns
 /// what it needs (a clone of the client), so it can outlive the `Images` it
@@ -157,6 +160,15 @@ pub trait Images: Send + Sync + fmt::Debug {
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>>;
+
+    /// Uploads a local image file through an S3-compatible staging bucket
+    /// and returns the image once ready (see [`UploadRequest`]); checked
+    /// before a byte is sent, the staged object deleted afterwards.
+    fn upload<'a>(
+        &'a self,
+        request: UploadRequest,
+        progress: OnUpload<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>>;
 }
 
 impl<T: Images + ?Sized> Images for Arc<T> {
@@ -206,6 +218,13 @@ impl<T: Images + ?Sized> Images for Arc<T> {
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>> {
         (**self).wait_until_ready(id, options, progress)
+    }
+    fn upload<'a>(
+        &'a self,
+        request: UploadRequest,
+        progress: OnUpload<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        (**self).upload(request, progress)
     }
 }
 
@@ -285,5 +304,13 @@ where
     ) -> BoxFuture<'a, Result<Image, Error>> {
         let id = id.to_owned();
         async move { self.wait_item(&id, options, progress).await.map(Image::of::<B>) }.boxed()
+    }
+
+    fn upload<'a>(
+        &'a self,
+        request: UploadRequest,
+        progress: OnUpload<'a>,
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        async move { upload::run(self, request, progress).await.map(Image::of::<B>) }.boxed()
     }
 }

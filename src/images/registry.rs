@@ -146,6 +146,7 @@ impl From<crate::ionos::Image> for ProviderImage {
 impl Capabilities {
     /// What `cloud` can do.
     pub const fn of(cloud: Cloud) -> Self {
+        use crate::values::format::ImageFormat::*;
         match cloud {
             Cloud::Contabo => Capabilities {
                 import_from_url: true,
@@ -155,6 +156,9 @@ impl Capabilities {
                 paged_list: true,
                 progress: true,
                 waits_for_changes: false,
+                upload: cfg!(feature = "upload"),
+                upload_formats: &[Qcow2, Iso],
+                upload_max_bytes: None,
             },
             Cloud::DigitalOcean => Capabilities {
                 import_from_url: true,
@@ -164,6 +168,9 @@ impl Capabilities {
                 paged_list: true,
                 progress: false,
                 waits_for_changes: false,
+                upload: cfg!(feature = "upload"),
+                upload_formats: &[Raw, Qcow2, Vhdx, Vdi, Vmdk, Gzip, Bzip2],
+                upload_max_bytes: Some(100_000_000_000),
             },
             Cloud::Ionos => Capabilities {
                 import_from_url: false,
@@ -173,6 +180,9 @@ impl Capabilities {
                 paged_list: false,
                 progress: false,
                 waits_for_changes: true,
+                upload: false,
+                upload_formats: &[],
+                upload_max_bytes: None,
             },
         }
     }

@@ -10,10 +10,13 @@ use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 
 use crate::ops::pagination::PaginationOptions;
+#[cfg(feature = "upload")]
+use crate::ops::staging::Staging;
 use crate::ops::status::ImageStatus;
 use crate::ops::wait::{Progress, WaitOptions};
 use crate::values::cloud::Cloud;
 use crate::values::error::Error;
+use crate::values::format::ImageFormat;
 
 /// What a wait calls with each pending report.
 pub type OnProgress<'a> = &'a mut (dyn FnMut(&Progress) + Send);
@@ -84,6 +87,60 @@ pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a;
+
+    /// Whether [`copy_to_region`](Self::copy_to_region) works: an upload
+    /// may name more than one region.
+    #[cfg(feature = "upload")]
+    const COPIES_TO_REGIONS: bool = false;
+
+    /// Checks an import request as [`import_item`](Self::import_item) would,
+    /// without sending it: what an upload checks before a byte is sent.
+    #[cfg(feature = "upload")]
+    fn check_import(request: ImportRequest) -> Result<(), Error> {
+        request.check()
+    }
+
+    /// `item` without the URL it was imported from, where the provider
+    /// keeps it (an upload's URL is a secret).
+    #[cfg(feature = "upload")]
+    fn without_source_url(item: Self::Item) -> Self::Item {
+        item
+    }
+
+    /// The staging store an upload goes through: `given` (the caller's and
+    /// the environment's) with what is unset filled from the provider's
+    /// defaults. `region` is the one imported into.
+    #[cfg(feature = "upload")]
+    fn upload_staging<'a>(
+        &'a self,
+        given: Staging,
+        region: Option<&'a str>,
+    ) -> impl Future<Output = Result<Staging, Error>> + Send + 'a {
+        let _ = region;
+        std::future::ready(Ok(given))
+    }
+
+    /// Checks, before a byte is sent, that the account has room for an
+    /// image of `bytes` bytes.
+    #[cfg(feature = "upload")]
+    fn check_upload_room(&self, bytes: u64) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = bytes;
+        std::future::ready(Ok(()))
+    }
+
+    /// Copies a ready image to `region` and waits until the copy is done.
+    #[cfg(feature = "upload")]
+    fn copy_to_region<'a>(
+        &'a self,
+        id: &'a str,
+        region: &'a str,
+        options: WaitOptions,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'a {
+        let _ = (id, region, options);
+        std::future::ready(Err(Error::Unsupported(Box::new(
+            crate::values::error::Unsupported::new(Self::CLOUD, "copy_to_region", "import into each region"),
+        ))))
+    }
 }
 
 /// What to list: the account's own images or the provider's, a name, a
@@ -451,6 +508,13 @@ pub struct Capabilities {
     /// `update` and `delete` return only once the provider has applied them
     /// (IONOS runs them as asynchronous requests, which are waited for).
     pub waits_for_changes: bool,
+    /// `upload` works: a local file staged in an S3-compatible bucket, then
+    /// imported (IONOS: no; FTPS comes later).
+    pub upload: bool,
+    /// The formats `upload` takes, told from the file's first bytes.
+    pub upload_formats: &'static [ImageFormat],
+    /// The largest file `upload` sends, in bytes, when the provider has a limit.
+    pub upload_max_bytes: Option<u64>,
 }
 
 /// How a provider's list is asked for: the options that go to the server,

@@ -5,5 +5,6 @@
 
 pub mod images;
 pub mod pagination;
+pub mod staging;
 pub mod status;
 pub mod wait;

@@ -10,12 +10,14 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
+use super::fetch::{Fetch, Fetcher, url_path};
 use super::harness::{
     Api, Response, Server, common_methods, empty, form_pairs, impl_fake_debug, lock, query_string, reply,
 };
-use super::{RecordedRequest, SeedImage, SeedStatus};
+use super::{FetchReport, RecordedRequest, SeedImage, SeedStatus};
 use crate::ClientBuilder;
 use crate::engine::auth::PasswordGrant;
+use crate::values::format::ImageFormat;
 
 /// The path of the fake token endpoint (Keycloak's, as Contabo's).
 pub const TOKEN_PATH: &str = "/auth/realms/contabo/protocol/openid-connect/token";
@@ -191,6 +193,8 @@ struct Contabo {
     valid_tokens: Mutex<Vec<String>>,
     /// Refresh tokens issued and not revoked, with when they expire.
     refresh_tokens: Mutex<HashMap<String, Instant>>,
+    /// The imports' fetches of their URL, by image id.
+    fetcher: Fetcher,
 }
 
 /// Where a Contabo image stands, for [`FakeContabo::set_image_status`].
@@ -241,7 +245,16 @@ impl ImageState {
 /// `downloading` and makes progress (`uploadedSizeMb`) with every GET until it
 /// is `downloaded`. Updates and deletions are audited. The API checks the
 /// bearer token and that `x-request-id` is a UUID; standard images cannot be
-/// changed (403); an image URL that is not `.qcow2` or `.iso` is a 415.
+/// changed (403); an image URL whose path is not `.qcow2` or `.iso` is a 415.
+/// When the URL is on loopback (a [`FakeStaging`](crate::testing::FakeStaging)
+/// presigned URL), the fake really GETs it with a plain client, and the image
+/// stays `downloading` until the fetch ended: then `downloaded` (its `sizeMb`
+/// from the length), or `error` with `errorMessage` [`DOWNLOAD_FAILED`] (no
+/// answer, an error status such as an expired or wrongly signed URL's 403, a
+/// body cut short) or [`UNSUPPORTED_FORMAT`] (bytes that are neither an ISO
+/// nor a qcow2 image, or not the one the URL's extension names);
+/// [`fetched`](FakeContabo::fetched) tells what it got. A URL elsewhere
+/// (`https://example.com/...`) is never fetched.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -278,6 +291,7 @@ impl FakeContabo {
             tokens_issued: AtomicUsize::new(0),
             valid_tokens: Mutex::default(),
             refresh_tokens: Mutex::default(),
+            fetcher: Fetcher::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -376,6 +390,20 @@ impl FakeContabo {
         lock(&self.0.api().images).push(image);
     }
 
+    /// The next custom image import cannot fetch its URL, whatever the URL:
+    /// the image ends `error` with `errorMessage` [`DOWNLOAD_FAILED`].
+    pub fn fail_next_fetch(&self) {
+        self.0.api().fetcher.fail_next();
+    }
+
+    /// What the import of the image `id` got from its URL, once the fetch
+    /// ended (or [`fail_next_fetch`](Self::fail_next_fetch) failed it):
+    /// `None` while it runs, for a URL not on loopback (never fetched) and
+    /// for an image not imported.
+    pub fn fetched(&self, id: &str) -> Option<FetchReport> {
+        self.0.api().fetcher.report(id)
+    }
+
     /// Sets an image's `status` (and `errorMessage`); `false` when there is
     /// no image with this id.
     pub fn set_image_status(&self, id: &str, state: ImageState) -> bool {
@@ -393,6 +421,25 @@ impl FakeContabo {
             lock(&self.0.api().polls).remove(id);
         }
         true
+    }
+}
+
+/// The `errorMessage` of an import whose URL could not be fetched.
+pub const DOWNLOAD_FAILED: &str = "Image download failed";
+
+/// The `errorMessage` of an import whose bytes Contabo does not take.
+pub const UNSUPPORTED_FORMAT: &str = "Unsupported image format: only .iso and .qcow2 images are supported";
+
+/// How Contabo ends an import of a URL with this extension's format
+/// (`qcow2` or `iso`) that fetched this: `None` when it is `downloaded`,
+/// else its `errorMessage`.
+fn import_verdict(declared: &str, report: &FetchReport) -> Option<&'static str> {
+    if !report.is_success() {
+        return Some(DOWNLOAD_FAILED);
+    }
+    match report.format {
+        Some(format @ (ImageFormat::Qcow2 | ImageFormat::Iso)) if format.as_str() == declared => None,
+        _ => Some(UNSUPPORTED_FORMAT),
     }
 }
 
@@ -665,8 +712,27 @@ fn get_image(state: &Contabo, id: &str) -> Response {
         let mut polls = lock(&state.polls);
         let n = polls.entry(id.to_owned()).or_default();
         *n += 1;
+        // An imported URL on loopback: the end waits for its fetch.
+        let fetch = state.fetcher.state(id);
         let size = image["sizeMb"].as_f64().unwrap_or(0.0);
-        if *n >= state.config.download_polls {
+        if let Fetch::Done(report) = &fetch
+            && *n >= state.config.download_polls
+        {
+            let declared = image["format"].as_str().unwrap_or("");
+            if let Some(message) = import_verdict(declared, report) {
+                image["status"] = json!("error");
+                image["errorMessage"] = json!(message);
+                image["uploadedSizeMb"] = json!(0);
+            } else {
+                let size = (report.bytes as f64 / 1_048_576.0).ceil();
+                image["status"] = json!("downloaded");
+                image["sizeMb"] = json!(size);
+                image["uploadedSizeMb"] = json!(size);
+            }
+        } else if fetch == Fetch::Running {
+            let done = size * (*n as f64) / (*n as f64 + 1.0);
+            image["uploadedSizeMb"] = json!(done.floor());
+        } else if fetch == Fetch::Skipped && *n >= state.config.download_polls {
             image["status"] = json!("downloaded");
             image["uploadedSizeMb"] = json!(size);
         } else {
@@ -700,9 +766,10 @@ fn create_image(state: &Contabo, body: &[u8], request_id: &str) -> Response {
         }
     }
     let url = req["url"].as_str().unwrap_or("");
-    let format = if url.ends_with(".qcow2") {
+    let path = url_path(url);
+    let format = if path.ends_with(".qcow2") {
         "qcow2"
-    } else if url.ends_with(".iso") {
+    } else if path.ends_with(".iso") {
         "iso"
     } else {
         return reply(
@@ -720,6 +787,8 @@ fn create_image(state: &Contabo, body: &[u8], request_id: &str) -> Response {
         "format": format, "status": "downloading", "errorMessage": "", "standardImage": false,
         "creationDate": "2026-11-23T09:00:00Z", "lastModifiedDate": "2026-11-23T09:00:00Z", "tags": [],
     }));
+    drop(images);
+    state.fetcher.start(&id, url);
     audit(state, &id, "CREATED", request_id, json!({"name": req["name"]}));
     reply(
         StatusCode::CREATED,
@@ -951,4 +1020,37 @@ fn seed_audits(custom: usize) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fetch::reports::{failed, fetched};
+
+    #[test]
+    fn imports_end_as_contabo_ends_them() {
+        assert_eq!(import_verdict("qcow2", &fetched(1024, ImageFormat::Qcow2)), None);
+        assert_eq!(import_verdict("iso", &fetched(1 << 20, ImageFormat::Iso)), None);
+        // Bytes that are not what the URL's extension names.
+        for (declared, format) in [
+            ("qcow2", ImageFormat::Iso),
+            ("iso", ImageFormat::Qcow2),
+            ("qcow2", ImageFormat::Raw),
+            ("qcow2", ImageFormat::Gzip),
+            ("iso", ImageFormat::Vmdk),
+        ] {
+            assert_eq!(
+                import_verdict(declared, &fetched(1024, format)),
+                Some(UNSUPPORTED_FORMAT),
+                "{declared} holding {format}"
+            );
+        }
+        for report in [failed(Some(403)), failed(Some(500)), failed(None)] {
+            assert_eq!(
+                import_verdict("qcow2", &report),
+                Some(DOWNLOAD_FAILED),
+                "{report:?}"
+            );
+        }
+    }
 }

@@ -10,11 +10,13 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::ToSocketAddrs;
 
+use super::fetch::{Fetch, Fetcher};
 use super::harness::{
     Api, Response, Server, common_methods, empty, impl_fake_debug, lock, query_string, reply,
 };
-use super::{RecordedRequest, SeedImage, SeedStatus};
+use super::{FetchReport, RecordedRequest, SeedImage, SeedStatus};
 use crate::ClientBuilder;
+use crate::values::format::ImageFormat;
 
 /// How the fake behaves: its seed and its rules.
 ///
@@ -197,6 +199,8 @@ struct DigitalOcean {
     import_failures: Mutex<HashMap<u64, String>>,
     /// Pending account transfers: transfer id to image id.
     transfers: Mutex<HashMap<u64, u64>>,
+    /// The imports' fetches of their URL, by image id.
+    fetcher: Fetcher,
 }
 
 /// A fake of DigitalOcean's images API, running on loopback; it stops when
@@ -206,8 +210,16 @@ struct DigitalOcean {
 /// seeded with distribution, application and private images, paginated with
 /// `page`/`per_page` (at most 200) and `links.pages` + `meta.total`, with the
 /// `type`, `private` and `tag_name` filters. A custom image goes `NEW` →
-/// `pending` → `available` over GETs; an image action goes `in-progress` →
-/// `completed`. A snapshot's account transfer can be started
+/// `pending` → `available` over GETs. When its `url` is on loopback (a
+/// [`FakeStaging`](crate::testing::FakeStaging) presigned URL), the fake
+/// really GETs it with a plain client, and the image ends only once the
+/// fetch did: `available` (its `size_gigabytes` from the length), or
+/// `deleted` with `error_message` [`DOWNLOAD_FAILED`] (no answer, an error
+/// status such as an expired or wrongly signed URL's 403, a body cut short)
+/// or [`UNSUPPORTED_FORMAT`] (an ISO image, an empty file);
+/// [`fetched`](FakeDigitalOcean::fetched) tells what it got. A URL
+/// elsewhere (`https://example.com/...`) is never fetched. An image action
+/// goes `in-progress` → `completed`. A snapshot's account transfer can be started
 /// (`account_transfer`, pending until the recipient accepts) and cancelled.
 /// Every answer carries `ratelimit-*` headers ([`RATE_LIMIT`]) and the
 /// server's own `x-request-id`; errors are `{"id", "message",
@@ -259,6 +271,7 @@ impl FakeDigitalOcean {
             fail_next_import: Mutex::default(),
             import_failures: Mutex::default(),
             transfers: Mutex::default(),
+            fetcher: Fetcher::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -351,6 +364,20 @@ impl FakeDigitalOcean {
         *lock(&self.0.api().fail_next_import) = Some(error_message.to_owned());
     }
 
+    /// The next custom image import cannot fetch its URL, whatever the URL:
+    /// the image ends `deleted` with `error_message` [`DOWNLOAD_FAILED`].
+    pub fn fail_next_fetch(&self) {
+        self.0.api().fetcher.fail_next();
+    }
+
+    /// What the import of the image `id` got from its URL, once the fetch
+    /// ended (or [`fail_next_fetch`](Self::fail_next_fetch) failed it):
+    /// `None` while it runs, for a URL not on loopback (never fetched) and
+    /// for an image not imported.
+    pub fn fetched(&self, id: u64) -> Option<FetchReport> {
+        self.0.api().fetcher.report(&id.to_string())
+    }
+
     /// Sets an image's status and error message as text (to test words the
     /// API does not send); [`set_image_status`](Self::set_image_status) is
     /// the typed one.
@@ -360,6 +387,28 @@ impl FakeDigitalOcean {
             image["status"] = json!(status);
             image["error_message"] = json!(error_message);
         }
+    }
+}
+
+/// The `error_message` of an import whose URL could not be fetched (no
+/// answer, an error status such as an expired or wrongly signed URL's 403,
+/// a body cut short).
+pub const DOWNLOAD_FAILED: &str = "Unable to download image";
+
+/// The `error_message` of an import whose bytes are in a format DigitalOcean
+/// does not take (an ISO image).
+pub const UNSUPPORTED_FORMAT: &str = "Unsupported image format";
+
+/// How DigitalOcean ends an import that fetched this: `None` when it is
+/// `available`, else its `error_message`. It takes raw, qcow2, VHDX, VDI and
+/// VMDK images, also gzip- or bzip2-compressed; not an ISO, nor an empty file.
+fn import_verdict(report: &FetchReport) -> Option<&'static str> {
+    if !report.is_success() {
+        Some(DOWNLOAD_FAILED)
+    } else if report.bytes == 0 || report.format == Some(ImageFormat::Iso) {
+        Some(UNSUPPORTED_FORMAT)
+    } else {
+        None
     }
 }
 
@@ -498,6 +547,8 @@ impl DigitalOcean {
         if let Some(message) = lock(&self.fail_next_import).take() {
             lock(&self.import_failures).insert(id, message);
         }
+        self.fetcher
+            .start(&id.to_string(), body["url"].as_str().unwrap_or(""));
         let image = json!({
             "id": id, "name": body["name"], "type": "custom",
             "distribution": body.get("distribution").cloned().unwrap_or(json!("Unknown")),
@@ -528,18 +579,32 @@ impl DigitalOcean {
                 let mut seen = lock(&self.polls);
                 let n = seen.entry(format!("image-{key}")).or_default();
                 *n += 1;
-                let failure = image["id"]
-                    .as_u64()
-                    .and_then(|id| lock(&self.import_failures).get(&id).cloned());
-                if *n >= polls
+                let id = image["id"].as_u64().unwrap_or(0);
+                // An imported URL on loopback: the end waits for its fetch.
+                let (fetching, fetched) = match self.fetcher.state(&id.to_string()) {
+                    Fetch::Running => (true, None),
+                    Fetch::Done(report) => (false, Some(report)),
+                    Fetch::Skipped => (false, None),
+                };
+                // `fail_next_import` first: it stands for what the fetch cannot show.
+                let failure = lock(&self.import_failures)
+                    .get(&id)
+                    .cloned()
+                    .or_else(|| fetched.as_ref().and_then(import_verdict).map(str::to_owned));
+                if fetching {
+                    if *n > 1 {
+                        image["status"] = json!("pending");
+                    }
+                } else if *n >= polls
                     && let Some(message) = failure
                 {
                     image["status"] = json!("deleted");
                     image["error_message"] = json!(message);
                 } else if *n >= polls {
+                    let size = fetched.map_or(2.36, |r| gigabytes(r.bytes));
                     image["status"] = json!("available");
                     image["regions"] = json!(["nyc3"]);
-                    image["size_gigabytes"] = json!(2.36);
+                    image["size_gigabytes"] = json!(size);
                     image["min_disk_size"] = json!(20);
                 } else if *n > 1 {
                     image["status"] = json!("pending");
@@ -766,6 +831,11 @@ fn page_of(key: &str, items: Vec<Value>, req: &RecordedRequest, base: &str, filt
     )
 }
 
+/// A size in GB with two decimals, as `size_gigabytes`.
+fn gigabytes(bytes: u64) -> f64 {
+    (bytes as f64 / 1e9 * 100.0).ceil() / 100.0
+}
+
 /// Whether a JSON number is the id in a path segment.
 fn is_id(value: &Value, key: &str) -> bool {
     value.as_u64().is_some() && value.as_u64() == key.parse().ok()
@@ -924,4 +994,44 @@ fn seed_images(config: &Config) -> Vec<(Kind, Value)> {
         ));
     }
     images
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fetch::reports::{failed, fetched};
+
+    #[test]
+    fn imports_end_as_digitalocean_ends_them() {
+        for format in [
+            ImageFormat::Raw,
+            ImageFormat::Qcow2,
+            ImageFormat::Gzip,
+            ImageFormat::Bzip2,
+            ImageFormat::Vmdk,
+            ImageFormat::Vhdx,
+            ImageFormat::Vdi,
+        ] {
+            assert_eq!(import_verdict(&fetched(1024, format)), None, "{format}");
+        }
+        assert_eq!(
+            import_verdict(&fetched(1024, ImageFormat::Iso)),
+            Some(UNSUPPORTED_FORMAT)
+        );
+        assert_eq!(
+            import_verdict(&fetched(0, ImageFormat::Raw)),
+            Some(UNSUPPORTED_FORMAT)
+        );
+        for report in [failed(Some(403)), failed(Some(404)), failed(None)] {
+            assert_eq!(import_verdict(&report), Some(DOWNLOAD_FAILED), "{report:?}");
+        }
+    }
+
+    #[test]
+    fn sizes_are_gigabytes_rounded_up_to_two_decimals() {
+        assert_eq!(gigabytes(0), 0.0);
+        assert_eq!(gigabytes(1), 0.01);
+        assert_eq!(gigabytes(2_360_000_000), 2.36);
+        assert_eq!(gigabytes(2_360_000_001), 2.37);
+    }
 }

@@ -190,7 +190,7 @@ pub struct Fault {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum FaultKind {
+pub(crate) enum FaultKind {
     Status {
         status: StatusCode,
         retry_after: Option<String>,
@@ -199,6 +199,7 @@ enum FaultKind {
     },
     Delay(Duration),
     TruncatedBody,
+    ConnectionCut,
 }
 
 impl Fault {
@@ -225,6 +226,15 @@ impl Fault {
     /// without a body (`204 No Content`) is sent as it is.
     pub fn truncated_body() -> Self {
         Self::of(FaultKind::TruncatedBody)
+    }
+
+    /// Read the first half of the request's body (by its `Content-Length`),
+    /// then close the connection without an answer: a request cut off
+    /// midway, as a network failure cuts an upload's part. The provider
+    /// fakes read the whole request before they see a fault, so there the
+    /// connection closes after it.
+    pub fn connection_cut() -> Self {
+        Self::of(FaultKind::ConnectionCut)
     }
 
     fn of(kind: FaultKind) -> Self {
@@ -317,7 +327,7 @@ impl Fault {
     }
 
     /// Whether a request with this method, path and query gets the fault.
-    fn applies_to(&self, method: &Method, target: &str) -> bool {
+    pub(crate) fn applies_to(&self, method: &Method, target: &str) -> bool {
         target.contains(&self.matching) && self.method.as_ref().is_none_or(|m| m == method)
     }
 }
@@ -336,6 +346,7 @@ impl fmt::Display for Fault {
             }
             FaultKind::Delay(delay) => write!(f, "a delay of {} ms", delay.as_millis())?,
             FaultKind::TruncatedBody => write!(f, "a body cut short")?,
+            FaultKind::ConnectionCut => write!(f, "the connection cut mid-request")?,
         }
         let plural = if self.times == 1 { "" } else { "s" };
         write!(f, " for the next {} ", self.times)?;
@@ -632,7 +643,10 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -> Result<Sent, Infallible> {
+async fn handle<A: Api>(
+    shared: Arc<Shared<A>>,
+    req: hyper::Request<Incoming>,
+) -> Result<Sent, ConnectionCut> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -667,16 +681,7 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
             let waits = f.after_auth && *refused.get_or_init(|| shared.api.unauthorized(&recorded).is_some());
             f.applies_to(&recorded.method, &target) && reaches && !waits
         };
-        let at = faults.iter().position(wanted);
-        at.map(|i| {
-            let fault = &mut faults[i];
-            fault.times -= 1;
-            let kind = fault.kind.clone();
-            if fault.times == 0 {
-                faults.remove(i);
-            }
-            kind
-        })
+        take_fault(&mut faults, wanted)
     };
     match fault {
         Some(FaultKind::Status {
@@ -729,9 +734,38 @@ async fn handle<A: Api>(shared: Arc<Shared<A>>, req: hyper::Request<Incoming>) -
             let half = whole.slice(..whole.len() / 2);
             Ok(hyper::Response::from_parts(parts, Cut(Some(half)).boxed()))
         }
+        Some(FaultKind::ConnectionCut) => Err(ConnectionCut),
         None => Ok(answer(&shared, &recorded).map(BodyExt::boxed)),
     }
 }
+
+/// Spends one use of the first fault that `wanted` accepts: what it does.
+pub(crate) fn take_fault(
+    faults: &mut VecDeque<Fault>,
+    wanted: impl FnMut(&Fault) -> bool,
+) -> Option<FaultKind> {
+    let at = faults.iter().position(wanted)?;
+    let fault = &mut faults[at];
+    fault.times -= 1;
+    let kind = fault.kind.clone();
+    if fault.times == 0 {
+        faults.remove(at);
+    }
+    Some(kind)
+}
+
+/// The error that makes hyper close a connection without an answer
+/// ([`Fault::connection_cut`]).
+#[derive(Debug)]
+pub(crate) struct ConnectionCut;
+
+impl fmt::Display for ConnectionCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection was cut by an injected fault")
+    }
+}
+
+impl std::error::Error for ConnectionCut {}
 
 fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
     let mut resp = shared.api.route(recorded);
@@ -744,7 +778,7 @@ fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
 /// A body that does not know its length, so that hyper sends the declared
 /// `Content-Length` and, when the body ends short of it, closes the
 /// connection.
-struct Cut(Option<Bytes>);
+pub(crate) struct Cut(pub(crate) Option<Bytes>);
 
 impl http_body::Body for Cut {
     type Data = Bytes;

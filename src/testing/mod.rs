@@ -75,6 +75,16 @@ mod harness;
 pub use harness::{Fault, ParseFaultError, RecordedRequest};
 
 #[cfg(feature = "testing")]
+mod fetch;
+#[cfg(feature = "testing")]
+pub use fetch::FetchReport;
+
+#[cfg(feature = "testing")]
+pub mod staging;
+#[cfg(feature = "testing")]
+pub use staging::FakeStaging;
+
+#[cfg(feature = "testing")]
 mod seed;
 #[cfg(feature = "testing")]
 pub use seed::{SeedImage, SeedStatus};

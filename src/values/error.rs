@@ -210,6 +210,18 @@ pub enum Error {
     /// (`source`). [`Unconfirmed::follow`] says what to follow.
     #[error("{0}")]
     Unconfirmed(Box<Unconfirmed>),
+
+    /// The staging store an upload goes through (an S3-compatible bucket)
+    /// failed: `operation` is what was asked of it (`put`, `delete`,
+    /// `sign`), `source` the store's error.
+    #[error("staging {}: {}", for_display(operation), for_display(&source.to_string()))]
+    Staging {
+        /// What was asked of the store, with the object's key.
+        operation: String,
+        /// The store's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Whether the change a failed call asked for happened: what

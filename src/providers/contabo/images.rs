@@ -109,6 +109,34 @@ impl ImageBackend for Client {
     ) -> Result<Image, Error> {
         Ok(from_details(self.wait_for_image(id, options, progress).await?))
     }
+
+    #[cfg(feature = "upload")]
+    fn check_import(request: ImportRequest) -> Result<(), Error> {
+        create_body(request).map(drop)
+    }
+
+    #[cfg(feature = "upload")]
+    fn without_source_url(mut image: Image) -> Image {
+        image.url = None;
+        image
+    }
+
+    /// The caller's store, path-style; what is missing (endpoint, keys)
+    /// from the account's object storage.
+    #[cfg(feature = "upload")]
+    async fn upload_staging<'a>(
+        &'a self,
+        given: crate::ops::staging::Staging,
+        _region: Option<&'a str>,
+    ) -> Result<crate::ops::staging::Staging, Error> {
+        super::upload::staging(self, given).await
+    }
+
+    /// Contabo's free custom-image space, from its stats.
+    #[cfg(feature = "upload")]
+    async fn check_upload_room(&self, bytes: u64) -> Result<(), Error> {
+        super::upload::check_room(self, bytes).await
+    }
 }
 
 /// Whether an image is the account's own (a custom image) rather than one of

@@ -53,6 +53,8 @@ pub use generated::{Client, builder, types};
 mod images;
 mod pages;
 mod status;
+#[cfg(feature = "upload")]
+mod upload;
 
 use crate::engine::auth::PasswordGrant;
 use crate::engine::builder::ClientBuilder;

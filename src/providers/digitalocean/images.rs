@@ -88,6 +88,34 @@ impl ImageBackend for Client {
     ) -> Result<Image, Error> {
         self.wait_for_image(id, options, progress).await
     }
+
+    #[cfg(feature = "upload")]
+    const COPIES_TO_REGIONS: bool = true;
+
+    #[cfg(feature = "upload")]
+    fn check_import(request: ImportRequest) -> Result<(), Error> {
+        create_body(request).map(drop)
+    }
+
+    /// Spaces in the import region, with the Spaces key from the environment.
+    #[cfg(feature = "upload")]
+    async fn upload_staging<'a>(
+        &'a self,
+        given: crate::ops::staging::Staging,
+        region: Option<&'a str>,
+    ) -> Result<crate::ops::staging::Staging, Error> {
+        super::upload::staging(given, region, |name| std::env::var(name).ok())
+    }
+
+    #[cfg(feature = "upload")]
+    async fn copy_to_region<'a>(
+        &'a self,
+        id: &'a str,
+        region: &'a str,
+        options: WaitOptions,
+    ) -> Result<(), Error> {
+        super::upload::copy_to_region(self, id, region, options).await
+    }
 }
 
 /// The image list, owned by its stream.

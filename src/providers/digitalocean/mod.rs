@@ -74,6 +74,11 @@ use serde_json::Value;
 mod images;
 mod pages;
 mod status;
+#[cfg(feature = "upload")]
+mod upload;
+
+#[cfg(feature = "upload")]
+pub use upload::{SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY};
 
 pub use pages::MAX_PAGE_SIZE;
 

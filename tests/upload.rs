@@ -1,0 +1,536 @@
+//! `Images::upload` end to end: a local file staged in a real S3 server on
+//! loopback (`FakeStaging`), imported by the provider fakes, which really
+//! fetch the URL they are given; the bytes are checked at the far end and
+//! the bucket afterwards.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cloud_images::images::{ImageFormat, ImageStatus, Images, Staging, UploadPhase, UploadRequest};
+use cloud_images::testing::{
+    FakeContabo, FakeDigitalOcean, FakeIonos, FakeStaging, Fault, FetchReport, contabo, digitalocean,
+};
+use cloud_images::wait::WaitOptions;
+use sha2::Digest;
+
+const MIB: usize = 1024 * 1024;
+
+/// A file in a folder of its own, removed when dropped.
+struct TestFile {
+    dir: PathBuf,
+    path: PathBuf,
+    sha256: String,
+    len: u64,
+}
+
+impl Drop for TestFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `len` bytes named `name`, starting with `head`, the rest varied (so that
+/// a part in the wrong place changes the hash).
+fn test_file(name: &str, head: &[u8], len: usize) -> TestFile {
+    let dir = std::env::temp_dir().join(format!("cloud-images-upload-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut bytes: Vec<u8> = (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+        .collect();
+    bytes[..head.len()].copy_from_slice(head);
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    TestFile {
+        dir,
+        path,
+        sha256: hex(&sha2::Sha256::digest(&bytes)),
+        len: len as u64,
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A qcow2 file of three parts (5 MiB, 5 MiB and the rest).
+fn qcow2(name: &str) -> TestFile {
+    test_file(name, b"QFI\xfb\0\0\0\x03", 12 * MIB + 12_345)
+}
+
+/// The staging fake as the request's store: 5 MiB parts, two in flight.
+fn staging_of(fake: &FakeStaging) -> Staging {
+    Staging::parse(&format!("{}/incoming", fake.s3_url()))
+        .unwrap()
+        .with_endpoint(fake.endpoint())
+        .with_region(fake.region())
+        .with_credentials(fake.access_key_id(), fake.secret_access_key())
+        .with_part_size(5 * MIB)
+        .with_parts_in_flight(2)
+}
+
+fn quick() -> WaitOptions {
+    WaitOptions::new(
+        Duration::from_millis(5),
+        Duration::from_millis(20),
+        Duration::from_secs(60),
+    )
+}
+
+/// The phases reported, in order, with consecutive repeats folded.
+#[derive(Default, Clone)]
+struct Phases(Arc<Mutex<Vec<UploadPhase>>>);
+
+impl Phases {
+    fn record(&self) -> impl FnMut(&cloud_images::images::UploadProgress) + Send + 'static {
+        let seen = Arc::clone(&self.0);
+        move |p| seen.lock().unwrap().push(p.phase().clone())
+    }
+    fn all(&self) -> Vec<UploadPhase> {
+        self.0.lock().unwrap().clone()
+    }
+    fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = Vec::new();
+        for phase in self.all() {
+            let name = match phase {
+                UploadPhase::Checking => "checking",
+                UploadPhase::Staging { .. } => "staging",
+                UploadPhase::Staged { .. } => "staged",
+                UploadPhase::Importing => "importing",
+                UploadPhase::Waiting(_) => "waiting",
+                UploadPhase::Distributing { .. } => "distributing",
+                UploadPhase::CleaningUp => "cleaning up",
+                _ => "other",
+            };
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+}
+
+/// What the far end got, once its fetch ended.
+async fn fetched(report: impl Fn() -> Option<FetchReport>) -> FetchReport {
+    for _ in 0..500 {
+        if let Some(report) = report() {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the fake never fetched the URL");
+}
+
+fn assert_same_bytes(report: &FetchReport, file: &TestFile) {
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.bytes, file.len);
+    assert_eq!(
+        report.sha256, file.sha256,
+        "the bytes at the far end are the file's"
+    );
+    assert_eq!(report.format, Some(ImageFormat::Qcow2));
+}
+
+fn part_puts(staging: &FakeStaging) -> usize {
+    staging
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.query.iter().any(|(k, _)| k == "partNumber"))
+        .count()
+}
+
+async fn digitalocean() -> FakeDigitalOcean {
+    FakeDigitalOcean::start_with(
+        digitalocean::Config::default()
+            .with_import_polls(2)
+            .with_action_polls(1),
+    )
+    .await
+}
+
+async fn contabo() -> FakeContabo {
+    FakeContabo::start_with(contabo::Config::default().with_download_polls(2)).await
+}
+
+fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
+    UploadRequest::new("debian-13", &file.path)
+        .os("Debian")
+        .region("fra1")
+        .staging(staging_of(staging))
+        .wait_options(quick())
+}
+
+fn contabo_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
+    UploadRequest::new("debian-13", &file.path)
+        .os("linux")
+        .version("13")
+        .staging(staging_of(staging))
+        .wait_options(quick())
+}
+
+#[tokio::test]
+async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let phases = Phases::default();
+    let request = digitalocean_request(&file, &staging).regions(["ams3", "sgp1"]);
+    let image = cloud
+        .client()
+        .upload(request, &mut phases.record())
+        .await
+        .expect("the upload");
+
+    assert_eq!(image.status, ImageStatus::Ready);
+    assert_eq!(image.name, "debian-13");
+    for region in ["ams3", "sgp1"] {
+        assert!(
+            image.regions.iter().any(|r| r == region),
+            "copied to {region}: {:?}",
+            image.regions
+        );
+    }
+    let id: u64 = image.id.parse().unwrap();
+    assert_same_bytes(&fetched(|| cloud.fetched(id)).await, &file);
+    assert_eq!(
+        staging.keys(),
+        Vec::<String>::new(),
+        "the staged object is deleted"
+    );
+    assert_eq!(part_puts(&staging), 3, "three parts, each sent once");
+    assert_eq!(
+        phases.names(),
+        [
+            "checking",
+            "staging",
+            "staged",
+            "importing",
+            "waiting",
+            "cleaning up",
+            "distributing"
+        ]
+    );
+    let all = phases.all();
+    assert!(all.contains(&UploadPhase::Staging {
+        sent: file.len,
+        total: file.len
+    }));
+    assert!(all.contains(&UploadPhase::Distributing {
+        region: "sgp1".into()
+    }));
+    // The key keeps the image's name and the file's extension, under the prefix.
+    let Some(UploadPhase::Staged { bucket, key }) =
+        all.iter().find(|p| matches!(p, UploadPhase::Staged { .. }))
+    else {
+        unreachable!()
+    };
+    assert_eq!(bucket, staging.bucket());
+    assert!(
+        key.starts_with("incoming/") && key.ends_with("/debian-13.qcow2"),
+        "{key}"
+    );
+}
+
+#[tokio::test]
+async fn contabo_imports_the_file_and_cleans_up() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let image = cloud
+        .client()
+        .upload(contabo_request(&file, &staging), &mut |_| {})
+        .await
+        .expect("the upload");
+    assert_eq!(image.status, ImageStatus::Ready);
+    assert_same_bytes(&fetched(|| cloud.fetched(&image.id)).await, &file);
+    assert_eq!(staging.keys(), Vec::<String>::new());
+    // The free space was asked for before the first byte went out.
+    let paths: Vec<String> = cloud.api_requests().iter().map(|r| r.path.clone()).collect();
+    assert!(paths.iter().any(|p| p == "/v1/compute/images/stats"), "{paths:?}");
+    // The image Contabo returns does not carry the presigned URL.
+    assert!(!format!("{image:?}").contains("X-Amz-Signature"), "{image:?}");
+}
+
+#[tokio::test]
+async fn keep_staged_leaves_the_object_with_the_files_bytes() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let request = contabo_request(&file, &staging).keep_staged(true);
+    cloud
+        .client()
+        .upload(request, &mut |_| {})
+        .await
+        .expect("the upload");
+    let keys = staging.keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let kept = staging.object(&keys[0]).unwrap();
+    assert_eq!(hex(&sha2::Sha256::digest(&kept)), file.sha256);
+}
+
+#[tokio::test]
+async fn a_refused_part_is_sent_again() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    staging.inject(Fault::status(503).method("PUT").matching("partNumber=2").times(2));
+    let image = cloud
+        .client()
+        .upload(digitalocean_request(&file, &staging), &mut |_| {})
+        .await
+        .expect("the upload, after the part was retried");
+    assert_same_bytes(&fetched(|| cloud.fetched(image.id.parse().unwrap())).await, &file);
+    assert_eq!(part_puts(&staging), 5, "three parts and two retries");
+    assert_eq!(staging.keys(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_part_cut_off_midway_is_sent_again() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    staging.inject(Fault::connection_cut().method("PUT").matching("partNumber=1"));
+    let image = cloud
+        .client()
+        .upload(contabo_request(&file, &staging), &mut |_| {})
+        .await
+        .expect("the upload, after the cut part was sent again");
+    assert_same_bytes(&fetched(|| cloud.fetched(&image.id)).await, &file);
+    assert_eq!(part_puts(&staging), 4);
+}
+
+#[tokio::test]
+async fn a_cloud_that_cannot_fetch_ends_in_its_message_and_the_object_goes() {
+    for provider in ["digitalocean", "contabo"] {
+        let staging = FakeStaging::start().await;
+        let file = qcow2("debian-13.qcow2");
+        let e = if provider == "digitalocean" {
+            let cloud = digitalocean().await;
+            cloud.fail_next_fetch();
+            cloud
+                .client()
+                .upload(digitalocean_request(&file, &staging), &mut |_| {})
+                .await
+                .unwrap_err()
+        } else {
+            let cloud = contabo().await;
+            cloud.fail_next_fetch();
+            cloud
+                .client()
+                .upload(contabo_request(&file, &staging), &mut |_| {})
+                .await
+                .unwrap_err()
+        };
+        let wait = e
+            .wait()
+            .unwrap_or_else(|| panic!("{provider}: a wait error: {e}"));
+        let expected = if provider == "digitalocean" {
+            digitalocean::DOWNLOAD_FAILED
+        } else {
+            contabo::DOWNLOAD_FAILED
+        };
+        assert_eq!(wait.message, expected, "{provider}");
+        assert_eq!(
+            staging.keys(),
+            Vec::<String>::new(),
+            "{provider}: deleted after the failure"
+        );
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(
+                !shown.contains("X-Amz-"),
+                "{provider}: the URL is a secret: {shown}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_format_the_cloud_does_not_take_is_refused_before_a_byte_is_sent() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let raw = test_file("debian-13.img", &[0; 512], MIB);
+    let request = contabo_request(&raw, &staging);
+    let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
+    assert!(e.is_invalid_request(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("is raw, which contabo does not import (it takes qcow2, iso)"),
+        "{e}"
+    );
+    assert!(staging.requests().is_empty(), "nothing was sent to the store");
+    assert!(cloud.api_requests().is_empty(), "nothing was sent to the cloud");
+
+    // DigitalOcean takes raw, not ISO.
+    let cloud = digitalocean().await;
+    let iso = test_file("debian.iso", &[], 0x9000);
+    std::fs::write(&iso.path, {
+        let mut bytes = vec![0u8; 0x9000];
+        bytes[0x8001..0x8006].copy_from_slice(b"CD001");
+        bytes
+    })
+    .unwrap();
+    let e = cloud
+        .client()
+        .upload(digitalocean_request(&iso, &staging), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("is iso, which digitalocean does not import"),
+        "{e}"
+    );
+    assert!(staging.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let missing = Path::new("no/such/debian-13.qcow2");
+    let request = UploadRequest::new("debian-13", missing)
+        .os("linux")
+        .version("13")
+        .staging(staging_of(&staging));
+    let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
+    assert!(e.is_invalid_request(), "{e}");
+    assert!(
+        e.to_string().contains("cannot read `no/such/debian-13.qcow2`"),
+        "{e}"
+    );
+
+    let file = qcow2("debian-13.qcow2");
+    let no_version = UploadRequest::new("debian-13", &file.path)
+        .os("linux")
+        .staging(staging_of(&staging));
+    let e = cloud.client().upload(no_version, &mut |_| {}).await.unwrap_err();
+    assert!(e.to_string().contains("upload: contabo needs `version`"), "{e}");
+    assert!(staging.requests().is_empty());
+    assert!(cloud.api_requests().is_empty());
+}
+
+#[tokio::test]
+async fn ionos_says_it_cannot_upload_yet() {
+    let cloud = FakeIonos::start().await;
+    let file = qcow2("debian-13.qcow2");
+    let e = cloud
+        .client()
+        .upload(UploadRequest::new("debian-13", &file.path), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(e.is_unsupported(), "{e}");
+    assert!(e.to_string().contains("ionos does not support upload"), "{e}");
+    assert!(!cloud.client().capabilities().upload);
+    assert!(cloud.client().capabilities().upload_formats.is_empty());
+}
+
+#[tokio::test]
+async fn an_upload_dropped_while_sending_leaves_no_parts() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    // The second part takes long: the upload is dropped while it is sent.
+    staging.inject(
+        Fault::delay(Duration::from_secs(30))
+            .method("PUT")
+            .matching("partNumber=2"),
+    );
+    let client = cloud.client();
+    let mut progress = |_: &cloud_images::images::UploadProgress| {};
+    let upload = client.upload(digitalocean_request(&file, &staging), &mut progress);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), upload)
+            .await
+            .is_err(),
+        "still sending"
+    );
+    let aborted = || {
+        staging
+            .requests()
+            .iter()
+            .any(|r| r.method == "DELETE" && r.query.iter().any(|(k, _)| k == "uploadId"))
+    };
+    for _ in 0..200 {
+        if aborted() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        aborted(),
+        "the multipart upload was aborted: {:?}",
+        staging.requests()
+    );
+    assert_eq!(staging.keys(), Vec::<String>::new());
+    assert!(cloud.api_requests().is_empty(), "no import was asked for");
+}
+
+#[tokio::test]
+async fn an_upload_dropped_while_waiting_deletes_the_staged_object() {
+    let cloud = FakeDigitalOcean::start_with(digitalocean::Config::default().with_import_polls(10_000)).await;
+    let staging = FakeStaging::start().await;
+    let file = qcow2("debian-13.qcow2");
+    let phases = Phases::default();
+    let client = cloud.client();
+    let mut record = phases.record();
+    let upload = client.upload(digitalocean_request(&file, &staging), &mut record);
+    let waiting = async {
+        tokio::pin!(upload);
+        loop {
+            tokio::select! {
+                _ = &mut upload => panic!("the import cannot end"),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                    if phases.names().contains(&"waiting") {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), waiting)
+        .await
+        .expect("the upload reaches the wait");
+    assert_eq!(staging.keys().len(), 1, "staged while the cloud imports");
+    for _ in 0..200 {
+        if staging.keys().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        staging.keys(),
+        Vec::<String>::new(),
+        "deleted once the upload was dropped"
+    );
+}
+
+#[tokio::test]
+async fn the_presigned_url_stays_out_of_an_import_refusal() {
+    let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    cloud.fail_next_import("the image could not be imported");
+    let e = cloud
+        .client()
+        .upload(digitalocean_request(&file, &staging), &mut |_| {})
+        .await
+        .unwrap_err();
+    for shown in [e.to_string(), format!("{e:?}")] {
+        assert!(!shown.contains("X-Amz-"), "{shown}");
+    }
+    assert_eq!(staging.keys(), Vec::<String>::new(), "deleted after the refusal");
+}
+
+#[tokio::test]
+async fn no_wait_returns_once_the_import_started_and_keeps_the_object_for_the_cloud() {
+    let (cloud, staging) = (contabo().await, FakeStaging::start().await);
+    let file = qcow2("debian-13.qcow2");
+    let image = cloud
+        .client()
+        .upload(contabo_request(&file, &staging).no_wait(), &mut |_| {})
+        .await
+        .expect("the import started");
+    assert!(
+        matches!(image.status, ImageStatus::Pending(_)),
+        "{:?}",
+        image.status
+    );
+    assert_same_bytes(&fetched(|| cloud.fetched(&image.id)).await, &file);
+    assert_eq!(staging.keys().len(), 1, "left for the cloud to fetch");
+}

@@ -87,6 +87,9 @@ mod generated {
 
 pub use generated::{Client, builder, types};
 
+#[cfg(feature = "upload")]
+#[allow(dead_code)] // the upload's wiring uses them
+pub(crate) mod ftp;
 mod images;
 mod request;
 mod status;

@@ -1,8 +1,8 @@
 //! A fake of IONOS Cloud's images API (Cloud API v6): [`FakeIonos`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -173,7 +173,7 @@ impl ImageState {
 /// IONOS Cloud's routes and state.
 struct Ionos {
     config: Config,
-    images: Mutex<Vec<Value>>,
+    images: Arc<Mutex<Vec<Value>>>,
     requests: Mutex<HashMap<String, Request>>,
     next_failure: Mutex<Option<String>>,
     next_id: AtomicU64,
@@ -239,7 +239,7 @@ impl FakeIonos {
     pub async fn start_on(addr: impl ToSocketAddrs, config: Config) -> std::io::Result<Self> {
         let latency = config.latency;
         let api = Ionos {
-            images: Mutex::new(seed_images(&config)),
+            images: Arc::new(Mutex::new(seed_images(&config))),
             config,
             requests: Mutex::default(),
             next_failure: Mutex::default(),
@@ -335,6 +335,72 @@ impl FakeIonos {
     /// The id of the n-th seeded public image.
     pub fn public_id(n: usize) -> String {
         image_id(PUBLIC_BASE + n as u64)
+    }
+
+    /// Starts an FTPS server for `location` (e.g. `de/fra`), as IONOS has
+    /// one per location: a file stored in `hdd-images/` or `iso-images/`
+    /// becomes one of the account's images `register_after` later (named
+    /// as the file, in `location`, `imageType` `HDD` or `CDROM`, `AVAILABLE`),
+    /// or never with `None`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use cloud_images::ftps::{FtpServer, FtpsSettings};
+    /// use cloud_images::testing::{FakeIonos, ftps};
+    ///
+    /// let fake = FakeIonos::start().await;
+    /// let server = fake.start_ftps("de/fra", Some(Duration::ZERO), ftps::Config::default()).await?;
+    /// let file = std::env::temp_dir().join(format!("doc-{}.iso", std::process::id()));
+    /// let mut iso = vec![0u8; 0x8010];
+    /// iso[0x8001..0x8006].copy_from_slice(b"CD001");
+    /// std::fs::write(&file, &iso)?;
+    /// let settings = FtpsSettings::new(FtpServer::parse(&server.url())?, server.user(), server.password())
+    ///     .with_extra_roots_pem(server.ca_pem().as_bytes())?;
+    /// settings.upload(&file, "iso-images", "rescue.iso", &mut |_, _| {}).await?;
+    /// # std::fs::remove_file(&file)?;
+    /// tokio::time::sleep(Duration::from_millis(50)).await;
+    /// let image = fake.images().into_iter().find(|i| i["properties"]["name"] == "rescue.iso").unwrap();
+    /// assert_eq!(image["properties"]["imageType"], "CDROM");
+    /// assert_eq!(image["properties"]["location"], "de/fra");
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_ftps(
+        &self,
+        location: &str,
+        register_after: Option<Duration>,
+        config: super::ftps::Config,
+    ) -> std::io::Result<super::FakeFtps> {
+        let server = super::FakeFtps::start_with(config).await?;
+        let images = Arc::downgrade(&self.0.api().images);
+        let location = location.to_owned();
+        server.on_stored(move |stored| {
+            let Some(delay) = register_after else { return };
+            let image_type = match stored.path.split_once('/') {
+                Some(("hdd-images", _)) => "HDD",
+                Some(("iso-images", _)) => "CDROM",
+                _ => return,
+            };
+            let name = stored.path.rsplit('/').next().unwrap_or_default().to_owned();
+            let (images, location) = (images.clone(), location.clone());
+            let size_gb = (stored.len as f64 / (1u64 << 30) as f64).max(0.001);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let Some(images) = images.upgrade() else { return };
+                let id = uuid::Uuid::new_v4().to_string();
+                let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let mut image = image_json(&id, &created, "AVAILABLE", true);
+                let properties = &mut image["properties"];
+                properties["name"] = json!(name);
+                properties["location"] = json!(location);
+                properties["imageType"] = json!(image_type);
+                properties["size"] = json!(size_gb);
+                properties["licenceType"] = json!("UNKNOWN");
+                lock(&images).push(image);
+            });
+        });
+        Ok(server)
     }
 
     /// The next accepted change ends `FAILED` with this message (the image

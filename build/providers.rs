@@ -46,6 +46,24 @@ const CONTABO: Provider = Provider {
             schema: "ImageAuditResponseData",
             required: &["id"],
         },
+        // An upload's staging store: the account's object storages and
+        // their S3 keys. Only what the upload reads stays required.
+        Patch::Tolerant {
+            schema: "ObjectStorageResponse",
+            required: &["objectStorageId"],
+        },
+        Patch::Tolerant {
+            schema: "CredentialData",
+            required: &["accessKey", "secretKey"],
+        },
+        Patch::Tolerant {
+            schema: "ListObjectStorageResponse",
+            required: &["data", "_pagination"],
+        },
+        Patch::Tolerant {
+            schema: "ListCredentialResponse",
+            required: &["data", "_pagination"],
+        },
         // Pages: `data` and `_pagination` must be there; `_links` is unused.
         Patch::Tolerant {
             schema: "ListImageResponse",

@@ -49,6 +49,8 @@ paths:
       responses: {"200": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/List"}}}}}
   /v1/compute/images/{imageId}: {get: {operationId: get, responses: {"200": {description: ok}}}}
   /v1/compute/images/audits: {get: {operationId: audits, responses: {"200": {description: ok}}}}
+  /v1/object-storages: {get: {operationId: storages, responses: {"200": {description: ok}}}}
+  /v1/users/{userId}/object-storages/credentials: {get: {operationId: keys, responses: {"200": {description: ok}}}}
 components:
   parameters:
     Page: {name: page, in: query, schema: {type: integer}}
@@ -86,7 +88,9 @@ fn the_cut_keeps_the_paths_and_what_they_reach_in_upstream_order() {
             "/v1/compute/images/stats",
             "/v1/compute/images",
             "/v1/compute/images/{imageId}",
-            "/v1/compute/images/audits"
+            "/v1/compute/images/audits",
+            "/v1/object-storages",
+            "/v1/users/{userId}/object-storages/credentials"
         ]
     );
     assert_eq!(

@@ -534,3 +534,78 @@ async fn no_wait_returns_once_the_import_started_and_keeps_the_object_for_the_cl
     assert_same_bytes(&fetched(|| cloud.fetched(&image.id)).await, &file);
     assert_eq!(staging.keys().len(), 1, "left for the cloud to fetch");
 }
+
+/// With only a bucket named, Contabo's upload finds the endpoint from the
+/// account's object storage and the keys from the API user's credentials
+/// (the user from the access token's `sub`), as `cntb` does.
+#[tokio::test]
+async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
+    use cloud_images::contabo::{Client, types};
+    use cloud_images::testing::httpmock::contabo::MockServerExt;
+    use serde_json::json;
+
+    fn from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+    let staging = FakeStaging::start().await;
+    let server = httpmock::MockServer::start_async().await;
+    let user = "6cdf5968-f9fe-4192-97c2-f349e813c5e8";
+    let page = json!({"size": 10, "totalElements": 1, "totalPages": 1, "page": 1});
+    let stats: types::CustomImagesStatsResponse = from(json!({"data": [{"freeSizeMb": 1000}]}));
+    let storages: types::ListObjectStorageResponse = from(json!({"_pagination": page, "data": [
+        {"objectStorageId": "os-0", "status": "PROVISIONING", "s3Url": "https://unused.example.com"},
+        {"objectStorageId": "os-1", "status": "READY", "s3Url": staging.endpoint()},
+    ]}));
+    let keys: types::ListCredentialResponse = from(json!({"_pagination": page, "data": [
+        {"accessKey": staging.access_key_id(), "secretKey": staging.secret_access_key(), "objectStorageId": "os-1"},
+    ]}));
+    let created: types::CreateCustomImageResponse = from(json!({"data": [{"imageId": "img-1"}]}));
+    let found: types::FindImageResponse = from(json!({"data": [
+        {"imageId": "img-1", "name": "debian-13", "status": "downloaded", "standardImage": false},
+    ]}));
+    let stats = server.retrieve_custom_images_stats(|_, then| {
+        then.ok(&stats);
+    });
+    let storages = server.retrieve_object_storage_list(|_, then| {
+        then.ok(&storages);
+    });
+    let keys = server.list_object_storage_credentials(|when, then| {
+        when.user_id(user).object_storage_id("os-1");
+        then.ok(&keys);
+    });
+    let create = server.create_custom_image(|_, then| {
+        then.created(&created);
+    });
+    server.retrieve_image(|_, then| {
+        then.ok(&found);
+    });
+    let engine = |text: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    };
+    let token = format!(
+        "{}.{}.signature",
+        engine(r#"{"alg":"RS256"}"#),
+        engine(&json!({"sub": user}).to_string())
+    );
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .bearer_token(token)
+        .build()
+        .unwrap();
+
+    let file = qcow2("debian-13.qcow2");
+    let request = UploadRequest::new("debian-13", &file.path)
+        .os("linux")
+        .version("13")
+        .staging(Staging::parse(&staging.s3_url()).unwrap())
+        .wait_options(quick());
+    let image = client.upload(request, &mut |_| {}).await.expect("the upload");
+    assert_eq!(image.id, "img-1");
+    assert_eq!(image.status, ImageStatus::Ready);
+    for mock in [&stats, &storages, &keys, &create] {
+        mock.assert_calls_async(1).await;
+    }
+    assert!(part_puts(&staging) > 0, "staged at the object storage found");
+    assert_eq!(staging.keys(), Vec::<String>::new());
+}

@@ -17,13 +17,16 @@ pub struct Cut<'a> {
     pub paths: &'a [&'a str],
 }
 
-/// Contabo: the seven images operations.
+/// Contabo: the seven images operations, and the object storages and
+/// their S3 credentials an upload stages in.
 pub const CONTABO: Cut<'static> = Cut {
     paths: &[
         "/v1/compute/images",
         "/v1/compute/images/{imageId}",
         "/v1/compute/images/stats",
         "/v1/compute/images/audits",
+        "/v1/object-storages",
+        "/v1/users/{userId}/object-storages/credentials",
     ],
 };
 

@@ -107,6 +107,16 @@ impl Transport {
         }))
     }
 
+    /// The token requests are sent with now (fetched or renewed as for a
+    /// request), when the client has one: what a provider reads its claims
+    /// from (Contabo's user id).
+    pub(crate) async fn current_token(&self) -> Result<Option<secrecy::SecretString>, crate::Error> {
+        let Some(authorizer) = &self.0.authorizer else {
+            return Ok(None);
+        };
+        Ok(token_of(&authorizer.header(None).await?))
+    }
+
     /// The base URL every request goes under.
     pub fn base_url(&self) -> &reqwest::Url {
         &self.0.base_url

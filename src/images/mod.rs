@@ -164,11 +164,17 @@ pub trait Images: Send + Sync + fmt::Debug {
     /// Uploads a local image file through an S3-compatible staging bucket
     /// and returns the image once ready (see [`UploadRequest`]); checked
     /// before a byte is sent, the staged object deleted afterwards.
+    ///
+    /// The default (for an `Images` of your own) is [`Error::Unsupported`].
     fn upload<'a>(
         &'a self,
         request: UploadRequest,
         progress: OnUpload<'a>,
-    ) -> BoxFuture<'a, Result<Image, Error>>;
+    ) -> BoxFuture<'a, Result<Image, Error>> {
+        let _ = (request, progress);
+        let unsupported = crate::values::error::Unsupported::new(self.cloud(), "upload", "import_from_url");
+        Box::pin(ready(Err(Error::Unsupported(Box::new(unsupported)))))
+    }
 }
 
 impl<T: Images + ?Sized> Images for Arc<T> {

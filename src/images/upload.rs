@@ -31,7 +31,7 @@ use secrecy::{ExposeSecret, SecretString};
 ///     .description("built with mkosi")
 ///     .staging(Staging::parse("s3://images/incoming")?)
 ///     .keep_staged(false);
-/// assert_eq!(request.name_str(), "debian-13");
+/// assert_eq!(request.name(), "debian-13");
 /// assert_eq!(request.region_list(), ["fra1", "ams3", "lon1"]);
 /// # Ok::<(), cloud_images::Error>(())
 /// ```
@@ -115,7 +115,7 @@ impl UploadRequest {
         self
     }
     /// The image's name.
-    pub fn name_str(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
     /// The file.
@@ -129,6 +129,14 @@ impl UploadRequest {
 }
 
 /// What an upload is doing, as [`UploadProgress::phase`] says.
+///
+/// ```
+/// use cloud_images::images::{UploadPhase, UploadProgress};
+///
+/// let show = |phase| UploadProgress::new(phase).to_string();
+/// assert_eq!(show(UploadPhase::Staging { sent: 5, total: 10 }), "staging 5 of 10 bytes");
+/// assert_eq!(show(UploadPhase::Distributing { region: "ams3".into() }), "copying to ams3");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum UploadPhase {

@@ -7,6 +7,9 @@
 pub mod ftps;
 pub mod images;
 pub mod pagination;
+// Without `upload`, only the `Staging` type is used (it names the store in
+// an `UploadRequest`).
+#[cfg_attr(not(feature = "upload"), allow(dead_code))]
 pub mod staging;
 pub mod status;
 pub mod wait;

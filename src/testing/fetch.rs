@@ -24,17 +24,31 @@ use crate::values::format::ImageFormat;
 /// ```
 /// # #[cfg(feature = "digitalocean")]
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// use cloud_images::testing::{FakeDigitalOcean, FetchReport};
+/// # async fn main() -> Result<(), cloud_images::Error> {
+/// use std::time::Duration;
 ///
+/// use cloud_images::Execute;
+/// use cloud_images::digitalocean::types::ImageNewCustom;
+/// use cloud_images::testing::{FakeDigitalOcean, FakeStaging, FetchReport, digitalocean};
+/// use cloud_images::wait::WaitOptions;
+///
+/// let staging = FakeStaging::start().await;
 /// let fake = FakeDigitalOcean::start().await;
-/// // After an import from a URL on loopback (a `FakeStaging` presigned URL)
-/// // has been fetched, `fake.fetched(image_id)` tells what arrived:
-/// if let Some(report) = fake.fetched(190_000_000) {
-///     println!("{:?} {} bytes of {:?}, sha256 {}", report.status, report.bytes, report.format, report.sha256);
-/// }
+/// let client = fake.client();
+/// // A URL without a signature: the staging server refuses it, as S3 does.
+/// let url = format!("{}/{}/debian-13.qcow2", staging.endpoint(), staging.bucket());
+/// let body = ImageNewCustom::builder().name("debian-13").url(url).region("nyc3");
+/// let created = client.images_create_custom().body(body).execute().await?;
+/// let id = created.image.id as u64;
+///
+/// let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
+/// let err = client.wait_for_image(&id.to_string(), quick, |_| ()).await.unwrap_err();
+/// assert!(err.to_string().contains(digitalocean::DOWNLOAD_FAILED), "{err}");
+/// let report = fake.fetched(id).expect("fetched");
+/// assert_eq!(report.status, Some(403));
+/// assert!(!report.is_success());
 /// assert_eq!(FetchReport::SIZE_LIMIT, 1 << 30);
-/// # }
+/// # Ok(()) }
 /// # #[cfg(not(feature = "digitalocean"))]
 /// # fn main() {}
 /// ```
@@ -139,9 +153,8 @@ fn redirect_verdict(hops: usize, target: &reqwest::Url) -> Result<(), &'static s
 }
 
 /// Whether a body of `declared` bytes (its `Content-Length`) or `received`
-/// so far passes [`FetchReport::SIZE_LIMIT`]: `Some` failure when it does.
-fn size_verdict(declared: Option<u64>, received: u64) -> Option<String> {
-    let limit = FetchReport::SIZE_LIMIT;
+/// so far passes `limit`: `Some` failure when it does.
+fn size_verdict(limit: u64, declared: Option<u64>, received: u64) -> Option<String> {
     match declared {
         Some(n) if n > limit => Some(format!(
             "the body is {n} bytes, more than the {limit} a fake fetches"
@@ -153,12 +166,29 @@ fn size_verdict(declared: Option<u64>, received: u64) -> Option<String> {
     }
 }
 
+/// How long and how much a fetch may take.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    time: Duration,
+    size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            time: FetchReport::TIME_LIMIT,
+            size: FetchReport::SIZE_LIMIT,
+        }
+    }
+}
+
 /// The imports' fetches of a provider fake, by image id: each runs as a task
 /// of its own, aborted when the fake stops.
 pub(crate) struct Fetcher {
     fetches: Arc<Mutex<HashMap<String, Fetch>>>,
     fail_next: Mutex<bool>,
     tasks: Mutex<JoinSet<()>>,
+    limits: Limits,
 }
 
 impl Default for Fetcher {
@@ -167,11 +197,21 @@ impl Default for Fetcher {
             fetches: Arc::default(),
             fail_next: Mutex::new(false),
             tasks: Mutex::new(JoinSet::new()),
+            limits: Limits::default(),
         }
     }
 }
 
 impl Fetcher {
+    /// With other limits than [`FetchReport`]'s, to test them quickly.
+    #[cfg(test)]
+    fn with_limits(time: Duration, size: u64) -> Self {
+        Self {
+            limits: Limits { time, size },
+            ..Self::default()
+        }
+    }
+
     /// The next import cannot fetch its URL, whatever the URL.
     pub(crate) fn fail_next(&self) {
         *lock(&self.fail_next) = true;
@@ -196,18 +236,18 @@ impl Fetcher {
         // Running before the task starts, so that its end is never overwritten.
         lock(&self.fetches).insert(id.to_owned(), Fetch::Running);
         let fetches = Arc::clone(&self.fetches);
-        let (id, url) = (id.to_owned(), url.to_owned());
+        let (id, url, limits) = (id.to_owned(), url.to_owned(), self.limits);
         let mut tasks = lock(&self.tasks);
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            let report = match tokio::time::timeout(FetchReport::TIME_LIMIT, fetch(&url)).await {
+            let report = match tokio::time::timeout(limits.time, fetch(&url, limits.size)).await {
                 Ok(report) => report,
                 Err(_) => FetchReport::failed(
                     None,
                     0,
                     format!(
-                        "the whole body did not arrive within {} s",
-                        FetchReport::TIME_LIMIT.as_secs()
+                        "the whole body did not arrive within {} ms",
+                        limits.time.as_millis()
                     ),
                 ),
             };
@@ -230,9 +270,10 @@ impl Fetcher {
     }
 }
 
-/// GETs `url` with a plain client: its status, length, format and hash.
-/// Errors never name the URL (a presigned URL is a credential).
-async fn fetch(url: &str) -> FetchReport {
+/// GETs `url` with a plain client, at most `size_limit` bytes of it: its
+/// status, length, format and hash. Failures never name the URL (a presigned
+/// URL is a credential).
+async fn fetch(url: &str, size_limit: u64) -> FetchReport {
     let redirects = reqwest::redirect::Policy::custom(|attempt| {
         match redirect_verdict(attempt.previous().len(), attempt.url()) {
             Ok(()) => attempt.follow(),
@@ -241,23 +282,19 @@ async fn fetch(url: &str) -> FetchReport {
     });
     let client = match reqwest::Client::builder().no_proxy().redirect(redirects).build() {
         Ok(client) => client,
-        Err(e) => return FetchReport::failed(None, 0, format!("no HTTP client: {}", e.without_url())),
+        Err(e) => return FetchReport::failed(None, 0, format!("no HTTP client: {}", causes(e))),
     };
     let mut response = match client.get(url).send().await {
         Ok(response) => response,
         Err(e) => {
-            return FetchReport::failed(
-                None,
-                0,
-                format!("the URL could not be fetched: {}", e.without_url()),
-            );
+            return FetchReport::failed(None, 0, format!("the URL could not be fetched: {}", causes(e)));
         }
     };
     let status = response.status().as_u16();
     if !response.status().is_success() {
         return FetchReport::failed(Some(status), 0, format!("HTTP {status}"));
     }
-    if let Some(failure) = size_verdict(response.content_length(), 0) {
+    if let Some(failure) = size_verdict(size_limit, response.content_length(), 0) {
         return FetchReport::failed(Some(status), 0, failure);
     }
     let mut head = Vec::new();
@@ -270,13 +307,13 @@ async fn fetch(url: &str) -> FetchReport {
                 head.extend_from_slice(&chunk[..room.min(chunk.len())]);
                 hash.update(&chunk);
                 bytes += chunk.len() as u64;
-                if let Some(failure) = size_verdict(None, bytes) {
+                if let Some(failure) = size_verdict(size_limit, None, bytes) {
                     return FetchReport::failed(Some(status), bytes, failure);
                 }
             }
             Ok(None) => break,
             Err(e) => {
-                let failure = format!("the body was cut short: {}", e.without_url());
+                let failure = format!("the body was cut short: {}", causes(e));
                 return FetchReport::failed(Some(status), bytes, failure);
             }
         }
@@ -288,6 +325,19 @@ async fn fetch(url: &str) -> FetchReport {
         sha256: hex(&hash.finalize()),
         failure: None,
     }
+}
+
+/// An error and its sources, without the URL.
+fn causes(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Bytes in lowercase hex.
@@ -342,13 +392,13 @@ mod tests {
     #[test]
     fn bodies_past_the_size_limit_fail() {
         let limit = FetchReport::SIZE_LIMIT;
-        assert_eq!(size_verdict(None, 0), None);
-        assert_eq!(size_verdict(Some(limit), limit), None);
-        let declared = size_verdict(Some(limit + 1), 0).unwrap();
+        assert_eq!(size_verdict(limit, None, 0), None);
+        assert_eq!(size_verdict(limit, Some(limit), limit), None);
+        let declared = size_verdict(limit, Some(limit + 1), 0).unwrap();
         assert!(declared.contains(&format!("{}", limit + 1)), "{declared}");
-        assert!(size_verdict(None, limit + 1).is_some());
+        assert!(size_verdict(limit, None, limit + 1).is_some());
         // A body longer than it said is stopped at the limit too.
-        assert!(size_verdict(Some(10), limit + 1).is_some());
+        assert!(size_verdict(limit, Some(10), limit + 1).is_some());
     }
 
     #[test]
@@ -358,6 +408,120 @@ mod tests {
             hex(&sha2::Sha256::digest(b"")),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    /// How a hostile loopback server answers every GET.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        /// A 200 whose body never ends.
+        Endless,
+        /// A 200 declaring this `Content-Length`, with no body.
+        Declares(u64),
+        /// Nothing, ever.
+        Silent,
+        /// A redirect to this URL.
+        Redirect(&'static str),
+    }
+
+    /// A loopback server answering `answer`: its URL.
+    async fn hostile(answer: Answer) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/staging/debian.qcow2?X-Amz-Signature=0",
+            listener.local_addr().unwrap()
+        );
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request).await;
+                    let head = match answer {
+                        Answer::Endless => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_owned(),
+                        Answer::Declares(n) => format!("HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n"),
+                        Answer::Silent => {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                            return;
+                        }
+                        Answer::Redirect(to) => {
+                            format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
+                        }
+                    };
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let chunk = vec![0x5a; 64 * 1024];
+                    while matches!(answer, Answer::Endless) && stream.write_all(&chunk).await.is_ok() {}
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                });
+            }
+        });
+        url
+    }
+
+    /// The report once the fetch ended (at most 10 s).
+    async fn ended(fetcher: &Fetcher, id: &str) -> FetchReport {
+        for _ in 0..1000 {
+            if let Some(report) = fetcher.report(id) {
+                return report;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the fetch of {id} did not end");
+    }
+
+    #[tokio::test]
+    async fn a_body_without_end_stops_at_the_size_limit() {
+        let fetcher = Fetcher::with_limits(Duration::from_secs(10), 1 << 20);
+        fetcher.start("endless", &hostile(Answer::Endless).await);
+        let report = ended(&fetcher, "endless").await;
+        let failure = report.failure.unwrap();
+        assert!(failure.contains("longer than the 1048576 bytes"), "{failure}");
+        assert!(
+            report.bytes > 1 << 20 && report.bytes < 2 << 20,
+            "{}",
+            report.bytes
+        );
+        assert_eq!(report.status, Some(200));
+        assert_eq!(report.format, None);
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_past_the_size_limit_is_not_read() {
+        let fetcher = Fetcher::with_limits(Duration::from_secs(10), 1 << 20);
+        fetcher.start("big", &hostile(Answer::Declares(5 << 30)).await);
+        let report = ended(&fetcher, "big").await;
+        assert!(report.failure.unwrap().contains("5368709120 bytes"));
+        assert_eq!(report.bytes, 0);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_stops_at_the_time_limit() {
+        let fetcher = Fetcher::with_limits(Duration::from_millis(200), 1 << 20);
+        fetcher.start("silent", &hostile(Answer::Silent).await);
+        assert_eq!(fetcher.state("silent"), Fetch::Running);
+        let report = ended(&fetcher, "silent").await;
+        assert_eq!(
+            report.failure.as_deref(),
+            Some("the whole body did not arrive within 200 ms")
+        );
+        assert_eq!(report.status, None);
+    }
+
+    #[tokio::test]
+    async fn a_redirect_away_from_loopback_is_not_followed_and_the_url_stays_out() {
+        let fetcher = Fetcher::with_limits(Duration::from_secs(10), 1 << 20);
+        fetcher.start(
+            "away",
+            &hostile(Answer::Redirect("https://example.com/debian.qcow2")).await,
+        );
+        let report = ended(&fetcher, "away").await;
+        let failure = report.failure.unwrap();
+        assert!(failure.contains("away from loopback"), "{failure}");
+        assert!(
+            !failure.contains("X-Amz-Signature") && !failure.contains("127.0.0.1"),
+            "{failure}"
+        );
+        assert!(!failure.contains("example.com"), "{failure}");
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -732,7 +733,7 @@ async fn handle<A: Api>(
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(whole.len()));
             let half = whole.slice(..whole.len() / 2);
-            Ok(hyper::Response::from_parts(parts, Cut(Some(half)).boxed()))
+            Ok(hyper::Response::from_parts(parts, Cut::new(half).boxed()))
         }
         Some(FaultKind::ConnectionCut) => Err(ConnectionCut),
         None => Ok(answer(&shared, &recorded).map(BodyExt::boxed)),
@@ -777,8 +778,31 @@ fn answer<A: Api>(shared: &Shared<A>, recorded: &RecordedRequest) -> Response {
 
 /// A body that does not know its length, so that hyper sends the declared
 /// `Content-Length` and, when the body ends short of it, closes the
-/// connection.
-pub(crate) struct Cut(pub(crate) Option<Bytes>);
+/// connection. Ending at once, hyper closes it before it flushed what it
+/// had (the client sees no answer); with [`flushed`](Self::flushed), the
+/// head and the part reach the client first.
+pub(crate) struct Cut {
+    part: Option<Bytes>,
+    pause: Option<Duration>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Cut {
+    pub(crate) fn new(part: Bytes) -> Self {
+        Self {
+            part: Some(part),
+            pause: None,
+            sleep: None,
+        }
+    }
+
+    /// Waits a moment after the part, so that hyper flushes the head and
+    /// the part to the client before the body ends short.
+    pub(crate) fn flushed(mut self) -> Self {
+        self.pause = Some(Duration::from_millis(50));
+        self
+    }
+}
 
 impl http_body::Body for Cut {
     type Data = Bytes;
@@ -786,9 +810,16 @@ impl http_body::Body for Cut {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.0.take().map(|data| Ok(Frame::data(data))))
+        if let Some(part) = self.part.take() {
+            self.sleep = self.pause.map(|pause| Box::pin(tokio::time::sleep(pause)));
+            return Poll::Ready(Some(Ok(Frame::data(part))));
+        }
+        match self.sleep.as_mut() {
+            Some(sleep) => sleep.as_mut().poll(cx).map(|()| None),
+            None => Poll::Ready(None),
+        }
     }
 }
 

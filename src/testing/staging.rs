@@ -1,8 +1,10 @@
 //! A loopback S3 server to stage uploads in: [`FakeStaging`].
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use s3s::Body;
-use s3s::auth::SimpleAuth;
+use s3s::auth::{S3Auth, SecretKey};
 use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::task::JoinSet;
@@ -114,7 +116,9 @@ struct Shared {
 /// sees a request, matched on the method, path and query as for the other
 /// fakes: a refused part is `Fault::status(503).method("PUT").matching("partNumber=")`
 /// (answered with an S3 XML error), a part cut off midway
-/// [`Fault::connection_cut`]; [`Fault::after_auth`] makes no difference here.
+/// [`Fault::connection_cut`], a download cut off midway (the answer's head
+/// and half its body reach the client, then the connection closes)
+/// [`Fault::truncated_body`]; [`Fault::after_auth`] makes no difference here.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -205,10 +209,10 @@ impl FakeStaging {
         let store =
             s3s_fs::FileSystem::new(root.path()).map_err(|e| invalid(format!("the S3 store: {e:?}")))?;
         let mut builder = S3ServiceBuilder::new(store);
-        builder.set_auth(SimpleAuth::from_single(
-            config.access_key_id.clone(),
-            config.secret_access_key.clone(),
-        ));
+        builder.set_auth(OneKey {
+            access_key_id: config.access_key_id.clone(),
+            secret: SecretKey::from(config.secret_access_key.clone()),
+        });
         let shared = Arc::new(Shared {
             service: builder.build(),
             requests: Mutex::default(),
@@ -335,6 +339,36 @@ impl FakeStaging {
     }
 }
 
+/// The one access key the fake accepts; any other is S3's `403
+/// InvalidAccessKeyId` (s3s's `SimpleAuth` answers `NotSignedUp`).
+struct OneKey {
+    access_key_id: String,
+    secret: SecretKey,
+}
+
+impl S3Auth for OneKey {
+    // `#[async_trait]`'s signature, written out.
+    fn get_secret_key<'a, 'b, 'f>(
+        &'a self,
+        access_key: &'b str,
+    ) -> Pin<Box<dyn Future<Output = s3s::S3Result<SecretKey>> + Send + 'f>>
+    where
+        'a: 'f,
+        'b: 'f,
+        Self: 'f,
+    {
+        let found = if access_key == self.access_key_id {
+            Ok(self.secret.clone())
+        } else {
+            Err(s3s::S3Error::with_message(
+                s3s::S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ))
+        };
+        Box::pin(std::future::ready(found))
+    }
+}
+
 /// The files under `dir`, as keys relative to `bucket`.
 fn collect_keys(bucket: &Path, dir: &Path, keys: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -434,7 +468,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<An
             let half = whole.slice(..whole.len() / 2);
             Ok(hyper::Response::from_parts(
                 parts,
-                Body::http_body(Cut(Some(half))),
+                Body::http_body(Cut::new(half).flushed()),
             ))
         }
         Some(FaultKind::ConnectionCut) => {

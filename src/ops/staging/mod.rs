@@ -25,31 +25,30 @@ pub(crate) use store::{StagedObject, StagingStore};
 
 /// The environment names of object_store's S3 backend that point staging at
 /// any S3-compatible endpoint.
-pub const ENV_ENDPOINT: &str = "AWS_ENDPOINT";
+pub(crate) const ENV_ENDPOINT: &str = "AWS_ENDPOINT";
 /// The access key id (object_store's name).
-pub const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub(crate) const ENV_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 /// The secret access key (object_store's name).
-pub const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub(crate) const ENV_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 /// The region requests are signed for (object_store's name).
-pub const ENV_REGION: &str = "AWS_REGION";
+pub(crate) const ENV_REGION: &str = "AWS_REGION";
 /// `true`: plain HTTP to any endpoint (object_store's name).
-pub const ENV_ALLOW_HTTP: &str = "AWS_ALLOW_HTTP";
+pub(crate) const ENV_ALLOW_HTTP: &str = "AWS_ALLOW_HTTP";
 
-/// The region requests are signed for unless set (what S3-compatible
-/// stores such as DigitalOcean Spaces and Contabo Object Storage take).
-pub const DEFAULT_REGION: &str = "us-east-1";
+/// The region requests are signed for unless set: what S3-compatible stores
+/// commonly take, whatever they call their own regions.
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
 /// How long a presigned URL works unless set: long enough for a cloud to
 /// start fetching it, short enough to be of little use once leaked.
-pub const DEFAULT_URL_EXPIRY: Duration = Duration::from_secs(60 * 60);
+pub(crate) const DEFAULT_URL_EXPIRY: Duration = Duration::from_secs(60 * 60);
 
 /// Where an upload stages the file: an S3-compatible bucket, the key
 /// prefix, the endpoint, the region and the keys. Unset parts come from
-/// object_store's environment names ([`ENV_ENDPOINT`], [`ENV_ACCESS_KEY_ID`],
-/// [`ENV_SECRET_ACCESS_KEY`], [`ENV_REGION`], [`ENV_ALLOW_HTTP`]) when they
-/// are set, else from the provider's defaults (DigitalOcean: Spaces in the
-/// upload's region with `SPACES_ACCESS_KEY_ID`/`SPACES_SECRET_ACCESS_KEY`;
-/// Contabo: the account's object storage). Plain `http` only to a loopback
+/// object_store's environment names (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`) when they
+/// are set, else from the provider's defaults (its own object storage; see
+/// the README's upload section). Plain `http` only to a loopback
 /// address or with `allow_http`. `Debug` never shows the keys.
 ///
 /// ```
@@ -57,12 +56,12 @@ pub const DEFAULT_URL_EXPIRY: Duration = Duration::from_secs(60 * 60);
 /// use cloud_images::images::Staging;
 ///
 /// let staging = Staging::parse("s3://images/incoming")?
-///     .with_endpoint("https://fra1.digitaloceanspaces.com")
-///     .with_credentials("DO00EXAMPLE", "secret")
+///     .with_endpoint("https://s3.example.com")
+///     .with_credentials("DO00EXAMPLE", "wJalrXUtnFEMI")
 ///     .with_url_expiry(Duration::from_secs(900));
 /// assert_eq!(staging.bucket(), Some("images"));
 /// assert_eq!(staging.prefix(), "incoming");
-/// assert!(!format!("{staging:?}").contains("secret"));
+/// assert!(!format!("{staging:?}").contains("wJalrXUtnFEMI"));
 /// # Ok::<(), cloud_images::Error>(())
 /// ```
 #[derive(Clone)]
@@ -152,7 +151,7 @@ impl Staging {
         self.prefix = prefix.into().trim_matches('/').to_owned();
         self
     }
-    /// The store's endpoint, e.g. `https://fra1.digitaloceanspaces.com`.
+    /// The store's endpoint, e.g. `https://s3.example.com`.
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
@@ -184,7 +183,7 @@ impl Staging {
         self
     }
     /// How long the presigned URL the cloud fetches works
-    /// ([`DEFAULT_URL_EXPIRY`] unless set).
+    /// (an hour unless set).
     pub fn with_url_expiry(mut self, expiry: Duration) -> Self {
         self.url_expiry = expiry;
         self
@@ -330,9 +329,9 @@ mod tests {
             )
         };
         let defaults = Staging::bucket_named("default")
-            .with_endpoint("https://fra1.digitaloceanspaces.com")
+            .with_endpoint("https://s3.example.com")
             .with_region("fra1")
-            .with_credentials("spaces-id", "spaces-secret");
+            .with_credentials("default-id", "default-secret");
         let s = Staging::bucket_named("mine")
             .or_from_env(env)
             .or_defaults(defaults.clone());
@@ -348,16 +347,16 @@ mod tests {
             .or_from_env(|_| None)
             .or_defaults(defaults.clone());
         assert_eq!((s.bucket(), s.endpoint()), (Some("default"), Some("https://own")));
-        assert_eq!(s.access_key_id.as_ref().unwrap().expose_secret(), "spaces-id");
+        assert_eq!(s.access_key_id.as_ref().unwrap().expose_secret(), "default-id");
 
         let only_id = |name: &str| (name == ENV_ACCESS_KEY_ID).then(|| "x".to_owned());
         let s = Staging::default().or_from_env(only_id).or_defaults(defaults);
         assert_eq!(
             s.access_key_id.as_ref().unwrap().expose_secret(),
-            "spaces-id",
+            "default-id",
             "one key of a pair is not used"
         );
-        assert!(!format!("{s:?}").contains("spaces-secret"));
+        assert!(!format!("{s:?}").contains("default-secret"));
     }
 
     #[test]

@@ -19,14 +19,17 @@ const MAX_PARTS: u64 = 10_000;
 /// S3's smallest part (all but the last).
 pub(crate) const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
 
+/// S3's largest part.
+const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
 /// The part size for a file of `size` bytes: `preferred`, raised (to whole
-/// MiB) when the file would otherwise need more than S3's 10,000 parts, and
-/// never below S3's 5 MiB.
+/// MiB) when the file would otherwise need more than S3's 10,000 parts,
+/// never below S3's 5 MiB nor above its 5 GiB.
 pub(crate) fn part_size(size: u64, preferred: usize) -> usize {
     const MIB: u64 = 1024 * 1024;
     let needed = size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
     let preferred = u64::try_from(preferred.max(MIN_PART_SIZE)).unwrap_or(u64::MAX);
-    usize::try_from(needed.max(preferred)).unwrap_or(usize::MAX)
+    usize::try_from(needed.max(preferred).min(MAX_PART_SIZE)).unwrap_or(usize::MAX)
 }
 
 /// A multipart upload that is aborted unless completed: dropped midway, it
@@ -199,5 +202,10 @@ mod tests {
         // 100 GiB in 10,000 parts: 10.24 MiB, so 11 MiB.
         assert_eq!(part_size(100 << 30, 8 * MIB), 11 * MIB);
         assert!(part_size(100 << 30, 8 * MIB) as u64 * MAX_PARTS >= 100 << 30);
+        assert_eq!(
+            part_size(1 << 30, usize::MAX) as u64,
+            MAX_PART_SIZE,
+            "never above S3's maximum"
+        );
     }
 }

@@ -15,6 +15,9 @@
 //! | `deleteImage` | `DELETE /v1/compute/images/{imageId}` | [`Client::delete_image`] |
 //! | `retrieveCustomImagesStats` | `GET /v1/compute/images/stats` | [`Client::retrieve_custom_images_stats`] |
 //! | `retrieveImageAuditsList` | `GET /v1/compute/images/audits` | [`Client::retrieve_image_audits_list`] |
+//! | `retrieveObjectStorageList` | `GET /v1/object-storages` | [`Client::retrieve_object_storage_list`] |
+//! | `createObjectStorage` | `POST /v1/object-storages` | [`Client::create_object_storage`] |
+//! | `listObjectStorageCredentials` | `GET /v1/users/{userId}/object-storages/credentials` | [`Client::list_object_storage_credentials`] |
 //!
 //! Decoding is tolerant (see `openapi/README.md`): apart from an image's
 //! `imageId`, a field the API leaves out or sends as `null` is `None`, and an
@@ -189,4 +192,7 @@ impl_execute! {
     builder::DeleteImage<'_> => (), "delete_image";
     builder::RetrieveCustomImagesStats<'_> => types::CustomImagesStatsResponse, "retrieve_custom_images_stats";
     builder::RetrieveImageAuditsList<'_> => types::ImageAuditResponse, "retrieve_image_audits_list";
+    builder::RetrieveObjectStorageList<'_> => types::ListObjectStorageResponse, "retrieve_object_storage_list";
+    builder::CreateObjectStorage<'_> => types::CreateObjectStorageResponse, "create_object_storage";
+    builder::ListObjectStorageCredentials<'_> => types::ListCredentialResponse, "list_object_storage_credentials";
 }

@@ -1,15 +1,127 @@
 //! Contabo's part of an upload: Object Storage as the staging store
-//! (path-style), and the free custom-image space checked before a byte is
-//! sent.
+//! (path-style), found through the API where the caller names no endpoint
+//! or keys, as Contabo's `cntb` finds it; and the free custom-image space
+//! checked before a byte is sent.
 
-use super::Client;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Client, types};
 use crate::Execute;
 use crate::ops::staging::Staging;
 use crate::values::error::Error;
 
-/// The caller's store, path-style (how Contabo Object Storage is addressed).
-pub(crate) async fn staging(_client: &Client, given: Staging) -> Result<Staging, Error> {
-    Ok(given.or_defaults(Staging::default().with_path_style(true)))
+/// The caller's store, path-style; an endpoint or keys it lacks come from
+/// the account's first ready object storage and the API user's S3 keys for
+/// it.
+pub(crate) async fn staging(client: &Client, given: Staging) -> Result<Staging, Error> {
+    let given = given.or_defaults(Staging::default().with_path_style(true));
+    if given.bucket().is_none() {
+        return Err(Error::InvalidRequest(
+            "upload: contabo needs a bucket of your object storage to stage in (`s3://BUCKET`: `Staging::parse`)"
+                .into(),
+        ));
+    }
+    if given.endpoint().is_some() && given.has_credentials() {
+        return Ok(given);
+    }
+    let storages = client
+        .retrieve_object_storage_list()
+        .execute()
+        .await?
+        .into_inner()
+        .data;
+    let storage = pick_storage(&storages)?;
+    let mut found =
+        Staging::default().with_endpoint(endpoint_of(storage.s3_url.as_deref().unwrap_or_default())?);
+    if !given.has_credentials() {
+        let (id, secret) = credentials(client, &storage.object_storage_id).await?;
+        found = found.with_credentials(id, secret.expose_secret());
+    }
+    Ok(given.or_defaults(found))
+}
+
+/// The API user's S3 keys for the object storage `storage`.
+async fn credentials(client: &Client, storage: &str) -> Result<(String, SecretString), Error> {
+    let token = client.transport().current_token().await?.ok_or_else(|| {
+        Error::Config("upload: finding contabo's object storage keys needs the API's bearer token".into())
+    })?;
+    let user = user_id_of(&token)?;
+    let found = client
+        .list_object_storage_credentials()
+        .user_id(user)
+        .object_storage_id(storage)
+        .execute()
+        .await?
+        .into_inner()
+        .data;
+    let first = found.into_iter().next().ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "upload: contabo has no S3 keys for object storage {storage}; give them (`Staging::with_credentials`)"
+        ))
+    })?;
+    Ok((first.access_key, SecretString::from(first.secret_key)))
+}
+
+/// The first object storage that is `READY` (or says nothing of its status).
+fn pick_storage(storages: &[types::ObjectStorageResponse]) -> Result<&types::ObjectStorageResponse, Error> {
+    storages
+        .iter()
+        .find(|s| {
+            s.status
+                .as_deref()
+                .is_none_or(|status| status.eq_ignore_ascii_case("READY"))
+        })
+        .ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "upload: the contabo account has no ready object storage to stage in ({} found); \
+                 order one, or name another S3-compatible store (`Staging::with_endpoint`)",
+                storages.len()
+            ))
+        })
+}
+
+/// The endpoint of an object storage's `s3Url` (`https://eu2.contabostorage.com`,
+/// or a bare host, which is https).
+fn endpoint_of(s3_url: &str) -> Result<String, Error> {
+    let s3_url = s3_url.trim().trim_end_matches('/');
+    if s3_url.is_empty() {
+        return Err(Error::InvalidRequest(
+            "upload: contabo's object storage has no s3Url; name the endpoint (`Staging::with_endpoint`)"
+                .into(),
+        ));
+    }
+    Ok(if s3_url.contains("://") {
+        s3_url.to_owned()
+    } else {
+        format!("https://{s3_url}")
+    })
+}
+
+/// The user id (`sub`) in an access token, a JWT: what Contabo's
+/// credentials path takes. The signature is not checked: the token is the
+/// client's own, from Contabo's token endpoint.
+fn user_id_of(token: &SecretString) -> Result<String, Error> {
+    let bad = |why: &str| {
+        Error::Config(format!(
+            "upload: the contabo access token {why}, so the user's object storage keys cannot be found; \
+             give the keys (`Staging::with_credentials`)"
+        ))
+    };
+    let payload = token
+        .expose_secret()
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| bad("is not a JWT"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| bad("is not a JWT"))?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("is not a JWT"))?;
+    claims["sub"]
+        .as_str()
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| bad("names no user (`sub`)"))
 }
 
 /// Asks Contabo for the account's custom-image space and checks that an
@@ -62,5 +174,73 @@ mod tests {
         assert!(room_for(Some(-3.0), 1).is_err());
         assert!(room_for(None, u64::MAX).is_ok(), "no figure: Contabo decides");
         assert!(room_for(Some(f64::NAN), 1).is_ok());
+    }
+
+    fn jwt(claims: serde_json::Value) -> SecretString {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (header, claims) = (
+            engine.encode(br#"{"alg":"RS256"}"#),
+            engine.encode(claims.to_string()),
+        );
+        SecretString::from(format!("{header}.{claims}.signature"))
+    }
+
+    #[test]
+    fn the_user_is_the_tokens_subject() {
+        let token = jwt(serde_json::json!({"sub": "6cdf5968-f9fe-4192-97c2-f349e813c5e8", "exp": 1}));
+        assert_eq!(
+            user_id_of(&token).unwrap(),
+            "6cdf5968-f9fe-4192-97c2-f349e813c5e8"
+        );
+        for bad in [
+            SecretString::from("opaque-token".to_owned()),
+            SecretString::from("a.!!!.c".to_owned()),
+            jwt(serde_json::json!({"exp": 1})),
+            jwt(serde_json::json!({"sub": ""})),
+        ] {
+            let e = user_id_of(&bad).unwrap_err();
+            assert!(e.to_string().contains("Staging::with_credentials"), "{e}");
+            assert!(
+                !e.to_string().contains("opaque-token"),
+                "the token is not shown: {e}"
+            );
+        }
+    }
+
+    fn storage(id: &str, status: Option<&str>) -> types::ObjectStorageResponse {
+        serde_json::from_value(serde_json::json!({
+            "objectStorageId": id, "status": status, "s3Url": "https://eu2.contabostorage.com",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_first_ready_object_storage_is_used() {
+        let storages = [
+            storage("a", Some("PROVISIONING")),
+            storage("b", Some("ready")),
+            storage("c", None),
+        ];
+        assert_eq!(pick_storage(&storages).unwrap().object_storage_id, "b");
+        assert_eq!(pick_storage(&storages[2..]).unwrap().object_storage_id, "c");
+        let e = pick_storage(&storages[..1]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no ready object storage to stage in (1 found)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_s3_url_without_a_scheme_is_https() {
+        assert_eq!(
+            endpoint_of("https://eu2.contabostorage.com/").unwrap(),
+            "https://eu2.contabostorage.com"
+        );
+        assert_eq!(
+            endpoint_of("eu1-s3.contabo.com").unwrap(),
+            "https://eu1-s3.contabo.com"
+        );
+        assert!(endpoint_of(" ").is_err());
     }
 }

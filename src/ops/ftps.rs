@@ -344,13 +344,15 @@ impl FtpsSettings {
                 })
             }
             Err(e) => {
-                guard.settings = None;
+                // The guard stays armed while the partial file is deleted
+                // here: dropped meanwhile, it deletes it from a task.
                 let cleanup = match session.remove(&remote).await {
                     Ok(()) => Ok(()),
                     // The control connection may be gone with the data
                     // connection: a new one.
                     Err(_) => self.remove(&remote).await,
                 };
+                guard.settings = None;
                 Err(match cleanup {
                     Ok(()) => e,
                     Err(left) => staging_error(

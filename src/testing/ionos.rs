@@ -1060,3 +1060,103 @@ mod tests {
         assert!(!matches_filter(&reference, "name", ""));
     }
 }
+
+/// IONOS's part of an upload (`providers::ionos::upload`) against this fake
+/// and its FTPS server; here, above the provider in the layers, until the
+/// neutral `Images::upload` reaches it from the tests.
+#[cfg(all(test, feature = "upload"))]
+mod ftps_upload {
+    use std::time::Duration;
+
+    use crate::Error;
+    use crate::error::TimeoutKind;
+    use crate::ionos::types;
+    use crate::ops::ftps::FtpServer;
+    use crate::providers::ionos::upload::{FtpAccess, IonosUpload, upload};
+    use crate::testing::{FakeIonos, ftps};
+    use crate::wait::WaitOptions;
+
+    #[tokio::test]
+    async fn a_stored_file_is_waited_for_then_given_its_properties() {
+        let ionos = FakeIonos::start().await;
+        let server = ionos
+            .start_ftps(
+                "de/fra",
+                Some(Duration::from_millis(150)),
+                ftps::Config::default(),
+            )
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("disk.img");
+        std::fs::write(&file, vec![0u8; 70_000]).unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, server.ca_pem()).unwrap();
+        let access = FtpAccess::new(server.user(), server.password().to_owned())
+            .with_server(FtpServer::parse(&server.url()).unwrap())
+            .with_ca_file(&pem);
+        let client = ionos.client();
+        let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
+        let request = IonosUpload {
+            file: &file,
+            name: "rescue-disk",
+            location: "de/fra",
+            properties: Some(types::ImageProperties {
+                description: Some("uploaded".into()),
+                ..Default::default()
+            }),
+            register_interval: Duration::from_millis(20),
+            register_timeout: Duration::from_secs(5),
+            wait: quick,
+        };
+        let (sent, image) = upload(&client, &access, request.clone(), &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            sent.remote(),
+            "hdd-images/rescue-disk.raw",
+            "a raw disk named .img is a disk"
+        );
+        let properties = image.properties.unwrap();
+        assert_eq!(properties.name.as_deref(), Some("rescue-disk.raw"));
+        assert_eq!(properties.description.as_deref(), Some("uploaded"));
+
+        // The same name again: refused before a byte is sent.
+        let e = upload(&client, &access, request.clone(), &mut |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(
+            e.is_invalid_request() && e.to_string().contains("already exists"),
+            "{e}"
+        );
+
+        // Never registered: a wait timeout.
+        let never = ionos
+            .start_ftps("de/fra", None, ftps::Config::default())
+            .await
+            .unwrap();
+        std::fs::write(&pem, never.ca_pem()).unwrap();
+        let access = FtpAccess::new(never.user(), never.password().to_owned())
+            .with_server(FtpServer::parse(&never.url()).unwrap())
+            .with_ca_file(&pem);
+        let request = IonosUpload {
+            name: "never-listed",
+            register_timeout: Duration::from_millis(200),
+            ..request
+        };
+        let e = upload(&client, &access, request, &mut |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Timeout {
+                    limit: TimeoutKind::Wait,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(never.files().contains_key("hdd-images/never-listed.raw"));
+    }
+}

@@ -343,7 +343,12 @@ impl FtpsSettings {
                     tls_version,
                 })
             }
-            Err(e) => {
+            Err((e, false)) => {
+                guard.settings = None;
+                session.quit().await;
+                Err(e)
+            }
+            Err((e, true)) => {
                 // The guard stays armed while the partial file is deleted
                 // here: dropped meanwhile, it deletes it from a task.
                 let cleanup = match session.remove(&remote).await {
@@ -521,21 +526,34 @@ impl Session {
 
     /// Streams `file` (`total` bytes) to `remote`; the data connection's TLS
     /// version.
+    /// Streams `file` (`total` bytes) to `remote`; the data connection's TLS
+    /// version. An error says whether the server may hold a partial file of
+    /// ours: not when it refused the `STOR` (the name may be someone else's,
+    /// stored between the listing and now).
     async fn send(
         &mut self,
         remote: &str,
         file: &mut tokio::fs::File,
         total: u64,
         progress: &mut (dyn FnMut(u64, u64) + Send),
-    ) -> Result<Option<TlsVersion>, Error> {
+    ) -> Result<Option<TlsVersion>, (Error, bool)> {
         let limit = self.limit;
         let operation = format!("{} STOR {remote}", self.server);
-        let step_timeout = || timeout(&operation, TimeoutKind::Attempt, limit, Outcome::MaybeApplied);
-        let failed = |e: std::io::Error| staging_error(operation.clone(), e);
-        let mut data = tokio::time::timeout(limit, self.stream.put_with_stream(remote))
-            .await
-            .map_err(|_| step_timeout())?
-            .map_err(|e| staging_error(operation.clone(), e))?;
+        let step_timeout = || {
+            (
+                timeout(&operation, TimeoutKind::Attempt, limit, Outcome::MaybeApplied),
+                true,
+            )
+        };
+        let failed = |e: std::io::Error| (staging_error(operation.clone(), e), true);
+        let mut data = match tokio::time::timeout(limit, self.stream.put_with_stream(remote)).await {
+            Err(_) => return Err(step_timeout()),
+            Ok(Err(e @ FtpError::UnexpectedResponse(_))) => {
+                return Err((staging_error(operation.clone(), e), false));
+            }
+            Ok(Err(e)) => return Err((staging_error(operation.clone(), e), true)),
+            Ok(Ok(data)) => data,
+        };
         let tls_version = match data.get_mut() {
             DataStream::Ssl(tls) => {
                 use suppaftp::tokio::TokioTlsStream;
@@ -553,9 +571,12 @@ impl Session {
         while sent < total {
             let n = file.read(&mut buffer).await.map_err(failed)?;
             if n == 0 {
-                return Err(Error::InvalidRequest(format!(
-                    "upload: the file became shorter while it was sent ({sent} of {total} bytes)"
-                )));
+                return Err((
+                    Error::InvalidRequest(format!(
+                        "upload: the file became shorter while it was sent ({sent} of {total} bytes)"
+                    )),
+                    true,
+                ));
             }
             tokio::time::timeout(limit, data.write_all(&buffer[..n]))
                 .await
@@ -571,7 +592,7 @@ impl Session {
         tokio::time::timeout(limit, data.finish())
             .await
             .map_err(|_| step_timeout())?
-            .map_err(|e| staging_error(operation.clone(), e))?;
+            .map_err(|e| (staging_error(operation.clone(), e), true))?;
         Ok(tls_version)
     }
 

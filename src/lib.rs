@@ -108,6 +108,9 @@ pub use providers::ionos;
 
 pub use engine::builder as client;
 pub use engine::{auth, retry};
+#[cfg(feature = "upload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "upload")))]
+pub use ops::ftps;
 pub use ops::{pagination, wait};
 pub use values::ids as request_id;
 pub use values::{error, text};

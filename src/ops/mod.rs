@@ -3,6 +3,8 @@
 //! orchestrator that takes a poll and an acceptor) with the neutral words
 //! for where an image stands ([`status`]).
 
+#[cfg(feature = "upload")]
+pub mod ftps;
 pub mod images;
 pub mod pagination;
 // Without `upload`, only the `Staging` type is used (it names the store in

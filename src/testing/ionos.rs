@@ -1,8 +1,8 @@
 //! A fake of IONOS Cloud's images API (Cloud API v6): [`FakeIonos`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -173,7 +173,7 @@ impl ImageState {
 /// IONOS Cloud's routes and state.
 struct Ionos {
     config: Config,
-    images: Mutex<Vec<Value>>,
+    images: Arc<Mutex<Vec<Value>>>,
     requests: Mutex<HashMap<String, Request>>,
     next_failure: Mutex<Option<String>>,
     next_id: AtomicU64,
@@ -239,7 +239,7 @@ impl FakeIonos {
     pub async fn start_on(addr: impl ToSocketAddrs, config: Config) -> std::io::Result<Self> {
         let latency = config.latency;
         let api = Ionos {
-            images: Mutex::new(seed_images(&config)),
+            images: Arc::new(Mutex::new(seed_images(&config))),
             config,
             requests: Mutex::default(),
             next_failure: Mutex::default(),
@@ -335,6 +335,72 @@ impl FakeIonos {
     /// The id of the n-th seeded public image.
     pub fn public_id(n: usize) -> String {
         image_id(PUBLIC_BASE + n as u64)
+    }
+
+    /// Starts an FTPS server for `location` (e.g. `de/fra`), as IONOS has
+    /// one per location: a file stored in `hdd-images/` or `iso-images/`
+    /// becomes one of the account's images `register_after` later (named
+    /// as the file, in `location`, `imageType` `HDD` or `CDROM`, `AVAILABLE`),
+    /// or never with `None`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use cloud_images::ftps::{FtpServer, FtpsSettings};
+    /// use cloud_images::testing::{FakeIonos, ftps};
+    ///
+    /// let fake = FakeIonos::start().await;
+    /// let server = fake.start_ftps("de/fra", Some(Duration::ZERO), ftps::Config::default()).await?;
+    /// let file = std::env::temp_dir().join(format!("doc-{}.iso", std::process::id()));
+    /// let mut iso = vec![0u8; 0x8010];
+    /// iso[0x8001..0x8006].copy_from_slice(b"CD001");
+    /// std::fs::write(&file, &iso)?;
+    /// let settings = FtpsSettings::new(FtpServer::parse(&server.url())?, server.user(), server.password())
+    ///     .with_extra_roots_pem(server.ca_pem().as_bytes())?;
+    /// settings.upload(&file, "iso-images", "rescue.iso", &mut |_, _| {}).await?;
+    /// # std::fs::remove_file(&file)?;
+    /// tokio::time::sleep(Duration::from_millis(50)).await;
+    /// let image = fake.images().into_iter().find(|i| i["properties"]["name"] == "rescue.iso").unwrap();
+    /// assert_eq!(image["properties"]["imageType"], "CDROM");
+    /// assert_eq!(image["properties"]["location"], "de/fra");
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_ftps(
+        &self,
+        location: &str,
+        register_after: Option<Duration>,
+        config: super::ftps::Config,
+    ) -> std::io::Result<super::FakeFtps> {
+        let server = super::FakeFtps::start_with(config).await?;
+        let images = Arc::downgrade(&self.0.api().images);
+        let location = location.to_owned();
+        server.on_stored(move |stored| {
+            let Some(delay) = register_after else { return };
+            let image_type = match stored.path.split_once('/') {
+                Some(("hdd-images", _)) => "HDD",
+                Some(("iso-images", _)) => "CDROM",
+                _ => return,
+            };
+            let name = stored.path.rsplit('/').next().unwrap_or_default().to_owned();
+            let (images, location) = (images.clone(), location.clone());
+            let size_gb = (stored.len as f64 / (1u64 << 30) as f64).max(0.001);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let Some(images) = images.upgrade() else { return };
+                let id = uuid::Uuid::new_v4().to_string();
+                let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let mut image = image_json(&id, &created, "AVAILABLE", true);
+                let properties = &mut image["properties"];
+                properties["name"] = json!(name);
+                properties["location"] = json!(location);
+                properties["imageType"] = json!(image_type);
+                properties["size"] = json!(size_gb);
+                properties["licenceType"] = json!("UNKNOWN");
+                lock(&images).push(image);
+            });
+        });
+        Ok(server)
     }
 
     /// The next accepted change ends `FAILED` with this message (the image
@@ -992,5 +1058,105 @@ mod tests {
         assert!(!matches_filter(&item, "noSuchProperty", ""));
         let reference = json!({"id": "x", "type": "image", "href": "h"});
         assert!(!matches_filter(&reference, "name", ""));
+    }
+}
+
+/// IONOS's part of an upload (`providers::ionos::upload`) against this fake
+/// and its FTPS server; here, above the provider in the layers, until the
+/// neutral `Images::upload` reaches it from the tests.
+#[cfg(all(test, feature = "upload"))]
+mod ftps_upload {
+    use std::time::Duration;
+
+    use crate::Error;
+    use crate::error::TimeoutKind;
+    use crate::ionos::types;
+    use crate::ops::ftps::FtpServer;
+    use crate::providers::ionos::upload::{FtpAccess, IonosUpload, upload};
+    use crate::testing::{FakeIonos, ftps};
+    use crate::wait::WaitOptions;
+
+    #[tokio::test]
+    async fn a_stored_file_is_waited_for_then_given_its_properties() {
+        let ionos = FakeIonos::start().await;
+        let server = ionos
+            .start_ftps(
+                "de/fra",
+                Some(Duration::from_millis(150)),
+                ftps::Config::default(),
+            )
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("disk.img");
+        std::fs::write(&file, vec![0u8; 70_000]).unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, server.ca_pem()).unwrap();
+        let access = FtpAccess::new(server.user(), server.password().to_owned())
+            .with_server(FtpServer::parse(&server.url()).unwrap())
+            .with_ca_file(&pem);
+        let client = ionos.client();
+        let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
+        let request = IonosUpload {
+            file: &file,
+            name: "rescue-disk",
+            location: "de/fra",
+            properties: Some(types::ImageProperties {
+                description: Some("uploaded".into()),
+                ..Default::default()
+            }),
+            register_interval: Duration::from_millis(20),
+            register_timeout: Duration::from_secs(5),
+            wait: quick,
+        };
+        let (sent, image) = upload(&client, &access, request.clone(), &mut |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            sent.remote(),
+            "hdd-images/rescue-disk.raw",
+            "a raw disk named .img is a disk"
+        );
+        let properties = image.properties.unwrap();
+        assert_eq!(properties.name.as_deref(), Some("rescue-disk.raw"));
+        assert_eq!(properties.description.as_deref(), Some("uploaded"));
+
+        // The same name again: refused before a byte is sent.
+        let e = upload(&client, &access, request.clone(), &mut |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(
+            e.is_invalid_request() && e.to_string().contains("already exists"),
+            "{e}"
+        );
+
+        // Never registered: a wait timeout.
+        let never = ionos
+            .start_ftps("de/fra", None, ftps::Config::default())
+            .await
+            .unwrap();
+        std::fs::write(&pem, never.ca_pem()).unwrap();
+        let access = FtpAccess::new(never.user(), never.password().to_owned())
+            .with_server(FtpServer::parse(&never.url()).unwrap())
+            .with_ca_file(&pem);
+        let request = IonosUpload {
+            name: "never-listed",
+            register_timeout: Duration::from_millis(200),
+            ..request
+        };
+        let e = upload(&client, &access, request, &mut |_, _| {})
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Timeout {
+                    limit: TimeoutKind::Wait,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(never.files().contains_key("hdd-images/never-listed.raw"));
     }
 }

@@ -90,6 +90,11 @@ pub mod staging;
 pub use staging::FakeStaging;
 
 #[cfg(feature = "testing")]
+pub mod ftps;
+#[cfg(feature = "testing")]
+pub use ftps::FakeFtps;
+
+#[cfg(feature = "testing")]
 mod seed;
 #[cfg(feature = "testing")]
 pub use seed::{SeedImage, SeedStatus};

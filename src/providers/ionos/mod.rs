@@ -87,9 +87,15 @@ mod generated {
 
 pub use generated::{Client, builder, types};
 
+#[cfg(feature = "upload")]
+#[allow(dead_code)] // the neutral upload's wiring uses them
+pub(crate) mod ftp;
 mod images;
 mod request;
 mod status;
+#[cfg(feature = "upload")]
+#[allow(dead_code)] // the neutral upload's wiring uses them
+pub(crate) mod upload;
 
 pub use request::PendingRequest;
 

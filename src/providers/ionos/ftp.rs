@@ -1,0 +1,147 @@
+//! Where and under which name an image file goes on IONOS Cloud's FTP
+//! servers: the server of a location, the folder of an image type, the
+//! remote name IONOS tells the type from. Pure decisions; the transfer is
+//! [`crate::ops::ftps`]'s.
+
+use crate::values::error::Error;
+use crate::values::format::ImageFormat;
+
+/// `ftps://host[:port]` (or `ftp://` to a loopback address) in place of the
+/// location's server.
+pub const ENV_FTP_URL: &str = "IONOS_FTP_URL";
+/// A PEM file of extra trusted root certificates for the FTP server.
+pub const ENV_FTP_CA_FILE: &str = "IONOS_FTP_CA_FILE";
+
+/// The locations with an FTP server that ionosctl knows (their short names).
+pub const FTP_LOCATIONS: &[&str] = &[
+    "fra", "fra-2", "fkb", "txl", "lhr", "bhx", "las", "ewr", "mci", "vit", "par",
+];
+
+/// The folder of disk images.
+pub const HDD_FOLDER: &str = "hdd-images";
+/// The folder of CD-ROM images.
+pub const ISO_FOLDER: &str = "iso-images";
+
+/// The FTP server of `location` (`de/fra` → `ftp-fra.ionos.com`); a
+/// location without a known server is [`Error::InvalidRequest`] naming the
+/// known ones and [`ENV_FTP_URL`].
+pub(crate) fn location_host(location: &str) -> Result<String, Error> {
+    let short = location
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if FTP_LOCATIONS.contains(&short.as_str()) {
+        Ok(format!("ftp-{short}.ionos.com"))
+    } else {
+        Err(Error::InvalidRequest(format!(
+            "IONOS location `{}` has no known FTP server (known: {}); set {ENV_FTP_URL} to name one",
+            location.escape_debug(),
+            FTP_LOCATIONS.join(", ")
+        )))
+    }
+}
+
+/// The image type IONOS gives a file, by the folder it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImageKind {
+    /// `HDD`, from `hdd-images/`.
+    Hdd,
+    /// `CDROM`, from `iso-images/`.
+    Cdrom,
+}
+
+impl ImageKind {
+    pub(crate) fn folder(self) -> &'static str {
+        match self {
+            ImageKind::Hdd => HDD_FOLDER,
+            ImageKind::Cdrom => ISO_FOLDER,
+        }
+    }
+    /// As the API writes it (`imageType`).
+    pub(crate) fn api_word(self) -> &'static str {
+        match self {
+            ImageKind::Hdd => "HDD",
+            ImageKind::Cdrom => "CDROM",
+        }
+    }
+}
+
+/// The image type a file of `format` is, with the extension IONOS tells it
+/// from: the folder follows the content, never the local file's name (a raw
+/// disk called `*.img` is a disk, in `hdd-images/` as `*.raw`, not a CD-ROM
+/// image). Compressed files are refused: IONOS imports them as they are.
+pub(crate) fn kind_of(format: ImageFormat) -> Result<(ImageKind, &'static str), Error> {
+    Ok(match format {
+        ImageFormat::Iso => (ImageKind::Cdrom, "iso"),
+        ImageFormat::Qcow2 => (ImageKind::Hdd, "qcow2"),
+        ImageFormat::Raw => (ImageKind::Hdd, "raw"),
+        ImageFormat::Vmdk => (ImageKind::Hdd, "vmdk"),
+        ImageFormat::Vhdx => (ImageKind::Hdd, "vhdx"),
+        ImageFormat::Vdi => (ImageKind::Hdd, "vdi"),
+        ImageFormat::Gzip | ImageFormat::Bzip2 => {
+            return Err(Error::InvalidRequest(format!(
+                "upload: the file is {format}-compressed, which IONOS Cloud does not import; unpack it first (IONOS takes qcow2, raw, vmdk, vhdx, vdi and iso)"
+            )));
+        }
+    })
+}
+
+/// The remote file name (which becomes the image's name): `name` with the
+/// extension of its type added unless it already ends with it.
+pub(crate) fn remote_name(name: &str, extension: &str) -> String {
+    let name = name.trim();
+    let has = name
+        .rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && ext.eq_ignore_ascii_case(extension));
+    if has {
+        name.to_owned()
+    } else {
+        format!("{name}.{extension}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_names_its_ftp_server() {
+        assert_eq!(location_host("de/fra").unwrap(), "ftp-fra.ionos.com");
+        assert_eq!(location_host("de/fra-2").unwrap(), "ftp-fra-2.ionos.com");
+        assert_eq!(location_host("us/las").unwrap(), "ftp-las.ionos.com");
+        assert_eq!(location_host("fr/par").unwrap(), "ftp-par.ionos.com");
+        assert_eq!(location_host("GB/LHR").unwrap(), "ftp-lhr.ionos.com");
+        let e = location_host("xx/nowhere").unwrap_err();
+        assert!(
+            e.is_invalid_request() && e.to_string().contains(ENV_FTP_URL),
+            "{e}"
+        );
+        assert!(location_host("").is_err());
+    }
+
+    #[test]
+    fn the_folder_follows_the_content_not_the_name() {
+        assert_eq!(kind_of(ImageFormat::Raw).unwrap(), (ImageKind::Hdd, "raw"));
+        assert_eq!(kind_of(ImageFormat::Raw).unwrap().0.folder(), "hdd-images");
+        assert_eq!(kind_of(ImageFormat::Iso).unwrap().0.folder(), "iso-images");
+        assert_eq!(kind_of(ImageFormat::Iso).unwrap().0.api_word(), "CDROM");
+        assert_eq!(kind_of(ImageFormat::Qcow2).unwrap().0.api_word(), "HDD");
+        for packed in [ImageFormat::Gzip, ImageFormat::Bzip2] {
+            assert!(kind_of(packed).unwrap_err().is_invalid_request());
+        }
+    }
+
+    #[test]
+    fn the_remote_name_ends_with_its_types_extension() {
+        assert_eq!(remote_name("debian-13", "qcow2"), "debian-13.qcow2");
+        assert_eq!(remote_name("debian-13.QCOW2", "qcow2"), "debian-13.QCOW2");
+        assert_eq!(
+            remote_name("disk.img", "raw"),
+            "disk.img.raw",
+            "a raw disk is not an .img CD-ROM image"
+        );
+        assert_eq!(remote_name(".raw", "raw"), ".raw.raw");
+    }
+}

@@ -88,13 +88,13 @@ mod generated {
 pub use generated::{Client, builder, types};
 
 #[cfg(feature = "upload")]
-#[allow(dead_code)] // the neutral upload's wiring uses them
+#[allow(dead_code)] // for the neutral upload, not yet wired to IONOS
 pub(crate) mod ftp;
 mod images;
 mod request;
 mod status;
 #[cfg(feature = "upload")]
-#[allow(dead_code)] // the neutral upload's wiring uses them
+#[allow(dead_code)] // for the neutral upload, not yet wired to IONOS
 pub(crate) mod upload;
 
 pub use request::PendingRequest;

@@ -193,7 +193,7 @@ impl Capabilities {
                 upload_formats: &[],
                 upload_max_bytes: None,
                 upload_unsupported: Some(
-                    "not in this version: IONOS takes images over FTPS, which comes later; \
+                    "not in this version: IONOS takes image files over FTPS, which this version's upload does not use; \
                      upload the image to the location's FTP server yourself",
                 ),
             },

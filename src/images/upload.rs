@@ -582,7 +582,8 @@ fn check_request(
         .find_map(|(i, r)| request.regions[..i].contains(r).then_some(r))
     {
         return Err(Error::InvalidRequest(format!(
-            "upload: region `{twice}` is named twice; name each region once"
+            "upload: region `{}` is named twice; name each region once",
+            crate::values::text::for_display(twice)
         )));
     }
     if request.regions.len() > 1 && !copies_to_regions {

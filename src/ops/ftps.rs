@@ -24,6 +24,7 @@ use suppaftp::types::FileType;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::values::error::{Error, Outcome, TimeoutKind};
+use crate::values::text::for_display;
 
 /// The port of explicit FTPS (and plain FTP) unless a URL names another.
 pub const DEFAULT_PORT: u16 = 21;
@@ -293,6 +294,7 @@ impl FtpsSettings {
 
     /// The names in `folder` (its `LIST`, one entry a line).
     pub async fn list(&self, folder: &str) -> Result<Vec<String>, Error> {
+        check_path(folder)?;
         let mut session = self.connect().await?;
         let names = session.list(folder).await;
         session.quit().await;
@@ -312,20 +314,29 @@ impl FtpsSettings {
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<FtpsUploaded, Error> {
         let remote = remote_path(folder, name)?;
-        let mut local = tokio::fs::File::open(file)
-            .await
-            .map_err(|e| Error::InvalidRequest(format!("upload: cannot read `{}`: {e}", file.display())))?;
+        let mut local = tokio::fs::File::open(file).await.map_err(|e| {
+            Error::InvalidRequest(format!(
+                "upload: cannot read `{}`: {e}",
+                for_display(&file.display().to_string())
+            ))
+        })?;
         let total = local
             .metadata()
             .await
-            .map_err(|e| Error::InvalidRequest(format!("upload: cannot read `{}`: {e}", file.display())))?
+            .map_err(|e| {
+                Error::InvalidRequest(format!(
+                    "upload: cannot read `{}`: {e}",
+                    for_display(&file.display().to_string())
+                ))
+            })?
             .len();
         let mut session = self.connect().await?;
         let existing = session.list(folder).await?;
         if existing.iter().any(|n| n == name) {
             session.quit().await;
             return Err(Error::InvalidRequest(format!(
-                "upload: `{remote}` already exists on {}; choose another name (the server does not replace a file)",
+                "upload: `{}` already exists on {}; choose another name (the server does not replace a file)",
+                for_display(&remote),
                 self.server
             )));
         }
@@ -374,6 +385,7 @@ impl FtpsSettings {
 
     /// Deletes `path` on the server.
     pub async fn remove(&self, path: &str) -> Result<(), Error> {
+        check_path(path)?;
         let mut session = self.connect().await?;
         let done = session.remove(path).await;
         session.quit().await;
@@ -437,7 +449,7 @@ impl FtpsSettings {
                         "{} refused the login of `{}`: {}",
                         self.server,
                         self.user,
-                        String::from_utf8_lossy(&answer.body).trim()
+                        for_display(String::from_utf8_lossy(&answer.body).trim())
                     )),
                     other => ftp_error(other),
                 })?;
@@ -675,8 +687,21 @@ fn parse_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(roots)
 }
 
+/// Refuses a path that would end the FTP command it goes into (a line
+/// break or NUL would start a command of its own).
+fn check_path(path: &str) -> Result<(), Error> {
+    if path.contains(['\r', '\n', '\0']) {
+        return Err(Error::InvalidRequest(format!(
+            "ftps: `{}` holds a line break or NUL, which no FTP path may",
+            path.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
 /// `folder/name`, refusing a name that would leave the folder or is empty.
 fn remote_path(folder: &str, name: &str) -> Result<String, Error> {
+    check_path(folder)?;
     if name.is_empty() || name.contains(['/', '\\', '\r', '\n']) || name == "." || name == ".." {
         return Err(Error::InvalidRequest(format!(
             "upload: `{}` is not a file name (no slashes, line breaks, `.` or `..`)",
@@ -705,6 +730,15 @@ fn listed_name(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_with_a_line_break_or_nul_is_refused() {
+        for bad in ["a\r\nDELE x", "a\nb", "a\0"] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+            assert!(remote_path(bad, "x.qcow2").is_err(), "{bad:?}");
+        }
+        assert!(check_path("hdd-images/x.qcow2").is_ok());
+    }
 
     #[test]
     fn ftps_to_any_host_plain_ftp_only_to_loopback() {

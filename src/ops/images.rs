@@ -511,7 +511,8 @@ pub struct Capabilities {
     /// (IONOS runs them as asynchronous requests, which are waited for).
     pub waits_for_changes: bool,
     /// `upload` works: a local file staged in an S3-compatible bucket, then
-    /// imported (IONOS: no; FTPS comes later).
+    /// imported (not on IONOS in this version); when it does not,
+    /// [`upload_unsupported`](Self::upload_unsupported) says why.
     pub upload: bool,
     /// The formats `upload` takes, told from the file's first bytes.
     pub upload_formats: &'static [ImageFormat],

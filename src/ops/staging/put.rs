@@ -182,7 +182,7 @@ async fn send_parts(
     if read != total {
         return Err(Error::InvalidRequest(format!(
             "upload: `{}` changed while it was sent: it had {total} bytes, then {read}{}",
-            file.path.display(),
+            crate::values::text::for_display(&file.path.display().to_string()),
             if read > total { " or more" } else { "" }
         )));
     }

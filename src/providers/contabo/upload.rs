@@ -39,8 +39,11 @@ pub(crate) async fn staging(client: &Client, given: Staging) -> Result<Staging, 
         && !same_endpoint(own, &endpoint)
     {
         return Err(Error::InvalidRequest(format!(
-            "upload: the staging endpoint `{}` is not contabo object storage {id} ({endpoint}),              so its keys are not used there; give that store's keys (`Staging::with_credentials`)",
-            crate::values::url::redact(own)
+            "upload: the staging endpoint `{}` is not contabo object storage {} ({}), \
+             so its keys are not used there; give that store's keys (`Staging::with_credentials`)",
+            crate::values::text::for_display(&crate::values::url::redact(own)),
+            crate::values::text::for_display(id),
+            crate::values::text::for_display(&endpoint),
         )));
     }
     let mut found = Staging::default().with_endpoint(endpoint);
@@ -107,7 +110,8 @@ fn endpoint_of(id: &str, s3_url: &str) -> Result<String, Error> {
     let s3_url = s3_url.trim().trim_end_matches('/');
     if s3_url.is_empty() {
         return Err(Error::InvalidRequest(format!(
-            "upload: contabo object storage {id} has no s3Url; name the endpoint (`Staging::with_endpoint`)"
+            "upload: contabo object storage {} has no s3Url; name the endpoint (`Staging::with_endpoint`)",
+            crate::values::text::for_display(id)
         )));
     }
     Ok(if s3_url.contains("://") {

@@ -27,6 +27,12 @@ pub(crate) fn staging(
     let region = region.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
         Error::InvalidRequest("upload: digitalocean needs `region` (the region to import into)".into())
     })?;
+    if !is_region_slug(region) {
+        return Err(Error::InvalidRequest(format!(
+            "upload: `{}` is not a digitalocean region (lower-case letters, digits and `-`, e.g. fra1)",
+            crate::values::text::for_display(region)
+        )));
+    }
     let mut defaults = Staging::default().with_endpoint(format!("https://{region}.digitaloceanspaces.com"));
     let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let spaces = given.endpoint().is_none_or(is_spaces);
@@ -38,10 +44,22 @@ pub(crate) fn staging(
         return Err(Error::InvalidRequest(format!(
             "upload: staging in digitalocean spaces ({}) needs a spaces key: \
              {SPACES_ACCESS_KEY_ID} and {SPACES_SECRET_ACCESS_KEY}, or `Staging::with_credentials`",
-            staging.endpoint().unwrap_or_default()
+            crate::values::text::for_display(&crate::values::url::redact(
+                staging.endpoint().unwrap_or_default()
+            ))
         )));
     }
     Ok(staging)
+}
+
+/// Whether `region` is a region slug (`fra1`, `nyc3`): the only text that
+/// goes into the default Spaces host, which gets the Spaces key.
+fn is_region_slug(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Whether `endpoint` is DigitalOcean Spaces (`https://<region>.digitaloceanspaces.com`).
@@ -80,6 +98,19 @@ pub(crate) async fn copy_to_region(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_region_slug_goes_into_the_spaces_host() {
+        for ok in ["fra1", "nyc3", "sgp1"] {
+            assert!(is_region_slug(ok), "{ok}");
+        }
+        for bad in ["", "x.evil.example#", "evil/", "FRA1", "fra1.", "a b", "fra1@x"] {
+            assert!(!is_region_slug(bad), "{bad}");
+        }
+        let lookup = |_: &str| Some("key".to_owned());
+        let e = staging(Staging::default(), Some("x.evil.example#"), lookup).unwrap_err();
+        assert!(e.to_string().contains("not a digitalocean region"), "{e}");
+    }
 
     fn env(name: &str) -> Option<String> {
         match name {

@@ -1279,7 +1279,7 @@ async fn a_request_that_cannot_be_made_is_not_retried<S: Subject>() {
     let server = friendly::<S>().await;
     // A back-off long enough to notice.
     let client = builder::<S>(&server.url())
-        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_secs(5)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_secs(30)))
         .build()
         .unwrap();
     let started = std::time::Instant::now();
@@ -1287,7 +1287,7 @@ async fn a_request_that_cannot_be_made_is_not_retried<S: Subject>() {
         .await
         .unwrap_err();
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
@@ -1481,7 +1481,7 @@ async fn the_neutral_api_keeps_its_time_limits_and_a_lost_change_may_have_happen
         );
     }
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(10),
         "three calls within their limits: {:?}",
         started.elapsed()
     );

@@ -728,7 +728,7 @@ async fn a_request_that_cannot_be_made_fails_at_once() {
     let client = cloud_images::contabo::Client::builder()
         .base_url(server.url())
         .bearer_token("t")
-        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_secs(2)))
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_secs(30)))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -740,7 +740,7 @@ async fn a_request_that_cannot_be_made_fails_at_once() {
         .unwrap_err();
     assert!(err.is_invalid_request(), "{err:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(10),
         "retried: {:?}",
         started.elapsed()
     );

@@ -25,6 +25,8 @@ struct Subject {
     failed: Option<String>,
     /// API requests the fake received so far.
     sent: Box<dyn Fn() -> usize + Send + Sync>,
+    /// The region an upload goes to.
+    upload_region: &'static str,
     _fake: Box<dyn std::any::Any + Send + Sync>,
 }
 
@@ -372,12 +374,13 @@ mod cases {
         assert_eq!((s.sent)(), before, "nothing is sent");
     }
 
-    /// Where `capabilities().upload` says so, a local qcow2 file goes
-    /// through a staging bucket (a real S3 server on loopback) to a ready
-    /// image, and the bucket is empty afterwards; elsewhere `upload` is
-    /// `Unsupported` and nothing is sent.
-    pub async fn upload_stages_imports_and_cleans_up(s: &Subject) {
-        use cloud_images::images::{ImageFormat, Staging, UploadRequest};
+    /// Where `capabilities().upload` says so, a local qcow2 file goes the
+    /// provider's way to a ready image: through a staging bucket (a real S3
+    /// server on loopback), which is empty afterwards, or to the provider's
+    /// own file server (a real FTPS server on loopback); elsewhere `upload`
+    /// is `Unsupported` and nothing is sent.
+    pub async fn upload_sends_waits_and_cleans_up(s: &Subject) {
+        use cloud_images::images::{ImageFormat, Staging, UploadRequest, UploadRoute};
         use cloud_images::testing::FakeStaging;
 
         let staging = FakeStaging::start().await;
@@ -396,16 +399,18 @@ mod cases {
             .with_endpoint(staging.endpoint())
             .with_region(staging.region())
             .with_credentials(staging.access_key_id(), staging.secret_access_key());
-        let request = UploadRequest::new("uploaded", &path)
+        let caps = s.images.capabilities();
+        let mut request = UploadRequest::new("uploaded", &path)
             .with_env(|_| None)
             .with_os("linux")
             .with_version("13")
-            .with_region("fra1")
+            .with_region(s.upload_region)
             .with_description("made by the conformance suite")
-            .with_staging(store)
             .with_wait_options(quick());
+        if caps.upload_route == UploadRoute::StagingBucket {
+            request = request.with_staging(store);
+        }
         let before = (s.sent)();
-        let caps = s.images.capabilities();
         let result = s.images.upload(request, &mut |_| {}).await;
         std::fs::remove_dir_all(&dir).unwrap();
         if !caps.upload {
@@ -420,9 +425,18 @@ mod cases {
         assert_eq!(image.status, ImageStatus::Ready);
         assert_eq!(image.name, "uploaded");
         assert!(image.custom);
+        assert_eq!(
+            image.description.as_deref(),
+            Some("made by the conformance suite")
+        );
         assert_eq!(s.images.get(&image.id).await.unwrap().id, image.id);
-        assert!(!staging.requests().is_empty(), "staged in the bucket");
-        assert_eq!(staging.keys(), Vec::<String>::new(), "and deleted from it");
+        if caps.upload_route == UploadRoute::StagingBucket {
+            assert!(!staging.requests().is_empty(), "staged in the bucket");
+            assert_eq!(staging.keys(), Vec::<String>::new(), "and deleted from it");
+        } else {
+            assert!(staging.requests().is_empty(), "no bucket");
+            assert_eq!(image.regions, [s.upload_region]);
+        }
     }
 
     pub async fn a_failed_import_ends_the_wait_with_the_providers_message(s: &Subject) {
@@ -489,6 +503,7 @@ mod setup {
             custom,
             failed: Some(failed),
             sent: Box::new(move || seen.api_requests().len()),
+            upload_region: "fra1",
             _fake: Box::new(fake),
         }
     }
@@ -510,6 +525,7 @@ mod setup {
             custom,
             failed: Some(id.to_string()),
             sent: Box::new(move || seen.api_requests().len()),
+            upload_region: "fra1",
             _fake: Box::new(fake),
         }
     }
@@ -523,6 +539,16 @@ mod setup {
         let config = ionos::Config::default().with_request_polls(polls);
         let (total, custom) = (config.public + config.private, config.private);
         let fake = Arc::new(FakeIonos::start_with(config).await);
+        // The FTP server of de/fra, registering a file at once; the client
+        // logs in to it.
+        let ftps = fake
+            .start_ftps(
+                "de/fra",
+                Some(Duration::ZERO),
+                cloud_images::testing::ftps::Config::default(),
+            )
+            .await
+            .unwrap();
         let seen = Arc::clone(&fake);
         Subject {
             images: Arc::new(fake.client()),
@@ -530,7 +556,8 @@ mod setup {
             custom,
             failed: None,
             sent: Box::new(move || seen.api_requests().len()),
-            _fake: Box::new(fake),
+            upload_region: "de/fra",
+            _fake: Box::new((fake, ftps)),
         }
     }
 }
@@ -555,7 +582,7 @@ macro_rules! conformance {
                 what_a_provider_needs_is_named_before_sending,
                 a_failed_import_ends_the_wait_with_the_providers_message,
                 json_has_the_neutral_fields,
-                upload_stages_imports_and_cleans_up,
+                upload_sends_waits_and_cleans_up,
             );
         }
     )*};

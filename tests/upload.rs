@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use cloud_images::images::{ImageFormat, ImageStatus, Images, Staging, UploadPhase, UploadRequest};
 use cloud_images::testing::{
-    FakeContabo, FakeDigitalOcean, FakeIonos, FakeStaging, Fault, FetchReport, contabo, digitalocean,
+    FakeContabo, FakeDigitalOcean, FakeStaging, Fault, FetchReport, contabo, digitalocean,
 };
 use cloud_images::wait::WaitOptions;
 use sha2::Digest;
@@ -412,21 +412,6 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
     assert!(e.to_string().contains("upload: contabo needs `version`"), "{e}");
     assert!(staging.requests().is_empty());
     assert!(cloud.api_requests().is_empty());
-}
-
-#[tokio::test]
-async fn ionos_says_it_cannot_upload_yet() {
-    let cloud = FakeIonos::start().await;
-    let file = qcow2("debian-13.qcow2");
-    let e = cloud
-        .client()
-        .upload(UploadRequest::new("debian-13", &file.path), &mut |_| {})
-        .await
-        .unwrap_err();
-    assert!(e.is_unsupported(), "{e}");
-    assert!(e.to_string().contains("ionos does not support upload"), "{e}");
-    assert!(!cloud.client().capabilities().upload);
-    assert!(cloud.client().capabilities().upload_formats.is_empty());
 }
 
 #[tokio::test]

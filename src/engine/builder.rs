@@ -7,7 +7,9 @@ use std::sync::Arc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
-use crate::engine::auth::{BasicAuth, StaticToken, TokenSource};
+use secrecy::SecretString;
+
+use crate::engine::auth::{BasicAuth, BasicCredentials, StaticToken, TokenSource};
 use crate::engine::hooks::Hooks;
 use crate::engine::provider::{ApiClient, Provider};
 use crate::engine::retry::RetryPolicy;
@@ -57,6 +59,9 @@ pub struct ClientBuilder<P> {
     allow_insecure_http: bool,
     http: Option<reqwest::Client>,
     max_body_size: u64,
+    /// A provider's own settings (one value a type), which the built
+    /// client's transport keeps for the provider's code.
+    extensions: http::Extensions,
     /// Why a setter refused its value, reported by `build()`.
     refused: Option<String>,
     provider: PhantomData<fn() -> P>,
@@ -93,6 +98,7 @@ impl<P> Default for ClientBuilder<P> {
             allow_insecure_http: false,
             http: None,
             max_body_size: crate::transport::DEFAULT_MAX_BODY_SIZE,
+            extensions: http::Extensions::new(),
             refused: None,
             provider: PhantomData,
         }
@@ -113,18 +119,25 @@ impl<P: Provider> ClientBuilder<P> {
 
     /// Authenticate with a ready bearer token.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.extensions.remove::<BasicCredentials>();
         self.auth = Some(Arc::new(StaticToken::new(token)));
         self
     }
 
     /// Authenticate with HTTP Basic (`Authorization: Basic ...`).
     pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        let (username, password) = (username.into(), password.into());
+        self.extensions.insert(BasicCredentials {
+            username: username.clone(),
+            password: SecretString::from(password.clone()),
+        });
         self.auth = Some(Arc::new(BasicAuth::new(username, password)));
         self
     }
 
     /// Authenticate with tokens from `source` (e.g. an OAuth2 grant).
     pub fn token_source(mut self, source: impl TokenSource) -> Self {
+        self.extensions.remove::<BasicCredentials>();
         self.auth = Some(Arc::new(source));
         self
     }
@@ -297,12 +310,19 @@ impl<P: Provider> ClientBuilder<P> {
             provider: Hooks::of::<P>(),
             base_url: url,
             max_body_size: self.max_body_size,
+            extensions: self.extensions,
         });
         Ok(P::Client::from_parts(base_url, http, transport))
     }
 }
 
 impl<P> ClientBuilder<P> {
+    /// The provider's own setting of type `T` (its default until set), kept
+    /// by the built client's transport ([`Transport::extension`]).
+    pub(crate) fn extension_mut<T: Default + Clone + Send + Sync + 'static>(&mut self) -> &mut T {
+        self.extensions.get_or_insert_default::<T>()
+    }
+
     /// Records that a provider's setter refused its value: `build()` fails
     /// with `reason` (the first one).
     pub(crate) fn refuse(mut self, reason: String) -> Self {

@@ -72,6 +72,8 @@ pub(crate) struct Settings {
     pub base_url: reqwest::Url,
     /// The largest response body read, in bytes.
     pub max_body_size: u64,
+    /// The provider's own settings, from its builder.
+    pub extensions: http::Extensions,
 }
 
 impl fmt::Debug for Transport {
@@ -92,6 +94,11 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
+    /// The provider's own setting of type `T`, as its builder set it.
+    pub(crate) fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.settings.extensions.get::<T>()
+    }
+
     pub(crate) fn new(settings: Settings) -> Self {
         let authorizer = settings.auth.clone().map(Authorizer::new);
         let header = |name: &str| {

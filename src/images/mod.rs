@@ -49,6 +49,7 @@ pub use crate::ops::images::{Capabilities, ImageUpdate, ImportRequest, ListFilte
 pub use crate::ops::pagination::PaginationOptions;
 pub use crate::ops::staging::Staging;
 pub use crate::ops::status::ImageStatus;
+pub use crate::ops::upload::{OnUpload, UploadPhase, UploadProgress, UploadRoute};
 pub use crate::ops::wait::{Progress, WaitOptions};
 pub use crate::values::cloud::{Cloud, UnknownCloud};
 pub use crate::values::error::Error;
@@ -56,7 +57,7 @@ pub use crate::values::format::ImageFormat;
 pub use crate::values::os::OsFamily;
 pub use model::Image;
 pub use registry::{PROVIDER_VARIABLE, ProviderImage, from_env, from_lookup};
-pub use upload::{OnUpload, UploadPhase, UploadProgress, UploadRequest};
+pub use upload::UploadRequest;
 
 /// A stream of images, as [`Images::list`] returns it: `'static`, it owns
 /// what it needs (a clone of the client), so it can outlive the `Images` it

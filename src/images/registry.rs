@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Capabilities, Cloud, Images};
+use super::{Capabilities, Cloud, Images, UploadRoute};
 use crate::Error;
 
 /// The variable that names the provider when the caller gives none.
@@ -166,6 +166,7 @@ impl Capabilities {
                 upload: cfg!(feature = "upload"),
                 upload_formats: &[Qcow2, Iso],
                 upload_max_bytes: None,
+                upload_route: UploadRoute::StagingBucket,
                 upload_unsupported: WITHOUT_UPLOAD_FEATURE,
             },
             Cloud::DigitalOcean => Capabilities {
@@ -179,6 +180,7 @@ impl Capabilities {
                 upload: cfg!(feature = "upload"),
                 upload_formats: &[Raw, Qcow2, Vhdx, Vdi, Vmdk, Gzip, Bzip2],
                 upload_max_bytes: Some(100_000_000_000),
+                upload_route: UploadRoute::StagingBucket,
                 upload_unsupported: WITHOUT_UPLOAD_FEATURE,
             },
             Cloud::Ionos => Capabilities {
@@ -189,13 +191,11 @@ impl Capabilities {
                 paged_list: false,
                 progress: false,
                 waits_for_changes: true,
-                upload: false,
-                upload_formats: &[],
+                upload: cfg!(feature = "upload"),
+                upload_formats: &[Qcow2, Raw, Vmdk, Vhdx, Vdi, Iso],
                 upload_max_bytes: None,
-                upload_unsupported: Some(
-                    "not in this version: IONOS takes image files over FTPS, which this version's upload does not use; \
-                     upload the image to the location's FTP server yourself",
-                ),
+                upload_route: UploadRoute::ProviderServer,
+                upload_unsupported: WITHOUT_UPLOAD_FEATURE,
             },
         }
     }

@@ -12,6 +12,9 @@ use crate::ops::images::ImportRequest;
 use crate::ops::staging::Staging;
 #[cfg(feature = "upload")]
 use crate::ops::staging::{LocalImage, StagedObject, StagingStore, check_file};
+#[cfg(feature = "upload")]
+use crate::ops::upload::{DirectUpload, UploadRoute};
+use crate::ops::upload::{OnUpload, UploadPhase, UploadProgress};
 use crate::ops::wait::{Progress, WaitOptions};
 use crate::values::cloud::Cloud;
 use crate::values::error::Error;
@@ -208,102 +211,6 @@ impl fmt::Debug for Env {
     }
 }
 
-/// What an upload is doing, as [`UploadProgress::phase`] says.
-///
-/// ```
-/// use cloud_images::images::{UploadPhase, UploadProgress};
-///
-/// let show = |phase| UploadProgress::new(phase).to_string();
-/// assert_eq!(show(UploadPhase::Staging { sent: 5, total: 10 }), "staging 5 of 10 bytes");
-/// let copy = UploadPhase::Distributing { id: "190000001".into(), region: "ams3".into() };
-/// assert_eq!(show(copy), "copying image 190000001 to ams3");
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum UploadPhase {
-    /// Checking the file, the provider's limits and the staging store.
-    Checking,
-    /// Sending the file to the staging store: `sent` of `total` bytes.
-    Staging {
-        /// Bytes handed to the store so far.
-        sent: u64,
-        /// The file's length.
-        total: u64,
-    },
-    /// Asking the cloud to import the staged object.
-    Importing,
-    /// The cloud made the image `id` and is importing the file into it;
-    /// from here on the image exists, whatever the upload ends in.
-    Imported {
-        /// The image, as the provider names it.
-        id: String,
-    },
-    /// Waiting for the import; the provider's report, when it sent one.
-    Waiting(Option<Progress>),
-    /// The file is in the staging store: `key` in `bucket` (left there with
-    /// [`UploadRequest::with_keep_staged`] or [`UploadRequest::with_wait`]).
-    Staged {
-        /// The bucket.
-        bucket: String,
-        /// The object's key.
-        key: String,
-    },
-    /// Copying the image `id` (ready in the first region) to `region` and
-    /// waiting for it.
-    Distributing {
-        /// The image, as the provider names it.
-        id: String,
-        /// The region.
-        region: String,
-    },
-    /// Deleting the staged object.
-    CleaningUp,
-}
-
-/// One report of an upload's progress.
-///
-/// ```
-/// use cloud_images::images::{UploadPhase, UploadProgress};
-///
-/// let mut last = None;
-/// let mut on_progress = |p: &UploadProgress| last = Some(p.phase().clone());
-/// on_progress(&UploadProgress::new(UploadPhase::Staging { sent: 5, total: 10 }));
-/// assert_eq!(last, Some(UploadPhase::Staging { sent: 5, total: 10 }));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct UploadProgress {
-    phase: UploadPhase,
-}
-
-impl UploadProgress {
-    /// A report of `phase`.
-    pub fn new(phase: UploadPhase) -> Self {
-        Self { phase }
-    }
-    /// What the upload is doing.
-    pub fn phase(&self) -> &UploadPhase {
-        &self.phase
-    }
-}
-
-impl fmt::Display for UploadProgress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.phase {
-            UploadPhase::Checking => f.write_str("checking"),
-            UploadPhase::Staging { sent, total } => write!(f, "staging {sent} of {total} bytes"),
-            UploadPhase::Staged { bucket, key } => write!(f, "staged as s3://{bucket}/{key}"),
-            UploadPhase::Importing => f.write_str("importing"),
-            UploadPhase::Imported { id } => write!(f, "importing into image {id}"),
-            UploadPhase::Waiting(_) => f.write_str("waiting"),
-            UploadPhase::Distributing { id, region } => write!(f, "copying image {id} to {region}"),
-            UploadPhase::CleaningUp => f.write_str("cleaning up"),
-        }
-    }
-}
-
-/// What an upload calls with each report.
-pub type OnUpload<'a> = &'a mut (dyn FnMut(&UploadProgress) + Send);
-
 /// The whole upload on one provider; the image as the provider reports it
 /// at the end.
 #[cfg(feature = "upload")]
@@ -316,6 +223,9 @@ pub(crate) async fn run<B: ImageBackend>(
     report(UploadPhase::Checking);
     let capabilities = Capabilities::of(B::CLOUD);
     check_request(B::CLOUD, &capabilities, B::COPIES_TO_REGIONS, &request)?;
+    if capabilities.upload_route == UploadRoute::ProviderServer {
+        return run_direct(client, request, &capabilities, &mut report).await;
+    }
     B::check_import(import_request(&request, PLACEHOLDER_URL)).map_err(as_upload_error)?;
     let file = LocalImage::inspect(request.path.clone()).await?;
     check_file(
@@ -367,6 +277,53 @@ pub(crate) async fn run<B: ImageBackend>(
         .await
         .map(B::without_source_url)
         .map_err(|e| image_made(&id, first, format!("image {id}"), e))
+}
+
+/// The upload on the provider's own route (IONOS: its FTPS server, which
+/// registers the file as an image): the request checked for that route, the
+/// file against what the provider takes, then the provider's part.
+#[cfg(feature = "upload")]
+async fn run_direct<B: ImageBackend>(
+    client: &B,
+    request: UploadRequest,
+    capabilities: &Capabilities,
+    report: &mut (dyn FnMut(UploadPhase) + Send),
+) -> Result<B::Item, Error> {
+    let region = check_direct(B::CLOUD, &request)?;
+    let file = LocalImage::inspect(request.path.clone()).await?;
+    check_file(
+        B::CLOUD,
+        capabilities.upload_formats,
+        capabilities.upload_max_bytes,
+        &file,
+    )?;
+    let direct = DirectUpload {
+        file,
+        name: request.name.trim().to_owned(),
+        region,
+        os: request.os,
+        description: request.description,
+        wait: request.wait,
+        wait_options: request.wait_options,
+    };
+    client.upload_direct(direct, report).await
+}
+
+/// What a request on a provider's own route must be: no staging store
+/// (there is none to use), one region (where the file server is). The region.
+#[cfg(feature = "upload")]
+fn check_direct(cloud: Cloud, request: &UploadRequest) -> Result<String, Error> {
+    if request.staging.is_some() {
+        return Err(Error::InvalidRequest(format!(
+            "upload: {cloud} takes the file on its own file server, not through a staging bucket; drop `with_staging`"
+        )));
+    }
+    match request.regions.first() {
+        Some(region) if !region.trim().is_empty() => Ok(region.trim().to_owned()),
+        _ => Err(Error::InvalidRequest(format!(
+            "upload: {cloud} needs a region (the location whose file server takes the file, such as `de/fra`)"
+        ))),
+    }
 }
 
 /// An error after the image `id` was made (and is ready in `first`):
@@ -893,8 +850,13 @@ mod tests {
     fn a_request_is_checked_before_the_file_is_read() {
         let request = || UploadRequest::new("debian-13", "d.qcow2");
         let contabo = Capabilities::of(Cloud::Contabo);
-        let ionos = Capabilities::of(Cloud::Ionos);
-        let e = check_request(Cloud::Ionos, &ionos, false, &request()).unwrap_err();
+        // A build without the feature, or a provider without uploads.
+        let without = Capabilities {
+            upload: false,
+            upload_unsupported: Some("turn the feature on"),
+            ..Capabilities::of(Cloud::Ionos)
+        };
+        let e = check_request(Cloud::Ionos, &without, false, &request()).unwrap_err();
         assert!(e.is_unsupported(), "{e}");
         assert!(e.to_string().contains("ionos does not support upload"), "{e}");
         assert!(check_request(Cloud::Contabo, &contabo, false, &request()).is_ok());
@@ -923,8 +885,26 @@ mod tests {
         let e = check_request(Cloud::DigitalOcean, &digitalocean, true, &twice).unwrap_err();
         assert!(e.to_string().contains("region `fra1` is named twice"), "{e}");
         // The reason is the provider's, from its capabilities.
-        let e = check_request(Cloud::Ionos, &ionos, false, &request()).unwrap_err();
-        assert!(e.to_string().contains(ionos.upload_unsupported.unwrap()), "{e}");
+        let e = check_request(Cloud::Ionos, &without, false, &request()).unwrap_err();
+        assert!(e.to_string().contains("turn the feature on"), "{e}");
+    }
+
+    #[test]
+    fn a_request_on_the_providers_own_route_names_one_region_and_no_bucket() {
+        let request = || UploadRequest::new("debian-13", "d.qcow2");
+        let e = check_direct(Cloud::Ionos, &request()).unwrap_err();
+        assert!(e.to_string().contains("needs a region"), "{e}");
+        let e = check_direct(Cloud::Ionos, &request().with_region(" ")).unwrap_err();
+        assert!(e.to_string().contains("needs a region"), "{e}");
+        assert_eq!(
+            check_direct(Cloud::Ionos, &request().with_region(" de/fra ")).unwrap(),
+            "de/fra"
+        );
+        let staged = request()
+            .with_region("de/fra")
+            .with_staging(Staging::parse("s3://b").unwrap());
+        let e = check_direct(Cloud::Ionos, &staged).unwrap_err();
+        assert!(e.to_string().contains("drop `with_staging`"), "{e}");
     }
 
     #[test]

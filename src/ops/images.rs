@@ -13,6 +13,9 @@ use crate::ops::pagination::PaginationOptions;
 #[cfg(feature = "upload")]
 use crate::ops::staging::Staging;
 use crate::ops::status::ImageStatus;
+use crate::ops::upload::UploadRoute;
+#[cfg(feature = "upload")]
+use crate::ops::upload::{DirectUpload, UploadPhase};
 use crate::ops::wait::{Progress, WaitOptions};
 use crate::values::cloud::Cloud;
 use crate::values::error::Error;
@@ -87,6 +90,27 @@ pub(crate) trait ImageBackend: Clone + Send + Sync + fmt::Debug + 'static {
         options: WaitOptions,
         progress: OnProgress<'a>,
     ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a;
+
+    /// The whole upload on the provider's own route, reporting each phase
+    /// from [`Staging`](UploadPhase::Staging) on; the image as it is at the
+    /// end. Only where the provider's
+    /// [`upload_route`](Capabilities::upload_route) is
+    /// [`ProviderServer`](UploadRoute::ProviderServer).
+    #[cfg(feature = "upload")]
+    fn upload_direct<'a>(
+        &'a self,
+        request: DirectUpload,
+        progress: &'a mut (dyn FnMut(UploadPhase) + Send),
+    ) -> impl Future<Output = Result<Self::Item, Error>> + Send + 'a {
+        let _ = (request, progress);
+        std::future::ready(Err(Error::Unsupported(Box::new(
+            crate::values::error::Unsupported::new(
+                Self::CLOUD,
+                "upload_direct",
+                "stage the file in a bucket",
+            ),
+        ))))
+    }
 
     /// Whether [`copy_to_region`](Self::copy_to_region) works: an upload
     /// may name more than one region.
@@ -510,14 +534,17 @@ pub struct Capabilities {
     /// `update` and `delete` return only once the provider has applied them
     /// (IONOS runs them as asynchronous requests, which are waited for).
     pub waits_for_changes: bool,
-    /// `upload` works: a local file staged in an S3-compatible bucket, then
-    /// imported (not on IONOS in this version); when it does not,
+    /// `upload` works: a local file sent the provider's way
+    /// ([`upload_route`](Self::upload_route)) and waited for; when it does not,
     /// [`upload_unsupported`](Self::upload_unsupported) says why.
     pub upload: bool,
     /// The formats `upload` takes, told from the file's first bytes.
     pub upload_formats: &'static [ImageFormat],
     /// The largest file `upload` sends, in bytes, when the provider has a limit.
     pub upload_max_bytes: Option<u64>,
+    /// How the provider takes the file: through a staging bucket, or its
+    /// own file server.
+    pub upload_route: UploadRoute,
     /// Why `upload` does not work, and what to do instead, when it does not
     /// (the provider's reason, or a build without the `upload` feature).
     pub upload_unsupported: Option<&'static str>,

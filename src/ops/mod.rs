@@ -12,4 +12,5 @@ pub mod pagination;
 #[cfg_attr(not(feature = "upload"), allow(dead_code))]
 pub mod staging;
 pub mod status;
+pub mod upload;
 pub mod wait;

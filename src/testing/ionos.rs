@@ -178,6 +178,19 @@ struct Ionos {
     next_failure: Mutex<Option<String>>,
     next_id: AtomicU64,
     served: AtomicU64,
+    /// The FTPS server last started ([`FakeIonos::start_ftps`]): its URL,
+    /// login and root certificate, for [`FakeIonos::client_builder`].
+    ftps: Mutex<Option<FtpsLogin>>,
+}
+
+/// How a client reaches a fake FTPS server.
+#[derive(Clone)]
+#[cfg_attr(not(feature = "upload"), allow(dead_code))]
+struct FtpsLogin {
+    url: String,
+    user: String,
+    password: String,
+    ca_pem: String,
 }
 
 /// A fake of IONOS Cloud's images API (Cloud API v6), running on loopback; it
@@ -245,6 +258,7 @@ impl FakeIonos {
             next_failure: Mutex::default(),
             next_id: AtomicU64::new(1),
             served: AtomicU64::new(0),
+            ftps: Mutex::default(),
         };
         Ok(Self(Server::start_on(addr, api, latency).await?))
     }
@@ -253,15 +267,26 @@ impl FakeIonos {
 
     /// A client builder for this fake: its base URL, its token
     /// ([`Config::token`]) or else its Basic credentials ([`Config::basic`]),
-    /// and its contract number ([`Config::contract_number`]) when set.
+    /// and its contract number ([`Config::contract_number`]) when set; with
+    /// an FTPS server started ([`start_ftps`](Self::start_ftps), the last
+    /// one), its URL, login and root certificate for uploads.
     pub fn client_builder(&self) -> ClientBuilder<crate::ionos::Ionos> {
         let config = &self.0.api().config;
+        #[cfg(feature = "upload")]
+        let ftps = lock(&self.0.api().ftps).clone();
         let mut builder = crate::ionos::Client::builder().base_url(self.base_url());
         builder = match (&config.token, &config.basic) {
             (Some(token), _) => builder.bearer_token(token),
             (None, Some((user, password))) => builder.basic_auth(user, password),
             (None, None) => builder,
         };
+        #[cfg(feature = "upload")]
+        if let Some(ftps) = ftps {
+            builder = builder
+                .ftp_url(ftps.url)
+                .ftp_login(ftps.user, ftps.password)
+                .ftp_ca_pem(ftps.ca_pem);
+        }
         match config.contract_number {
             Some(number) => builder.contract_number(number),
             None => builder,
@@ -373,6 +398,12 @@ impl FakeIonos {
         config: super::ftps::Config,
     ) -> std::io::Result<super::FakeFtps> {
         let server = super::FakeFtps::start_with(config).await?;
+        *lock(&self.0.api().ftps) = Some(FtpsLogin {
+            url: server.url(),
+            user: server.user().to_owned(),
+            password: server.password().to_owned(),
+            ca_pem: server.ca_pem().to_owned(),
+        });
         let images = Arc::downgrade(&self.0.api().images);
         let location = location.to_owned();
         server.on_stored(move |stored| {
@@ -1058,105 +1089,5 @@ mod tests {
         assert!(!matches_filter(&item, "noSuchProperty", ""));
         let reference = json!({"id": "x", "type": "image", "href": "h"});
         assert!(!matches_filter(&reference, "name", ""));
-    }
-}
-
-/// IONOS's part of an upload (`providers::ionos::upload`) against this fake
-/// and its FTPS server; here, above the provider in the layers, until the
-/// neutral `Images::upload` reaches it from the tests.
-#[cfg(all(test, feature = "upload"))]
-mod ftps_upload {
-    use std::time::Duration;
-
-    use crate::Error;
-    use crate::error::TimeoutKind;
-    use crate::ionos::types;
-    use crate::ops::ftps::FtpServer;
-    use crate::providers::ionos::upload::{FtpAccess, IonosUpload, upload};
-    use crate::testing::{FakeIonos, ftps};
-    use crate::wait::WaitOptions;
-
-    #[tokio::test]
-    async fn a_stored_file_is_waited_for_then_given_its_properties() {
-        let ionos = FakeIonos::start().await;
-        let server = ionos
-            .start_ftps(
-                "de/fra",
-                Some(Duration::from_millis(150)),
-                ftps::Config::default(),
-            )
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("disk.img");
-        std::fs::write(&file, vec![0u8; 70_000]).unwrap();
-        let pem = dir.path().join("ca.pem");
-        std::fs::write(&pem, server.ca_pem()).unwrap();
-        let access = FtpAccess::new(server.user(), server.password().to_owned())
-            .with_server(FtpServer::parse(&server.url()).unwrap())
-            .with_ca_file(&pem);
-        let client = ionos.client();
-        let quick = WaitOptions::default().with_interval(Duration::from_millis(10));
-        let request = IonosUpload {
-            file: &file,
-            name: "rescue-disk",
-            location: "de/fra",
-            properties: Some(types::ImageProperties {
-                description: Some("uploaded".into()),
-                ..Default::default()
-            }),
-            register_interval: Duration::from_millis(20),
-            register_timeout: Duration::from_secs(5),
-            wait: quick,
-        };
-        let (sent, image) = upload(&client, &access, request.clone(), &mut |_, _| {})
-            .await
-            .unwrap();
-        assert_eq!(
-            sent.remote(),
-            "hdd-images/rescue-disk.raw",
-            "a raw disk named .img is a disk"
-        );
-        let properties = image.properties.unwrap();
-        assert_eq!(properties.name.as_deref(), Some("rescue-disk.raw"));
-        assert_eq!(properties.description.as_deref(), Some("uploaded"));
-
-        // The same name again: refused before a byte is sent.
-        let e = upload(&client, &access, request.clone(), &mut |_, _| {})
-            .await
-            .unwrap_err();
-        assert!(
-            e.is_invalid_request() && e.to_string().contains("already exists"),
-            "{e}"
-        );
-
-        // Never registered: a wait timeout.
-        let never = ionos
-            .start_ftps("de/fra", None, ftps::Config::default())
-            .await
-            .unwrap();
-        std::fs::write(&pem, never.ca_pem()).unwrap();
-        let access = FtpAccess::new(never.user(), never.password().to_owned())
-            .with_server(FtpServer::parse(&never.url()).unwrap())
-            .with_ca_file(&pem);
-        let request = IonosUpload {
-            name: "never-listed",
-            register_timeout: Duration::from_millis(200),
-            ..request
-        };
-        let e = upload(&client, &access, request, &mut |_, _| {})
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                Error::Timeout {
-                    limit: TimeoutKind::Wait,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        assert!(never.files().contains_key("hdd-images/never-listed.raw"));
     }
 }

@@ -48,3 +48,76 @@ pub fn closed_url() -> String {
         .port();
     format!("http://127.0.0.1:{port}")
 }
+
+/// An image file for an upload test, in a folder of its own that is removed
+/// when dropped: `len` varied bytes (so that a part in the wrong place
+/// changes the hash) starting with `head` (a format's magic bytes).
+pub struct ImageFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl ImageFile {
+    /// The file `name`, of `len` bytes starting with `head`.
+    pub fn new(name: &str, head: &[u8], len: usize) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "cloud-images-test-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut bytes: Vec<u8> = (0..len)
+            .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
+            .collect();
+        bytes[..head.len()].copy_from_slice(head);
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        Self { dir, path, bytes }
+    }
+
+    /// A qcow2 file (its magic and version 3 first).
+    pub fn qcow2(name: &str, len: usize) -> Self {
+        Self::new(name, b"QFI\xfb\0\0\0\x03", len)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The file's path as text.
+    pub fn path_str(&self) -> &str {
+        self.path.to_str().expect("a UTF-8 temporary path")
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The file's length.
+    pub fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    /// The SHA-256 of the file, in hex.
+    pub fn sha256(&self) -> String {
+        sha256(&self.bytes)
+    }
+}
+
+impl Drop for ImageFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The SHA-256 of `bytes`, in hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -121,6 +121,22 @@ impl BasicAuth {
     }
 }
 
+/// The user name and password a client was given for HTTP Basic, kept (as
+/// a secret) for a provider whose other services log in with the same pair.
+#[derive(Clone)]
+pub(crate) struct BasicCredentials {
+    pub(crate) username: String,
+    pub(crate) password: SecretString,
+}
+
+impl fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BasicAuth")

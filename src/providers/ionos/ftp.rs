@@ -22,16 +22,11 @@ pub const HDD_FOLDER: &str = "hdd-images";
 /// The folder of CD-ROM images.
 pub const ISO_FOLDER: &str = "iso-images";
 
-/// The FTP server of `location` (`de/fra` → `ftp-fra.ionos.com`); a
-/// location without a known server is [`Error::InvalidRequest`] naming the
-/// known ones and [`ENV_FTP_URL`].
+/// The FTP server of `location` (`de/fra` → `ftp-fra.ionos.com`,
+/// `de/fra/2` → `ftp-fra-2.ionos.com`); a location without a known server
+/// is [`Error::InvalidRequest`] naming the known ones and [`ENV_FTP_URL`].
 pub(crate) fn location_host(location: &str) -> Result<String, Error> {
-    let short = location
-        .trim()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let short = short_location(location);
     if FTP_LOCATIONS.contains(&short.as_str()) {
         Ok(format!("ftp-{short}.ionos.com"))
     } else {
@@ -40,6 +35,20 @@ pub(crate) fn location_host(location: &str) -> Result<String, Error> {
             location.escape_debug(),
             FTP_LOCATIONS.join(", ")
         )))
+    }
+}
+
+/// A location's short name: what follows the country, its parts joined
+/// with `-` (`de/fra/2` → `fra-2`), lowercase.
+fn short_location(location: &str) -> String {
+    let location = location.trim().to_ascii_lowercase();
+    let mut parts = location.split('/').filter(|p| !p.is_empty());
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() {
+        first.to_owned()
+    } else {
+        rest.join("-")
     }
 }
 
@@ -57,13 +66,6 @@ impl ImageKind {
         match self {
             ImageKind::Hdd => HDD_FOLDER,
             ImageKind::Cdrom => ISO_FOLDER,
-        }
-    }
-    /// As the API writes it (`imageType`).
-    pub(crate) fn api_word(self) -> &'static str {
-        match self {
-            ImageKind::Hdd => "HDD",
-            ImageKind::Cdrom => "CDROM",
         }
     }
 }
@@ -110,6 +112,8 @@ mod tests {
     fn a_location_names_its_ftp_server() {
         assert_eq!(location_host("de/fra").unwrap(), "ftp-fra.ionos.com");
         assert_eq!(location_host("de/fra-2").unwrap(), "ftp-fra-2.ionos.com");
+        assert_eq!(location_host("de/fra/2").unwrap(), "ftp-fra-2.ionos.com");
+        assert_eq!(location_host("fra").unwrap(), "ftp-fra.ionos.com");
         assert_eq!(location_host("us/las").unwrap(), "ftp-las.ionos.com");
         assert_eq!(location_host("fr/par").unwrap(), "ftp-par.ionos.com");
         assert_eq!(location_host("GB/LHR").unwrap(), "ftp-lhr.ionos.com");
@@ -126,8 +130,7 @@ mod tests {
         assert_eq!(kind_of(ImageFormat::Raw).unwrap(), (ImageKind::Hdd, "raw"));
         assert_eq!(kind_of(ImageFormat::Raw).unwrap().0.folder(), "hdd-images");
         assert_eq!(kind_of(ImageFormat::Iso).unwrap().0.folder(), "iso-images");
-        assert_eq!(kind_of(ImageFormat::Iso).unwrap().0.api_word(), "CDROM");
-        assert_eq!(kind_of(ImageFormat::Qcow2).unwrap().0.api_word(), "HDD");
+        assert_eq!(kind_of(ImageFormat::Qcow2).unwrap().0.folder(), "hdd-images");
         for packed in [ImageFormat::Gzip, ImageFormat::Bzip2] {
             assert!(kind_of(packed).unwrap_err().is_invalid_request());
         }

@@ -11,6 +11,8 @@ use crate::ops::images::{
     ImageBackend, ImageUpdate, ImageView, ImportRequest, ListFilter, ListPlan, OnProgress,
 };
 use crate::ops::pagination::PaginationOptions;
+#[cfg(feature = "upload")]
+use crate::ops::upload::{DirectUpload, UploadPhase};
 use crate::ops::wait::WaitOptions;
 use crate::values::cloud::Cloud;
 use crate::values::error::Unsupported;
@@ -77,8 +79,8 @@ impl ImageBackend for Client {
         Err(Unsupported::new(
             Cloud::Ionos,
             "import_from_url",
-            "upload the image file to the FTP server of its location (ftp-<location>.ionos.com, \
-             e.g. ftp-fra.ionos.com, folder hdd-images or iso-images); it then appears in list()",
+            "IONOS imports no URL: upload the local file instead (`upload`, which sends it over FTPS \
+             to the FTP server of its location and waits until IONOS registers it)",
         )
         .into())
     }
@@ -105,6 +107,17 @@ impl ImageBackend for Client {
     async fn delete_item<'a>(&'a self, id: &'a str, progress: OnProgress<'a>) -> Result<(), Error> {
         self.delete_image_reporting(id, CHANGE_WAIT, progress).await?;
         Ok(())
+    }
+
+    /// Over FTPS to the location's server (the request's region), then
+    /// waited for until IONOS registers it ([`Client::upload_image`]).
+    #[cfg(feature = "upload")]
+    async fn upload_direct<'a>(
+        &'a self,
+        request: DirectUpload,
+        progress: &'a mut (dyn FnMut(UploadPhase) + Send),
+    ) -> Result<Image, Error> {
+        super::upload::direct(self, request, progress).await
     }
 
     async fn wait_item<'a>(

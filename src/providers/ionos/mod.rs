@@ -48,8 +48,9 @@
 //!   missing or `null` field is `None`, and licence types, states and
 //!   statuses the spec does not list arrive as plain strings.
 //!
-//! Custom images are uploaded over FTPS, not through this API; they show up
-//! in the list once IONOS has processed them.
+//! Custom images are uploaded over FTPS to the FTP server of their location,
+//! not through this API, and show up in the list once IONOS has registered
+//! them: [`Client::upload_image`] does all of it (with the `upload` feature).
 //!
 //! ```no_run
 //! use cloud_images::Execute;
@@ -88,16 +89,20 @@ mod generated {
 pub use generated::{Client, builder, types};
 
 #[cfg(feature = "upload")]
-#[allow(dead_code)] // for the neutral upload, not yet wired to IONOS
-pub(crate) mod ftp;
+mod ftp;
 mod images;
 mod request;
 mod status;
 #[cfg(feature = "upload")]
-#[allow(dead_code)] // for the neutral upload, not yet wired to IONOS
-pub(crate) mod upload;
+mod upload;
 
+#[cfg(feature = "upload")]
+pub use ftp::{ENV_FTP_CA_FILE, ENV_FTP_URL, FTP_LOCATIONS, HDD_FOLDER, ISO_FOLDER};
 pub use request::PendingRequest;
+#[cfg(feature = "upload")]
+pub use upload::{
+    ImageUpload, LICENCE_TYPES, REGISTER_INTERVAL, REGISTER_TIMEOUT, UploadUntil, UploadedImage,
+};
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -209,6 +214,10 @@ impl FromEnv for Ionos {
                 ))
             })?;
             builder = builder.contract_number(parsed);
+        }
+        #[cfg(feature = "upload")]
+        {
+            builder = upload::configure_ftp(builder, &get)?;
         }
         let credentials = (get("IONOS_TOKEN"), get("IONOS_USERNAME"), get("IONOS_PASSWORD"));
         match credentials {

@@ -117,10 +117,14 @@ fn main() {
         .map(|b| lib.time.as_secs_f64() / b.best.time.as_secs_f64());
     let or_dash = |figure: Option<String>| figure.unwrap_or_else(|| "-".to_owned());
     println!(
-        "  {:>4} MiB  {:>8} ms {:>8} ms  {:>6}  {:>8.1} MiB  {:>9.0} {:>9}  {:>11} {:>11}",
+        "  {:>4} MiB  {:>8} ms {:>11}  {:>6}  {:>8.1} MiB  {:>9.0} {:>9}  {:>11} {:>11}",
         size / MIB,
         lib.time.as_millis(),
-        or_dash(baseline.as_ref().map(|b| b.best.time.as_millis().to_string())),
+        or_dash(
+            baseline
+                .as_ref()
+                .map(|b| format!("{} ms", b.best.time.as_millis()))
+        ),
         or_dash(ratio.map(|r| format!("{r:.3}"))),
         mib(lib.rss_kib),
         rate(lib.time),

@@ -102,9 +102,11 @@ fn main() {
         }
     }
     drop(dir);
+    let lib_times = lib.times();
     let Runs {
         best: lib,
         cpu: lib_cpu,
+        ..
     } = lib;
 
     let rate = |t: Duration| size as f64 / 1e6 / t.as_secs_f64();
@@ -132,6 +134,12 @@ fn main() {
         or_dash(lib_cpu.text()),
         or_dash(baseline.as_ref().and_then(|b| b.cpu.text())),
     );
+    if runs > 1 {
+        println!("  each run: library {lib_times}");
+        if let Some(baseline) = &baseline {
+            println!("            curl    {}", baseline.times());
+        }
+    }
     match ratio {
         Some(ratio) => println!(
             "  time, library / curl: {ratio:.3} (target <= {TIME_TARGET:.2}): {}",
@@ -153,6 +161,8 @@ fn main() {
 struct Runs {
     best: Best,
     cpu: Cpu,
+    /// Each run's time, in order.
+    times: Vec<Duration>,
 }
 
 impl Runs {
@@ -165,6 +175,17 @@ impl Runs {
             self.cpu.0 = Some(self.cpu.0.map_or(used, |least| least.min(used)));
         }
         self.best.add(&run);
+        self.times.push(run.time);
+    }
+
+    /// Each run's time in seconds, in order.
+    fn times(&self) -> String {
+        let times: Vec<String> = self
+            .times
+            .iter()
+            .map(|t| format!("{:.2}", t.as_secs_f64()))
+            .collect();
+        format!("{} s", times.join(", "))
     }
 }
 

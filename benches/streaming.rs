@@ -17,10 +17,10 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cloud_images::{Paginate, PaginationOptions};
+use common::child::{Best, Measured};
 use futures::TryStreamExt;
 
 const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
@@ -29,10 +29,8 @@ const RSS_TARGET_MIB: f64 = 16.0;
 const TIME_TARGET: f64 = 1.10;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--child") {
-        let mode = args[at + 1].as_str();
-        child(mode, &args[at + 3]);
+    if let Some(args) = common::child::args() {
+        child(&args[0], &args[2]);
         return;
     }
     if common::peak_rss_kib().is_none() {
@@ -53,15 +51,14 @@ fn main() {
     for &total in sizes {
         let runs = if total == 1_000_000 { RUNS_AT_1M } else { 1 };
         let url = format!("http://{addr}/contabo/{total}/0");
-        let mut best = [(Duration::MAX, 0u64); 2];
+        let mut best = [Best::default(); 2];
         for _ in 0..runs {
             for (i, mode) in ["library", "raw"].into_iter().enumerate() {
-                let (time, rss) = run_child(mode, total, &url);
-                best[i].0 = best[i].0.min(time);
-                best[i].1 = best[i].1.max(rss);
+                best[i].add(&run_child(mode, total, &url));
             }
         }
-        let [(lib_time, lib_rss), (raw_time, raw_rss)] = best;
+        let [lib, raw] = best;
+        let (lib_time, lib_rss, raw_time, raw_rss) = (lib.time, lib.rss_kib, raw.time, raw.rss_kib);
         let ratio = lib_time.as_secs_f64() / raw_time.as_secs_f64();
         println!(
             "  {total:>9}  {:>9.1} MiB {:>9.1} MiB  {:>8} ms {:>8} ms  {ratio:>6.2}",
@@ -91,28 +88,18 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// Runs one listing in a child process: its time and peak RSS (KiB).
-fn run_child(mode: &str, total: u64, url: &str) -> (Duration, u64) {
-    let exe = std::env::current_exe().expect("this bench's path");
-    let out = Command::new(exe)
-        .args(["--child", mode, &total.to_string(), url])
-        .output()
-        .expect("run the child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the {mode} child failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let fields: Vec<u64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    let [items, nanos, rss] = fields[..] else {
-        panic!("unexpected child output: {text}");
+/// Runs one listing in a child process: its time and peak RSS.
+fn run_child(mode: &str, total: u64, url: &str) -> Measured {
+    let run = common::child::run(mode, &[mode, &total.to_string(), url], &[]);
+    let [items] = run.figures[..] else {
+        panic!("unexpected child output: {run:?}");
     };
     assert_eq!(items, total, "{mode} streamed {items} of {total} images");
-    (Duration::from_nanos(nanos), rss)
+    run
 }
 
-/// The child: streams every image, prints `items nanoseconds peak_rss_kib`.
+/// The child: streams every image, then reports how many, its time and its
+/// peak RSS.
 fn child(mode: &str, url: &str) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -130,9 +117,7 @@ fn child(mode: &str, url: &str) {
             _ => panic!("unknown mode {mode}"),
         }
     });
-    let elapsed = started.elapsed();
-    let rss = common::peak_rss_kib().unwrap_or(0);
-    println!("{items} {} {rss}", elapsed.as_nanos());
+    common::child::report(&[items], started.elapsed());
 }
 
 async fn library(url: &str) -> u64 {

@@ -21,14 +21,14 @@
 
 mod common;
 
-use std::io::Write as _;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cloud_images::images::{Images, Staging, UploadPhase, UploadRequest};
 use cloud_images::testing::{FakeDigitalOcean, FakeStaging};
+use common::child::Best;
 use futures::StreamExt as _;
 use object_store::ObjectStore as _;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
@@ -49,9 +49,8 @@ const ENV_ENDPOINT: &str = "UPLOAD_BENCH_ENDPOINT";
 const ENV_API: &str = "UPLOAD_BENCH_API";
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--child") {
-        child(&args[at + 1], Path::new(&args[at + 2]));
+    if let Some(args) = common::child::args() {
+        child(&args[0], Path::new(&args[1]));
         return;
     }
     if common::peak_rss_kib().is_none() {
@@ -81,13 +80,11 @@ fn main() {
     let mut results = Vec::new();
     for size in sizes {
         let path = dir.join(format!("bench-{}.qcow2", size / MIB));
-        write_image(&path, size).expect("write the image file");
-        let mut best = [(Duration::MAX, 0u64); 2];
+        common::write_image(&path, size).expect("write the image file");
+        let mut best = [Best::default(); 2];
         for _ in 0..RUNS {
             for (i, mode) in ["plain", "library"].into_iter().enumerate() {
-                let (time, rss) = run_child(mode, &path, &staging.endpoint(), &fake.base_url());
-                best[i].0 = best[i].0.min(time);
-                best[i].1 = best[i].1.max(rss);
+                best[i].add(&run_child(mode, &path, &staging.endpoint(), &fake.base_url()));
                 // Nothing may be left behind: the plain child deletes its
                 // object; the library's is deleted when the upload is dropped.
                 let left = runtime.block_on(wait_for_empty(&staging));
@@ -95,7 +92,8 @@ fn main() {
             }
         }
         std::fs::remove_file(&path).ok();
-        let [(plain_time, plain_rss), (lib_time, lib_rss)] = best;
+        let [plain, lib] = best;
+        let (plain_time, plain_rss, lib_time, lib_rss) = (plain.time, plain.rss_kib, lib.time, lib.rss_kib);
         let ratio = lib_time.as_secs_f64() / plain_time.as_secs_f64();
         let rate = |t: Duration| size as f64 / 1e6 / t.as_secs_f64();
         println!(
@@ -128,33 +126,6 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// An image file of `size` bytes: a qcow2 header, then bytes that do not
-/// compress (written 8 MiB at a time).
-fn write_image(path: &Path, size: u64) -> std::io::Result<()> {
-    let mut chunk = vec![0u8; PART_SIZE];
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for b in chunk.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
-    chunk[..8].copy_from_slice(b"QFI\xfb\0\0\0\x03");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut left = size;
-    let mut n = 0u64;
-    while left > 0 {
-        let take = left.min(chunk.len() as u64) as usize;
-        if n > 0 {
-            chunk[..8].copy_from_slice(&n.to_le_bytes());
-        }
-        file.write_all(&chunk[..take])?;
-        left -= take as u64;
-        n += 1;
-    }
-    file.into_inner().map_err(|e| e.into_error())?.sync_all()
-}
-
 /// The bucket's keys once the children's deletes are through (at most 10 s).
 async fn wait_for_empty(staging: &FakeStaging) -> Vec<String> {
     let until = Instant::now() + Duration::from_secs(10);
@@ -167,30 +138,18 @@ async fn wait_for_empty(staging: &FakeStaging) -> Vec<String> {
     }
 }
 
-/// Runs one put in a child process: its time and peak RSS (KiB).
-fn run_child(mode: &str, path: &Path, endpoint: &str, api: &str) -> (Duration, u64) {
-    let exe = std::env::current_exe().expect("this bench's path");
-    let out = Command::new(exe)
-        .args(["--child", mode])
-        .arg(path)
-        .env(ENV_ENDPOINT, endpoint)
-        .env(ENV_API, api)
-        .output()
-        .expect("run the child");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the {mode} child failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
+/// Runs one put in a child process: its time and peak RSS.
+fn run_child(mode: &str, path: &Path, endpoint: &str, api: &str) -> common::child::Measured {
+    let run = common::child::run(
+        mode,
+        &[OsStr::new(mode), path.as_os_str()],
+        &[(ENV_ENDPOINT, endpoint), (ENV_API, api)],
     );
-    let fields: Vec<u64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    let [nanos, rss] = fields[..] else {
-        panic!("unexpected child output: {text}");
-    };
-    (Duration::from_nanos(nanos), rss)
+    assert!(run.figures.is_empty(), "unexpected child output: {run:?}");
+    run
 }
 
-/// The child: one put, then `nanoseconds peak_rss_kib` on stdout.
+/// The child: one put, then its time and peak RSS.
 fn child(mode: &str, path: &Path) {
     let endpoint = std::env::var(ENV_ENDPOINT).expect("the S3 endpoint");
     let api = std::env::var(ENV_API).expect("the API's URL");
@@ -206,8 +165,7 @@ fn child(mode: &str, path: &Path) {
             _ => panic!("unknown mode {mode}"),
         }
     });
-    let rss = common::peak_rss_kib().unwrap_or(0);
-    println!("{} {rss}", elapsed.as_nanos());
+    common::child::report(&[], elapsed);
 }
 
 /// `Images::upload` until the file is staged; then the upload is dropped

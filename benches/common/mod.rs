@@ -1,11 +1,16 @@
 //! What the benches share: CPU time of the running thread, peak memory of the
-//! process, and a loopback server that synthesizes Contabo list pages on the
+//! process, runs measured in a child process ([`child`]), an image file of
+//! any size, and a loopback server that synthesizes Contabo list pages on the
 //! fly (no list kept in memory, so that it can serve a million images).
 #![allow(dead_code)]
 
+pub mod child;
+
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,6 +29,19 @@ pub fn thread_cpu() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
+/// CPU time (user and system) of the child processes this process has
+/// waited for, all together (on Linux, `cutime` and `cstime` of
+/// `/proc/self/stat`, counted in 1/100 s); `None` elsewhere. The difference
+/// around one child's run is that child's CPU time.
+pub fn children_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name, which may hold spaces, in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields 16 and 17 of the line, counted from 1 (the state is field 3).
+    let ticks = fields.get(13)?.parse::<u64>().ok()? + fields.get(14)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// The peak resident set size of this process in KiB (`VmHWM` of
 /// `/proc/self/status`); `None` where there is no `/proc`.
 pub fn peak_rss_kib() -> Option<u64> {
@@ -36,6 +54,33 @@ pub fn peak_rss_kib() -> Option<u64> {
 /// --benches`, which only checks that the bench works: keep it quick then.
 pub fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
+}
+
+/// An image file of `size` bytes: a qcow2 header, then bytes that do not
+/// compress (written 8 MiB at a time, each 8 MiB numbered).
+pub fn write_image(path: &Path, size: u64) -> std::io::Result<()> {
+    let mut chunk = vec![0u8; 8 << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in chunk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    chunk[..8].copy_from_slice(b"QFI\xfb\0\0\0\x03");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut left = size;
+    let mut n = 0u64;
+    while left > 0 {
+        let take = left.min(chunk.len() as u64) as usize;
+        if n > 0 {
+            chunk[..8].copy_from_slice(&n.to_le_bytes());
+        }
+        file.write_all(&chunk[..take])?;
+        left -= take as u64;
+        n += 1;
+    }
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 /// The median of some durations.

@@ -1,6 +1,7 @@
 //! Sends a 1 GiB image file over FTPS (TLS 1.2) to a loopback FTPS server
 //! (`FakeFtps`: libunftp with a test certificate) with the library
-//! (`FtpsSettings::upload`) and with `curl --ssl-reqd -T`, the same file to
+//! (`ionos::Client::upload_image`, told to stop once the file is sent: the
+//! registration is IONOS's work) and with `curl --ssl-reqd -T`, the same file to
 //! the same server in the same run, and prints the time of each, their
 //! ratio, the library's peak memory, and the CPU time of each client.
 //!
@@ -32,7 +33,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cloud_images::ftps::{FtpServer, FtpsSettings, TlsVersion};
+use cloud_images::ftps::{FtpServer, FtpsSettings};
+use cloud_images::images::UploadPhase;
+use cloud_images::ionos::{ImageUpload, UploadUntil};
 use cloud_images::testing::FakeFtps;
 use common::child::{Best, Measured};
 
@@ -253,6 +256,7 @@ struct Target {
 }
 
 impl Target {
+    /// The server's settings, to delete what arrived.
     fn settings(&self) -> FtpsSettings {
         FtpsSettings::new(
             FtpServer::parse(&self.url).expect("the server's URL"),
@@ -261,8 +265,19 @@ impl Target {
         )
         .with_extra_roots_file(&self.ca)
         .expect("the test authority")
-        .with_tls_versions(TlsVersion::V1_2, TlsVersion::V1_2)
-        .expect("TLS 1.2")
+    }
+
+    /// An IONOS client that sends uploads to this server (TLS 1.2, its
+    /// default), as `IONOS_FTP_URL` and `IONOS_FTP_CA_FILE` would set it;
+    /// `UploadUntil::Sent` makes no API call.
+    fn client(&self) -> cloud_images::ionos::Client {
+        cloud_images::ionos::Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .ftp_login(self.user.as_str(), self.password.as_str())
+            .ftp_url(&self.url)
+            .ftp_ca_file(&self.ca)
+            .build()
+            .expect("the IONOS client")
     }
 }
 
@@ -305,22 +320,26 @@ fn child(args: &[String]) {
 }
 
 /// The library's side: `file` to `FOLDER/name` through
-/// `FtpsSettings::upload`, TLS 1.2; the bytes sent and the time the upload
-/// took (setting up the settings, which reads the CA file, is not counted).
+/// `ionos::Client::upload_image` until sent, TLS 1.2; the bytes sent and the
+/// time the call took (reading the file's head, the CA file, connecting,
+/// the folder's listing and the transfer).
 async fn library(target: &Target, file: &Path, name: &str) -> (u64, Duration) {
-    let settings = target.settings();
+    let client = target.client();
     let mut last = 0;
     let started = Instant::now();
-    let sent = settings
-        .upload(file, FOLDER, name, &mut |sent, _total| last = sent)
+    let sent = client
+        .upload_image(
+            ImageUpload::new(file, name, "de/fra").with_until(UploadUntil::Sent),
+            |p| {
+                if let UploadPhase::Staging { sent, .. } = p.phase() {
+                    last = *sent;
+                }
+            },
+        )
         .await
         .expect("the library's upload");
     let elapsed = started.elapsed();
-    assert_eq!(
-        sent.tls_version(),
-        Some(TlsVersion::V1_2),
-        "the data connection's TLS"
-    );
+    assert_eq!(sent.remote(), format!("{FOLDER}/{name}"), "the remote path");
     assert_eq!(last, sent.bytes(), "the last progress report");
     (sent.bytes(), elapsed)
 }

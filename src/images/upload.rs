@@ -1,6 +1,8 @@
-//! Uploading a local image file: checked, staged in an S3-compatible
-//! bucket, imported by the cloud from a presigned URL, waited for, copied to
-//! further regions, and the staged object deleted.
+//! Uploading a local image file: checked, then either staged in an
+//! S3-compatible bucket, imported by the cloud from a presigned URL, waited
+//! for, copied to further regions, and the staged object deleted; or sent
+//! to the provider's own file server and waited for until the provider
+//! registers it ([`Capabilities::upload_route`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +24,13 @@ use crate::values::error::Error;
 use secrecy::{ExposeSecret, SecretString};
 
 /// A local image file to upload with [`Images::upload`](super::Images::upload).
+///
+/// Each provider takes it its own way ([`Capabilities::upload_route`]):
+/// Contabo and DigitalOcean import it from a staging bucket
+/// ([`with_staging`](Self::with_staging)); IONOS takes it over FTPS on the
+/// server of its location (the request's one region, such as `de/fra`),
+/// registers it under the file's name, and is then asked for the request's
+/// name, OS (as its licence type) and description.
 ///
 /// ```
 /// use cloud_images::images::{Staging, UploadRequest};
@@ -73,7 +82,9 @@ impl UploadRequest {
             wait_options: WaitOptions::default(),
         }
     }
-    /// The operating system, as for [`ImportRequest::with_os`](super::ImportRequest::with_os).
+    /// The operating system, as for [`ImportRequest::with_os`](super::ImportRequest::with_os);
+    /// on IONOS its licence type (`LINUX`, `WINDOWS2022`, ..., or a
+    /// distribution's name such as `Debian`, which is `LINUX`).
     pub fn with_os(mut self, os: impl Into<String>) -> Self {
         self.os = Some(os.into());
         self
@@ -84,7 +95,8 @@ impl UploadRequest {
         self
     }
     /// Adds a region: the first is imported into, each further one gets a
-    /// copy (DigitalOcean), each waited for.
+    /// copy (DigitalOcean), each waited for. On IONOS the one location
+    /// (`de/fra`) whose FTP server takes the file.
     pub fn with_region(mut self, region: impl Into<String>) -> Self {
         self.regions.push(region.into());
         self
@@ -100,7 +112,8 @@ impl UploadRequest {
         self
     }
     /// Where to stage the file; unset parts come from the environment and
-    /// the provider's defaults (see [`Staging`]).
+    /// the provider's defaults (see [`Staging`]). Refused on a provider that
+    /// takes the file on its own server (IONOS).
     pub fn with_staging(mut self, staging: Staging) -> Self {
         self.staging = Some(staging);
         self
@@ -127,13 +140,17 @@ impl UploadRequest {
     }
     /// `false`: return once the import has started, with the image as the
     /// provider reports it then; the staged object is left for the cloud to
-    /// fetch (its URL expires) and no copies are made. `true` (the
-    /// default): wait until the image is ready.
+    /// fetch (its URL expires) and no copies are made. On IONOS there is no
+    /// image before it registers the file: `false` waits for that, sends the
+    /// name and properties, and returns without waiting for IONOS to apply
+    /// them. `true` (the default): wait until the image is ready.
     pub fn with_wait(mut self, wait: bool) -> Self {
         self.wait = wait;
         self
     }
-    /// How to wait for the import and each copy.
+    /// How to wait for the import and each copy; on IONOS also for the
+    /// registration (the image list is read every `max_interval`, at most
+    /// every 10 s, until the `timeout`).
     pub fn with_wait_options(mut self, options: WaitOptions) -> Self {
         self.wait_options = options;
         self

@@ -374,7 +374,7 @@ impl FtpsSettings {
                     Err(left) => staging_error(
                         format!("{} STOR {remote}", self.server),
                         Leftover {
-                            cause: e.to_string(),
+                            cause: e,
                             cleanup: left.to_string(),
                         },
                     ),
@@ -642,10 +642,11 @@ impl Drop for PartialFile {
     }
 }
 
-/// A failed transfer whose partial file could not be deleted either.
+/// A failed transfer whose partial file could not be deleted either: the
+/// transfer's error (kept as the source) and the delete's.
 #[derive(Debug)]
 struct Leftover {
-    cause: String,
+    cause: Error,
     cleanup: String,
 }
 
@@ -659,7 +660,11 @@ impl fmt::Display for Leftover {
     }
 }
 
-impl std::error::Error for Leftover {}
+impl std::error::Error for Leftover {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
 
 fn staging_error(operation: String, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     crate::ops::staging::staging_error(operation, e)

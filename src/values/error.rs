@@ -211,14 +211,16 @@ pub enum Error {
     #[error("{0}")]
     Unconfirmed(Box<Unconfirmed>),
 
-    /// The staging store an upload goes through (an S3-compatible bucket)
-    /// failed: `operation` is what was asked of it (`put`, `delete`,
-    /// `sign`), `source` the store's error.
+    /// Where an upload sends the file failed: a staging store (an
+    /// S3-compatible bucket) or a file server (FTPS). `operation` is what
+    /// was asked of it (`put`, `delete`, `sign`; `ftps://host:21 STOR path`),
+    /// `source` its error.
     #[error("staging {}: {}", for_display(operation), for_display(&source.to_string()))]
     Staging {
-        /// What was asked of the store, with the object's key.
+        /// What was asked of the store or server, with the object's key or
+        /// the file's path.
         operation: String,
-        /// The store's error.
+        /// The store's or server's error.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },

@@ -23,7 +23,7 @@ use suppaftp::tokio::{AsyncDataStream as DataStream, AsyncRustlsConnector, Async
 use suppaftp::types::FileType;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::values::error::{Error, Outcome, TimeoutKind};
+use crate::values::error::{Error, Outcome, TimeoutKind, Unconfirmed};
 use crate::values::text::for_display;
 
 /// The port of explicit FTPS (and plain FTP) unless a URL names another.
@@ -305,7 +305,9 @@ impl FtpsSettings {
     /// refuses a `name` already there ([`Error::InvalidRequest`], nothing
     /// sent), then streams the file with `STOR`, calling `progress` with the
     /// bytes sent so far and the file's length. A failure midway, or
-    /// dropping the returned future, deletes the partial file.
+    /// dropping the returned future, deletes the partial file; one that
+    /// could not be deleted is [`Error::Unconfirmed`] (the server may take
+    /// it for a whole file) naming it.
     pub async fn upload(
         &self,
         file: &Path,
@@ -371,13 +373,22 @@ impl FtpsSettings {
                 guard.settings = None;
                 Err(match cleanup {
                     Ok(()) => e,
-                    Err(left) => staging_error(
-                        format!("{} STOR {remote}", self.server),
-                        Leftover {
-                            cause: e,
-                            cleanup: left.to_string(),
-                        },
-                    ),
+                    // A file is left on the server, which may take it for
+                    // a whole one: the upload may have had an effect.
+                    Err(left) => Error::from(Unconfirmed::new(
+                        format!("upload of {remote} to {}", self.server),
+                        format!(
+                            "{remote} on {}, which could not be deleted: delete it",
+                            self.server
+                        ),
+                        staging_error(
+                            format!("{} STOR {remote}", self.server),
+                            Leftover {
+                                cause: e,
+                                cleanup: left.to_string(),
+                            },
+                        ),
+                    )),
                 })
             }
         }

@@ -162,9 +162,11 @@ pub trait Images: Send + Sync + fmt::Debug {
         progress: OnProgress<'a>,
     ) -> BoxFuture<'a, Result<Image, Error>>;
 
-    /// Uploads a local image file through an S3-compatible staging bucket
-    /// and returns the image once ready (see [`UploadRequest`]); checked
-    /// before a byte is sent, the staged object deleted afterwards.
+    /// Uploads a local image file the provider's way
+    /// ([`Capabilities::upload_route`]: through an S3-compatible staging
+    /// bucket, or over FTPS to the provider's server) and returns the image
+    /// once ready (see [`UploadRequest`]); checked before a byte is sent,
+    /// a staged object or a partial file removed afterwards.
     ///
     /// The default (for an `Images` of your own) is [`Error::Unsupported`].
     fn upload<'a>(

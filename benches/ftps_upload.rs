@@ -329,7 +329,7 @@ async fn library(target: &Target, file: &Path, name: &str) -> (u64, Duration) {
     let started = Instant::now();
     let sent = client
         .upload_image(
-            ImageUpload::new(file, name, "de/fra").with_until(UploadUntil::Sent),
+            ImageUpload::new(name, file, "de/fra").with_until(UploadUntil::Sent),
             |p| {
                 if let UploadPhase::Staging { sent, .. } = p.phase() {
                     last = *sent;

@@ -37,7 +37,7 @@
 //! | `ionos` | yes | [`ionos`]: IONOS Cloud's client (`IONOS_*`) |
 //! | `rustls` | yes | TLS through rustls, reqwest's own default (aws-lc-rs, the platform's verifier) |
 //! | `native-tls` | no | TLS through the platform's library instead (OpenSSL, Secure Transport, SChannel) |
-//! | `upload` | yes | `Images::upload` (Contabo, DigitalOcean): a local image file staged in an S3-compatible bucket through object_store on this crate's reqwest; also `ftps`, an FTPS upload (suppaftp with rustls), which IONOS will use |
+//! | `upload` | yes | `Images::upload`: a local image file staged in an S3-compatible bucket through object_store on this crate's reqwest (Contabo, DigitalOcean), or sent over FTPS with [`ftps`] (suppaftp with rustls) to IONOS ([`ionos::Client::upload_image`](crate::ionos::Client::upload_image)) |
 //! | `testing` | no | `testing`: in-process fakes of each enabled provider's API, for your tests |
 //! | `httpmock` | no | `testing::httpmock`: typed httpmock helpers generated from each spec |
 //!

@@ -163,7 +163,7 @@ async fn a_cd_rom_image_goes_to_iso_images_and_the_providers_call_sets_every_pro
     let done = fake
         .client()
         .upload_image(
-            ImageUpload::new(iso.path(), "rescue", "de/fra")
+            ImageUpload::new("rescue", iso.path(), "de/fra")
                 .with_properties(properties)
                 .with_register_interval(Duration::from_millis(10))
                 .with_wait_options(quick()),
@@ -199,7 +199,7 @@ async fn a_cd_rom_image_goes_to_iso_images_and_the_providers_call_sets_every_pro
     let sent = fake
         .client()
         .upload_image(
-            ImageUpload::new(qcow2.path(), "later", "de/fra").with_until(UploadUntil::Sent),
+            ImageUpload::new("later", qcow2.path(), "de/fra").with_until(UploadUntil::Sent),
             |_| {},
         )
         .await
@@ -372,4 +372,87 @@ async fn what_ionos_cannot_take_is_refused_before_a_byte_is_sent() {
 
     assert_eq!(server.logins(), 0);
     assert!(fake.api_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_location_by_its_short_name_is_the_apis_and_a_misspelt_one_is_refused() {
+    let (fake, server) = ionos(Some(Duration::from_millis(20))).await;
+    let file = ImageFile::qcow2("d.qcow2", 10_000);
+    let image = fake
+        .client()
+        .upload(
+            UploadRequest::new("short", file.path())
+                .with_region("FRA")
+                .with_wait_options(quick())
+                .with_env(|_| None),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(image.regions, ["de/fra"]);
+
+    let e = fake
+        .client()
+        .upload(
+            UploadRequest::new("misspelt", file.path())
+                .with_region("de/fra-2")
+                .with_wait_options(quick())
+                .with_env(|_| None),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.is_invalid_request() && e.to_string().contains("de/fra/2"),
+        "{e}"
+    );
+    assert!(!server.files().keys().any(|k| k.contains("misspelt")));
+}
+
+#[tokio::test]
+async fn no_limit_does_not_overflow_and_no_interval_does_not_flood_the_api() {
+    let (fake, _server) = ionos(Some(Duration::from_millis(300))).await;
+    let file = ImageFile::qcow2("d.qcow2", 10_000);
+    let done = fake
+        .client()
+        .upload_image(
+            ImageUpload::new("eager", file.path(), "de/fra")
+                .with_register_timeout(Duration::MAX)
+                .with_register_interval(Duration::ZERO)
+                .with_wait_options(quick()),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done.image().unwrap().properties.as_ref().unwrap().name.as_deref(),
+        Some("eager")
+    );
+    let lists = fake
+        .api_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/images")
+        .count();
+    // At least 10 ms apart (`wait::MIN_INTERVAL`) for about 300 ms.
+    assert!(lists <= 40, "{lists} lists");
+}
+
+#[tokio::test]
+async fn a_compressed_or_archived_file_is_refused_by_its_content() {
+    let (fake, server) = ionos(Some(Duration::ZERO)).await;
+    for (name, head) in [
+        ("d.raw", &b"\xfd7zXZ\x00"[..]),
+        ("d.img", &b"\x28\xb5\x2f\xfd"[..]),
+        ("d.qcow2", &b"PK\x03\x04"[..]),
+    ] {
+        let file = ImageFile::new(name, head, 10_000);
+        let e = fake
+            .client()
+            .upload(request(&file, "packed"), &mut |_| {})
+            .await
+            .unwrap_err();
+        assert!(e.is_invalid_request(), "{name}: {e}");
+        assert!(e.to_string().contains("does not import"), "{name}: {e}");
+    }
+    assert_eq!(server.logins(), 0);
 }

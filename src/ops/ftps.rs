@@ -9,6 +9,11 @@
 //! dropped midway, has its partial file deleted (a closed data connection
 //! looks like the end of the file to the server). Every step is bounded in
 //! time.
+//!
+//! suppaftp, which speaks FTP here, writes each command to the `log` crate
+//! at `trace` under the target `suppaftp`, the login's `PASS` with the
+//! password included: keep that target at `debug` or below wherever `log`
+//! records are kept (`RUST_LOG=trace,suppaftp=debug`).
 
 use std::fmt;
 use std::path::Path;
@@ -116,16 +121,22 @@ impl FtpServer {
     /// than `/`, user information, a query or another scheme is refused
     /// ([`Error::InvalidRequest`] naming what is wrong).
     pub fn parse(url: &str) -> Result<Self, Error> {
-        let shown = crate::values::url::redact(url);
+        // Text that does not parse is not shown: it may hold a password
+        // where no rule can find it.
+        let mut parsed = reqwest::Url::parse(url.trim())
+            .map_err(|e| Error::InvalidRequest(format!("FTP server URL: not a URL ({e})")))?;
+        let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+        let _ = parsed.set_username("");
+        let _ = parsed.set_password(None);
+        let shown = parsed.to_string();
         let bad =
             |why: String| Error::InvalidRequest(format!("FTP server `{}`: {why}", shown.escape_debug()));
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| bad(format!("not a URL: {e}")))?;
         let tls = match parsed.scheme() {
             "ftps" => true,
             "ftp" => false,
             other => return Err(bad(format!("the scheme is {other}; write ftps://host[:port]"))),
         };
-        if !parsed.username().is_empty() || parsed.password().is_some() {
+        if credentials {
             return Err(bad(
                 "has user information; give the user and password apart".into()
             ));
@@ -693,6 +704,12 @@ fn timeout(operation: &str, limit: TimeoutKind, after: Duration, outcome: Outcom
 }
 
 /// The certificates in `pem`: at least one, each parsing.
+/// Whether `pem` holds one or more certificates that parse, as
+/// [`FtpsSettings::with_extra_roots_pem`] needs; why not otherwise.
+pub(crate) fn check_roots_pem(pem: &[u8]) -> Result<(), String> {
+    parse_roots(pem).map(drop)
+}
+
 fn parse_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let roots = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()

@@ -32,6 +32,12 @@ pub enum ImageFormat {
     Vhdx,
     /// VirtualBox's disk.
     Vdi,
+    /// An xz-compressed file (no provider here imports one).
+    Xz,
+    /// A zstd-compressed file (no provider here imports one).
+    Zstd,
+    /// A zip archive (no provider here imports one).
+    Zip,
 }
 
 impl ImageFormat {
@@ -51,6 +57,12 @@ impl ImageFormat {
             ImageFormat::Gzip
         } else if starts(b"BZh") && head.get(3).is_some_and(|level| (b'1'..=b'9').contains(level)) {
             ImageFormat::Bzip2
+        } else if starts(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            ImageFormat::Xz
+        } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            ImageFormat::Zstd
+        } else if starts(b"PK\x03\x04") {
+            ImageFormat::Zip
         } else if starts(b"vhdxfile") {
             ImageFormat::Vhdx
         } else if starts(b"KDMV") || starts(b"# Disk DescriptorFile") {
@@ -75,6 +87,9 @@ impl ImageFormat {
             ImageFormat::Vmdk => "vmdk",
             ImageFormat::Vhdx => "vhdx",
             ImageFormat::Vdi => "vdi",
+            ImageFormat::Xz => "xz",
+            ImageFormat::Zstd => "zstd",
+            ImageFormat::Zip => "zip",
         }
     }
 
@@ -90,6 +105,9 @@ impl ImageFormat {
             ImageFormat::Vmdk => &["vmdk"],
             ImageFormat::Vhdx => &["vhdx"],
             ImageFormat::Vdi => &["vdi"],
+            ImageFormat::Xz => &["xz", "txz"],
+            ImageFormat::Zstd => &["zst", "zstd"],
+            ImageFormat::Zip => &["zip"],
         }
     }
 
@@ -128,6 +146,9 @@ mod tests {
             (at(0, b"# Disk DescriptorFile\n"), ImageFormat::Vmdk),
             (at(0x40, &[0x7f, 0x10, 0xda, 0xbe]), ImageFormat::Vdi),
             (at(0x8001, b"CD001"), ImageFormat::Iso),
+            (at(0, &[0xfd, b'7', b'z', b'X', b'Z', 0x00]), ImageFormat::Xz),
+            (at(0, &[0x28, 0xb5, 0x2f, 0xfd]), ImageFormat::Zstd),
+            (at(0, b"PK\x03\x04"), ImageFormat::Zip),
             (at(0x1fe, &[0x55, 0xaa]), ImageFormat::Raw),
             (Vec::new(), ImageFormat::Raw),
         ] {

@@ -17,6 +17,66 @@ pub const FTP_LOCATIONS: &[&str] = &[
     "fra", "fra-2", "fkb", "txl", "lhr", "bhx", "las", "ewr", "mci", "vit", "par",
 ];
 
+/// Each FTP location's short name and its location in the API's words.
+const API_LOCATIONS: &[(&str, &str)] = &[
+    ("fra", "de/fra"),
+    ("fra-2", "de/fra/2"),
+    ("fkb", "de/fkb"),
+    ("txl", "de/txl"),
+    ("lhr", "gb/lhr"),
+    ("bhx", "gb/bhx"),
+    ("las", "us/las"),
+    ("ewr", "us/ewr"),
+    ("mci", "us/mci"),
+    ("vit", "es/vit"),
+    ("par", "fr/par"),
+];
+
+/// `location` as the API writes it, which the registered image will carry:
+/// a known location in the API's words or by its short name (`fra` →
+/// `de/fra`, any case); another of the API's shape (`cc/name` or
+/// `cc/name/n`) as it is, for a server named by [`ENV_FTP_URL`]. Anything
+/// else, or a known short name under another country or spelling
+/// (`de/fra-2` for `de/fra/2`), is [`Error::InvalidRequest`] before
+/// anything is sent.
+pub(crate) fn api_location(location: &str) -> Result<String, Error> {
+    let given = location.trim().trim_end_matches('/').to_ascii_lowercase();
+    let invalid = |hint: String| {
+        Error::InvalidRequest(format!(
+            "IONOS location `{}` {hint}",
+            crate::values::text::for_display(location)
+        ))
+    };
+    if let Some((_, api)) = API_LOCATIONS.iter().find(|(_, api)| *api == given) {
+        return Ok((*api).to_owned());
+    }
+    let short = short_location(&given);
+    if let Some((_, api)) = API_LOCATIONS.iter().find(|(s, _)| *s == short) {
+        return if given.contains('/') {
+            Err(invalid(format!("is not how the API writes it: `{api}`")))
+        } else {
+            Ok((*api).to_owned())
+        };
+    }
+    let parts: Vec<&str> = given.split('/').collect();
+    let shaped = matches!(parts.len(), 2 | 3)
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && !parts[1].is_empty()
+        && parts[1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && parts
+            .get(2)
+            .is_none_or(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if shaped {
+        Ok(given)
+    } else {
+        Err(invalid(format!(
+            "is not a location: write it as the API does (`de/fra`) or by its FTP short name ({})",
+            FTP_LOCATIONS.join(", ")
+        )))
+    }
+}
+
 /// The folder of disk images.
 pub const HDD_FOLDER: &str = "hdd-images";
 /// The folder of CD-ROM images.
@@ -82,9 +142,9 @@ pub(crate) fn kind_of(format: ImageFormat) -> Result<(ImageKind, &'static str), 
         ImageFormat::Vmdk => (ImageKind::Hdd, "vmdk"),
         ImageFormat::Vhdx => (ImageKind::Hdd, "vhdx"),
         ImageFormat::Vdi => (ImageKind::Hdd, "vdi"),
-        ImageFormat::Gzip | ImageFormat::Bzip2 => {
+        other => {
             return Err(Error::InvalidRequest(format!(
-                "upload: the file is {format}-compressed, which IONOS Cloud does not import; unpack it first (IONOS takes qcow2, raw, vmdk, vhdx, vdi and iso)"
+                "upload: the file is {other}, which IONOS Cloud does not import (unpack it first); IONOS takes qcow2, raw, vmdk, vhdx, vdi and iso"
             )));
         }
     })
@@ -126,12 +186,48 @@ mod tests {
     }
 
     #[test]
+    fn a_location_is_written_as_the_api_does() {
+        assert_eq!(api_location("de/fra").unwrap(), "de/fra");
+        assert_eq!(api_location(" DE/FRA/ ").unwrap(), "de/fra");
+        assert_eq!(api_location("fra").unwrap(), "de/fra");
+        assert_eq!(api_location("fra-2").unwrap(), "de/fra/2");
+        assert_eq!(api_location("de/fra/2").unwrap(), "de/fra/2");
+        assert_eq!(api_location("LHR").unwrap(), "gb/lhr");
+        for wrong in ["de/fra-2", "xx/fra", "us/fra"] {
+            let e = api_location(wrong).unwrap_err();
+            assert!(
+                e.is_invalid_request() && e.to_string().contains("is not how the API writes it"),
+                "{e}"
+            );
+        }
+        // Unknown but of the API's shape: for a server named by IONOS_FTP_URL.
+        assert_eq!(api_location("de/xyz").unwrap(), "de/xyz");
+        assert_eq!(api_location("us/abc/3").unwrap(), "us/abc/3");
+        for wrong in [
+            "", "/", "nowhere", "d/fra", "de/", "de/fra/x", "de/f r a", "a/b/c/d",
+        ] {
+            assert!(api_location(wrong).unwrap_err().is_invalid_request(), "{wrong}");
+        }
+        // Every known location's server follows from its API form.
+        for (short, api) in API_LOCATIONS {
+            assert!(FTP_LOCATIONS.contains(short));
+            assert_eq!(location_host(api).unwrap(), format!("ftp-{short}.ionos.com"));
+        }
+    }
+
+    #[test]
     fn the_folder_follows_the_content_not_the_name() {
         assert_eq!(kind_of(ImageFormat::Raw).unwrap(), (ImageKind::Hdd, "raw"));
         assert_eq!(kind_of(ImageFormat::Raw).unwrap().0.folder(), "hdd-images");
         assert_eq!(kind_of(ImageFormat::Iso).unwrap().0.folder(), "iso-images");
         assert_eq!(kind_of(ImageFormat::Qcow2).unwrap().0.folder(), "hdd-images");
-        for packed in [ImageFormat::Gzip, ImageFormat::Bzip2] {
+        for packed in [
+            ImageFormat::Gzip,
+            ImageFormat::Bzip2,
+            ImageFormat::Xz,
+            ImageFormat::Zstd,
+            ImageFormat::Zip,
+        ] {
             assert!(kind_of(packed).unwrap_err().is_invalid_request());
         }
     }

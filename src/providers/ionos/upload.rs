@@ -11,15 +11,15 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::ftp::{ENV_FTP_CA_FILE, ENV_FTP_URL, kind_of, location_host, remote_name};
+use super::ftp::{ENV_FTP_CA_FILE, ENV_FTP_URL, api_location, kind_of, location_host, remote_name};
 use super::{Client, Image, Ionos, types};
 use crate::Execute;
 use crate::engine::auth::BasicCredentials;
 use crate::engine::builder::ClientBuilder;
-use crate::ops::ftps::{DEFAULT_PORT, FtpServer, FtpsSettings, TlsVersion};
+use crate::ops::ftps::{DEFAULT_PORT, FtpServer, FtpsSettings, TlsVersion, check_roots_pem};
 use crate::ops::staging::LocalImage;
 use crate::ops::upload::{DirectUpload, UploadPhase, UploadProgress};
-use crate::ops::wait::{Progress, WaitOptions};
+use crate::ops::wait::{MIN_INTERVAL, Progress, WaitOptions};
 use crate::values::error::{Error, Outcome, TimeoutKind, Unconfirmed};
 use crate::values::os::OsFamily;
 use crate::values::text::for_display;
@@ -124,9 +124,13 @@ impl ClientBuilder<Ionos> {
     }
 
     /// Also trusts the root certificates in this PEM text for the FTP
-    /// server (checked when an upload starts).
+    /// server; text without a certificate that parses makes `build()` fail.
     pub fn ftp_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.extension_mut::<FtpOptions>().ca_pem = Some(pem.into());
+        let pem = pem.into();
+        if let Err(why) = check_roots_pem(&pem) {
+            return self.refuse(format!("FTP trusted roots: {why}"));
+        }
+        self.extension_mut::<FtpOptions>().ca_pem = Some(pem);
         self
     }
 
@@ -239,7 +243,7 @@ pub enum UploadUntil {
 /// use std::time::Duration;
 /// use cloud_images::ionos::{ImageUpload, UploadUntil, types};
 ///
-/// let upload = ImageUpload::new("./debian-13.qcow2", "debian-13", "de/fra")
+/// let upload = ImageUpload::new("debian-13", "./debian-13.qcow2", "de/fra")
 ///     .with_properties(types::ImageProperties {
 ///         licence_type: Some("LINUX".into()),
 ///         cloud_init: Some("V1".into()),
@@ -263,8 +267,9 @@ pub struct ImageUpload {
 }
 
 impl ImageUpload {
-    /// The image `name` from `file`, into `location` (`de/fra`).
-    pub fn new(file: impl Into<PathBuf>, name: impl Into<String>, location: impl Into<String>) -> Self {
+    /// The image `name` from `file`, into `location` (`de/fra`), in the
+    /// order of [`UploadRequest::new`](crate::images::UploadRequest::new).
+    pub fn new(name: impl Into<String>, file: impl Into<PathBuf>, location: impl Into<String>) -> Self {
         Self {
             file: file.into(),
             name: name.into(),
@@ -289,13 +294,14 @@ impl ImageUpload {
         self
     }
     /// How often the image list is read while IONOS registers the file
-    /// (default [`REGISTER_INTERVAL`]).
+    /// (default [`REGISTER_INTERVAL`]; at least
+    /// [`MIN_INTERVAL`](crate::wait::MIN_INTERVAL)).
     pub fn with_register_interval(mut self, interval: Duration) -> Self {
         self.register_interval = interval;
         self
     }
     /// How long IONOS may take to register the file (default
-    /// [`REGISTER_TIMEOUT`]).
+    /// [`REGISTER_TIMEOUT`]; `Duration::MAX`: no limit).
     pub fn with_register_timeout(mut self, limit: Duration) -> Self {
         self.register_timeout = limit;
         self
@@ -334,7 +340,7 @@ impl ImageUpload {
 /// use cloud_images::ionos::ImageUpload;
 ///
 /// let done = client
-///     .upload_image(ImageUpload::new("./debian-13.qcow2", "debian-13", "de/fra"), |p| println!("{p}"))
+///     .upload_image(ImageUpload::new("debian-13", "./debian-13.qcow2", "de/fra"), |p| println!("{p}"))
 ///     .await?;
 /// println!("{} ({} bytes) is image {:?}", done.remote(), done.bytes(), done.image().map(|i| &i.id));
 /// # Ok(()) }
@@ -381,13 +387,18 @@ impl Client {
     /// ([`Error::Unconfirmed`], outcome applied): IONOS registers the file
     /// whatever the client does next.
     ///
+    /// The FTP client (suppaftp) writes each FTP command to the `log` crate
+    /// at `trace` under the target `suppaftp`, the login's `PASS` with the
+    /// password included: keep that target at `debug` or below wherever
+    /// `log` records are kept.
+    ///
     /// ```no_run
     /// # async fn demo() -> Result<(), cloud_images::Error> {
     /// use cloud_images::ionos::{Client, ImageUpload, types};
     ///
     /// // IONOS_USERNAME and IONOS_PASSWORD (FTP takes no token); IONOS_FTP_URL, IONOS_FTP_CA_FILE
     /// let client = Client::from_env()?;
-    /// let upload = ImageUpload::new("./debian-13.qcow2", "debian-13", "de/fra").with_properties(
+    /// let upload = ImageUpload::new("debian-13", "./debian-13.qcow2", "de/fra").with_properties(
     ///     types::ImageProperties { licence_type: Some("LINUX".into()), ..Default::default() },
     /// );
     /// let done = client.upload_image(upload, |p| eprintln!("{p}")).await?;
@@ -416,7 +427,7 @@ pub(crate) async fn direct(
     report: &mut (dyn FnMut(UploadPhase) + Send),
 ) -> Result<Image, Error> {
     let licence_type = request.os.as_deref().map(licence_type).transpose()?;
-    let upload = ImageUpload::new(request.file.path.clone(), request.name, request.region)
+    let upload = ImageUpload::new(request.name, request.file.path.clone(), request.region)
         .with_properties(types::ImageProperties {
             licence_type,
             description: request.description,
@@ -482,7 +493,8 @@ async fn send_and_register(
     if name.is_empty() {
         return Err(Error::InvalidRequest("upload: `name` is empty".into()));
     }
-    let location = upload.location.trim();
+    let location = api_location(&upload.location)?;
+    let location = location.as_str();
     let settings = ftp_settings(client, location)?;
     let (kind, extension) = kind_of(file.format)?;
     let remote_file = remote_name(name, extension);
@@ -549,7 +561,9 @@ async fn send_and_register(
     done.image = Some(set.map_err(|e| {
         Error::from(Unconfirmed::done(
             format!("upload of image {id} ({})", done.remote),
-            format!("the properties of image {id}"),
+            format!(
+                "image {id}: setting its name and properties failed, so they may not be set; check the image"
+            ),
             e,
         ))
     })?);
@@ -594,14 +608,17 @@ async fn wait_registered(
     interval: Duration,
     limit: Duration,
 ) -> Result<types::Image, Error> {
-    let deadline = tokio::time::Instant::now() + limit;
+    // A limit too far to count (`Duration::MAX`) is none.
+    let deadline = tokio::time::Instant::now().checked_add(limit);
+    let interval = interval.max(MIN_INTERVAL);
     loop {
         let images = client.list_images().await?.into_inner();
         if let Some(image) = registered(&images, name, location, before) {
             return Ok(image.clone());
         }
         let now = tokio::time::Instant::now();
-        if now >= deadline {
+        let left = deadline.map(|deadline| deadline.saturating_duration_since(now));
+        if left == Some(Duration::ZERO) {
             return Err(Error::Timeout {
                 operation: format!(
                     "the registration of the uploaded file {name} in {location} (the file was sent)"
@@ -613,7 +630,7 @@ async fn wait_registered(
                 outcome: Outcome::Applied,
             });
         }
-        tokio::time::sleep(interval.min(deadline - now)).await;
+        tokio::time::sleep(left.map_or(interval, |left| interval.min(left))).await;
     }
 }
 

@@ -442,10 +442,12 @@ async fn execute(
             if json {
                 return print_image(out, &image);
             }
-            let what = if no_wait {
-                "importing image"
-            } else {
-                "uploaded image"
+            // Not waited for, a provider's own server has registered the file,
+            // its name and properties being set; a bucket's cloud imports it.
+            let what = match (no_wait, route) {
+                (false, _) => "uploaded image",
+                (true, UploadRoute::ProviderServer) => "registered image",
+                (true, _) => "importing image",
             };
             writeln!(out, "{}", summary(what, &image))?;
             Ok(())

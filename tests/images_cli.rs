@@ -960,3 +960,38 @@ async fn upload_on_ionos_with_only_a_token_says_ftp_needs_the_login() {
     assert!(server.files().is_empty());
     assert!(fake.api_requests().is_empty(), "nothing asked of IONOS");
 }
+
+#[tokio::test]
+async fn upload_on_ionos_without_waiting_returns_the_registered_image() {
+    let (fake, server, vars, _ca) = ionos_ftps().await;
+    let file = ImageFile::qcow2("debian-13.qcow2", 4096);
+    let run = images(
+        &vars,
+        &[
+            "--provider",
+            "ionos",
+            "upload",
+            file.path_str(),
+            "--name",
+            "quick",
+            "--region",
+            "de/fra",
+            "--no-wait",
+        ],
+    )
+    .await;
+    // As registered, under the file's name: the rename is sent, not waited for.
+    let out = run.ok();
+    assert!(out.starts_with("registered image "), "{run:#?}");
+    assert!(out.ends_with(" (quick.qcow2): ready\n"), "{run:#?}");
+    assert_eq!(
+        support::sha256(&server.bytes("hdd-images/quick.qcow2").unwrap()),
+        file.sha256()
+    );
+    let requests = fake.api_requests();
+    assert_eq!(
+        requests.last().map(|r| r.method.as_str()),
+        Some("PATCH"),
+        "the rename, last"
+    );
+}

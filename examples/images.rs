@@ -7,6 +7,7 @@
 //! cargo run --example images -- import --name debian-13 --url https://example.com/d.qcow2 --os Debian --region fra1 --wait
 //! cargo run --example images -- --provider contabo import --name debian-13 --url https://example.com/d.qcow2 --os linux --version 13 --wait
 //! cargo run --example images -- upload ./debian-13.qcow2 --name debian-13 --os Debian --region fra1 --region ams3 --staging s3://my-space
+//! cargo run --example images -- --provider ionos upload ./debian-13.qcow2 --name debian-13 --os linux --region de/fra
 //! cargo run --example images -- update 190000001 --name debian-13-golden
 //! cargo run --example images -- delete 190000001
 //! ```
@@ -20,12 +21,17 @@
 //!
 //! What `import` needs differs: Contabo `--os linux|windows` and `--version`,
 //! DigitalOcean `--region` (and takes a distribution such as `Debian` as
-//! `--os`); IONOS cannot import from a URL. `upload` stages a local file in
-//! an S3-compatible bucket (`--staging s3://BUCKET[/prefix]`, and
-//! object_store's `AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`; DigitalOcean also
-//! takes `SPACES_ACCESS_KEY_ID` and `SPACES_SECRET_ACCESS_KEY`), has the cloud
-//! import it and waits, showing the bytes sent and each phase. With `--json`
+//! `--os`); IONOS cannot import from a URL. `upload` takes a local file as
+//! the provider does. Contabo and DigitalOcean: staged in an S3-compatible
+//! bucket (`--staging s3://BUCKET[/prefix]`, and object_store's
+//! `AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_REGION`, `AWS_ALLOW_HTTP`; DigitalOcean also takes
+//! `SPACES_ACCESS_KEY_ID` and `SPACES_SECRET_ACCESS_KEY`), imported by the
+//! cloud from there. IONOS: sent over FTPS to the FTP server of the
+//! location given as `--region` (e.g. `de/fra`), which takes the account's
+//! `IONOS_USERNAME` and `IONOS_PASSWORD`, not a token (`IONOS_FTP_URL` and
+//! `IONOS_FTP_CA_FILE` for another server), then registered by IONOS. It
+//! waits, showing the bytes sent and each phase. With `--json`
 //! a command prints the neutral view of each image as one JSON object per
 //! line (`provider`,
 //! `id`, `name`, `description`, `status`, `custom`, `os`, `os_family`, `size_gb`,
@@ -52,6 +58,7 @@ use cloud_images::digitalocean::DigitalOcean;
 use cloud_images::images::PROVIDER_VARIABLE;
 use cloud_images::images::{
     Cloud, Image, ImageStatus, ImageUpdate, Images, ImportRequest, ListFilter, Staging, UploadRequest,
+    UploadRoute,
 };
 use cloud_images::ionos::Ionos;
 use cloud_images::wait::WaitOptions;
@@ -136,23 +143,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Upload a local image file: staged in an S3-compatible bucket, imported
-    /// from there, waited for (Contabo, DigitalOcean).
+    /// Upload a local image file, waited for: Contabo and DigitalOcean
+    /// import it from an S3-compatible staging bucket; IONOS takes it over
+    /// FTPS on the location's server (IONOS_USERNAME and IONOS_PASSWORD,
+    /// not a token) and registers it.
     Upload {
         /// The image file (DigitalOcean: raw, qcow2, vhdx, vdi, vmdk, also
-        /// gzip- or bzip2-compressed; Contabo: qcow2 or iso).
+        /// gzip- or bzip2-compressed; Contabo: qcow2 or iso; IONOS: qcow2,
+        /// raw, vmdk, vhdx, vdi or iso).
         file: std::path::PathBuf,
         /// The image's name.
         #[arg(long)]
         name: String,
-        /// linux or windows (Contabo needs it); DigitalOcean also takes a distribution, e.g. Debian.
+        /// linux or windows (Contabo needs it); DigitalOcean also takes a
+        /// distribution, e.g. Debian; IONOS a distribution or its licence
+        /// type, e.g. LINUX, WINDOWS2022.
         #[arg(long)]
         os: Option<String>,
         /// The OS version (Contabo needs it).
         #[arg(long)]
         version: Option<String>,
         /// A region (DigitalOcean needs one): the first is imported into,
-        /// the image is copied to each further one.
+        /// the image is copied to each further one. IONOS needs one: the
+        /// location whose FTP server takes the file, e.g. de/fra.
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
         /// A description.
@@ -161,12 +174,15 @@ pub enum Command {
         /// The staging bucket, s3://BUCKET[/prefix] (default: the provider's
         /// own store); AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
         /// AWS_REGION and AWS_ALLOW_HTTP point at any S3-compatible store.
+        /// Not for IONOS.
         #[arg(long, value_name = "S3_URL")]
         staging: Option<String>,
-        /// Leave the staged object in the bucket afterwards.
+        /// Leave the staged object in the bucket afterwards (not for IONOS).
         #[arg(long)]
         keep_staged: bool,
-        /// Return once the import has started (the staged object stays for the cloud to fetch).
+        /// Return once the import has started (the staged object stays for
+        /// the cloud to fetch); IONOS: once it has registered the file, its
+        /// name and other properties being set.
         #[arg(long)]
         no_wait: bool,
         /// Print the image(s) as JSON, one object per line.
@@ -392,16 +408,21 @@ async fn execute(
             no_wait,
             json,
         } => {
-            let staging = match staging {
-                Some(url) => Staging::parse(&url)?,
-                None => Staging::default(),
-            };
+            let route = images.capabilities().upload_route;
+            check_route(images.cloud(), route, &staging, keep_staged, &regions)?;
             let mut request = UploadRequest::new(name, file)
                 .with_regions(regions)
-                .with_staging(staging.or_from_env(vars))
-                .with_env(upload_env(vars))
-                .with_keep_staged(keep_staged)
                 .with_wait_options(waiting);
+            if route == UploadRoute::StagingBucket {
+                let staging = match staging {
+                    Some(url) => Staging::parse(&url)?,
+                    None => Staging::default(),
+                };
+                request = request
+                    .with_staging(staging.or_from_env(vars))
+                    .with_env(upload_env(vars))
+                    .with_keep_staged(keep_staged);
+            }
             if let Some(os) = os {
                 request = request.with_os(os);
             }
@@ -414,17 +435,19 @@ async fn execute(
             if no_wait {
                 request = request.with_wait(false);
             }
-            let mut display = UploadDisplay::to(Box::new(&mut *err), progress_bar);
+            let mut display = UploadDisplay::to(Box::new(&mut *err), progress_bar).with_route(route);
             let uploaded = images.upload(request, &mut |p| display.update(p)).await;
             display.finish();
             let image = uploaded?;
             if json {
                 return print_image(out, &image);
             }
-            let what = if no_wait {
-                "importing image"
-            } else {
-                "uploaded image"
+            // Not waited for, a provider's own server has registered the file,
+            // its name and properties being set; a bucket's cloud imports it.
+            let what = match (no_wait, route) {
+                (false, _) => "uploaded image",
+                (true, UploadRoute::ProviderServer) => "registered image",
+                (true, _) => "importing image",
             };
             writeln!(out, "{}", summary(what, &image))?;
             Ok(())
@@ -575,6 +598,35 @@ fn created(image: &Image) -> String {
     image
         .created_at
         .map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// Refuses what `upload` cannot do on `route`: on a provider's own file
+/// server (IONOS), no staging bucket and one region, the location.
+fn check_route(
+    cloud: Cloud,
+    route: UploadRoute,
+    staging: &Option<String>,
+    keep_staged: bool,
+    regions: &[String],
+) -> Result<()> {
+    if route != UploadRoute::ProviderServer {
+        return Ok(());
+    }
+    if staging.is_some() || keep_staged {
+        return Err(format!(
+            "{cloud} takes the file on its own file server, not through a staging bucket: \
+             drop --staging and --keep-staged"
+        )
+        .into());
+    }
+    if regions.len() > 1 {
+        return Err(format!(
+            "{cloud} takes the file in one location: give one --region (e.g. de/fra), not {}",
+            regions.len()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The environment names an upload reads, as the CLI was given them (so that

@@ -4,53 +4,17 @@
 //! dropped, plain FTP, the TLS version, and IONOS's fake registering what
 //! was stored.
 
-use std::path::PathBuf;
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cloud_images::Error;
 use cloud_images::ftps::{FtpServer, FtpsSettings, TlsVersion};
 use cloud_images::testing::{FakeFtps, FakeIonos, ftps};
-use sha2::Digest;
+use support::ImageFile;
 
 const MIB: usize = 1024 * 1024;
-
-/// A file in a folder of its own, removed when dropped.
-struct TestFile {
-    dir: PathBuf,
-    path: PathBuf,
-    bytes: Vec<u8>,
-}
-
-impl Drop for TestFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// `len` varied bytes (a qcow2 header first) in a file named `name`.
-fn test_file(name: &str, len: usize) -> TestFile {
-    let dir = std::env::temp_dir().join(format!(
-        "cloud-images-ftps-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
-        .collect();
-    bytes[..8].copy_from_slice(b"QFI\xfb\0\0\0\x03");
-    let path = dir.join(name);
-    std::fs::write(&path, &bytes).unwrap();
-    TestFile { dir, path, bytes }
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn settings(fake: &FakeFtps) -> FtpsSettings {
     FtpsSettings::new(
@@ -78,25 +42,28 @@ async fn eventually(mut done: impl FnMut() -> bool) -> bool {
 #[tokio::test]
 async fn the_bytes_at_the_far_end_are_the_files_and_tls_1_2_is_negotiated_by_default() {
     let fake = FakeFtps::start().await.unwrap();
-    let file = test_file("debian-13.qcow2", 3 * MIB + 17);
+    let file = ImageFile::qcow2("debian-13.qcow2", 3 * MIB + 17);
     let mut seen = Vec::new();
     let sent = settings(&fake)
-        .upload(&file.path, "hdd-images", "debian-13.qcow2", &mut |done, total| {
-            seen.push((done, total))
-        })
+        .upload(
+            file.path(),
+            "hdd-images",
+            "debian-13.qcow2",
+            &mut |done, total| seen.push((done, total)),
+        )
         .await
         .unwrap();
 
     assert_eq!(sent.remote(), "hdd-images/debian-13.qcow2");
-    assert_eq!(sent.bytes(), file.bytes.len() as u64);
+    assert_eq!(sent.bytes(), file.len());
     assert_eq!(
         sent.tls_version(),
         Some(TlsVersion::V1_2),
         "the server offers TLS 1.3 too: 1.2 is what the client asks for"
     );
     let stored = fake.bytes("hdd-images/debian-13.qcow2").unwrap();
-    assert_eq!(sha256(&stored), sha256(&file.bytes));
-    let total = file.bytes.len() as u64;
+    assert_eq!(support::sha256(&stored), file.sha256());
+    let total = file.len();
     assert_eq!(seen.first(), Some(&(0, total)));
     assert_eq!(seen.last(), Some(&(total, total)));
     assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "progress only goes up");
@@ -105,28 +72,28 @@ async fn the_bytes_at_the_far_end_are_the_files_and_tls_1_2_is_negotiated_by_def
 #[tokio::test]
 async fn tls_1_3_when_asked_for() {
     let fake = FakeFtps::start().await.unwrap();
-    let file = test_file("a.qcow2", 100_000);
+    let file = ImageFile::qcow2("a.qcow2", 100_000);
     let sent = settings(&fake)
         .with_tls_versions(TlsVersion::V1_3, TlsVersion::V1_3)
         .unwrap()
-        .upload(&file.path, "hdd-images", "a.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "a.qcow2", &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(sent.tls_version(), Some(TlsVersion::V1_3));
-    assert_eq!(fake.bytes("hdd-images/a.qcow2").unwrap(), file.bytes);
+    assert_eq!(fake.bytes("hdd-images/a.qcow2").unwrap(), file.bytes());
 }
 
 #[tokio::test]
 async fn a_server_not_signed_by_a_trusted_root_is_refused() {
     let fake = FakeFtps::start().await.unwrap();
-    let file = test_file("a.qcow2", 1000);
+    let file = ImageFile::qcow2("a.qcow2", 1000);
     let untrusted = FtpsSettings::new(
         FtpServer::parse(&fake.url()).unwrap(),
         fake.user(),
         fake.password(),
     );
     let e = untrusted
-        .upload(&file.path, "hdd-images", "a.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "a.qcow2", &mut |_, _| {})
         .await
         .unwrap_err();
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
@@ -137,10 +104,10 @@ async fn a_server_not_signed_by_a_trusted_root_is_refused() {
 async fn a_name_already_there_is_refused_before_anything_is_sent() {
     let fake = FakeFtps::start().await.unwrap();
     fake.put_file("hdd-images/golden.qcow2", b"the old one");
-    let file = test_file("golden.qcow2", 200_000);
+    let file = ImageFile::qcow2("golden.qcow2", 200_000);
     let mut progress_calls = 0;
     let e = settings(&fake)
-        .upload(&file.path, "hdd-images", "golden.qcow2", &mut |_, _| {
+        .upload(file.path(), "hdd-images", "golden.qcow2", &mut |_, _| {
             progress_calls += 1
         })
         .await
@@ -154,7 +121,7 @@ async fn a_name_already_there_is_refused_before_anything_is_sent() {
     assert_eq!(fake.bytes("hdd-images/golden.qcow2").unwrap(), b"the old one");
     // Another folder's name does not count.
     settings(&fake)
-        .upload(&file.path, "iso-images", "golden.qcow2", &mut |_, _| {})
+        .upload(file.path(), "iso-images", "golden.qcow2", &mut |_, _| {})
         .await
         .unwrap();
 }
@@ -163,9 +130,9 @@ async fn a_name_already_there_is_refused_before_anything_is_sent() {
 async fn a_refused_login_says_so_without_the_password() {
     let fake = FakeFtps::start().await.unwrap();
     fake.refuse_logins(true);
-    let file = test_file("a.qcow2", 1000);
+    let file = ImageFile::qcow2("a.qcow2", 1000);
     let e = settings(&fake)
-        .upload(&file.path, "hdd-images", "a.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "a.qcow2", &mut |_, _| {})
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Auth(_)), "{e:?}");
@@ -195,9 +162,9 @@ async fn a_refused_login_says_so_without_the_password() {
 async fn a_transfer_cut_midway_leaves_no_partial_file() {
     let fake = FakeFtps::start().await.unwrap();
     fake.cut_next_upload_after(MIB as u64);
-    let file = test_file("big.qcow2", 4 * MIB);
+    let file = ImageFile::qcow2("big.qcow2", 4 * MIB);
     let e = settings(&fake)
-        .upload(&file.path, "hdd-images", "big.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "big.qcow2", &mut |_, _| {})
         .await
         .unwrap_err();
     assert!(e.to_string().contains("STOR hdd-images/big.qcow2"), "{e}");
@@ -208,23 +175,23 @@ async fn a_transfer_cut_midway_leaves_no_partial_file() {
     );
     // The same name can be sent again.
     settings(&fake)
-        .upload(&file.path, "hdd-images", "big.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "big.qcow2", &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(
-        sha256(&fake.bytes("hdd-images/big.qcow2").unwrap()),
-        sha256(&file.bytes)
+        support::sha256(&fake.bytes("hdd-images/big.qcow2").unwrap()),
+        file.sha256()
     );
 }
 
 #[tokio::test]
 async fn an_upload_dropped_midway_has_its_partial_file_deleted() {
     let fake = FakeFtps::start().await.unwrap();
-    let file = test_file("dropped.qcow2", 16 * MIB);
+    let file = ImageFile::qcow2("dropped.qcow2", 16 * MIB);
     let settings = settings(&fake);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let tx = Arc::new(Mutex::new(Some(tx)));
-    let path = file.path.clone();
+    let path = file.path().to_path_buf();
     let upload = tokio::spawn(async move {
         settings
             .upload(&path, "hdd-images", "dropped.qcow2", &mut |done, _| {
@@ -259,13 +226,13 @@ async fn plain_ftp_only_to_loopback() {
         .await
         .unwrap();
     assert!(fake.url().starts_with("ftp://127.0.0.1:"));
-    let file = test_file("plain.qcow2", 50_000);
+    let file = ImageFile::qcow2("plain.qcow2", 50_000);
     let sent = settings(&fake)
-        .upload(&file.path, "hdd-images", "plain.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "plain.qcow2", &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(sent.tls_version(), None);
-    assert_eq!(fake.bytes("hdd-images/plain.qcow2").unwrap(), file.bytes);
+    assert_eq!(fake.bytes("hdd-images/plain.qcow2").unwrap(), file.bytes());
 }
 
 #[tokio::test]
@@ -280,9 +247,9 @@ async fn the_ionos_fake_registers_a_stored_file_as_a_private_image() {
         )
         .await
         .unwrap();
-    let file = test_file("disk.qcow2", 300_000);
+    let file = ImageFile::qcow2("disk.qcow2", 300_000);
     settings(&server)
-        .upload(&file.path, "hdd-images", "web-2026.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "web-2026.qcow2", &mut |_, _| {})
         .await
         .unwrap();
     assert_eq!(ionos.images().len(), before, "not at once");
@@ -300,7 +267,7 @@ async fn the_ionos_fake_registers_a_stored_file_as_a_private_image() {
         .await
         .unwrap();
     settings(&never)
-        .upload(&file.path, "hdd-images", "never.qcow2", &mut |_, _| {})
+        .upload(file.path(), "hdd-images", "never.qcow2", &mut |_, _| {})
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -18,7 +18,8 @@ mod support;
 use cloud_images::testing::contabo::Config as ContaboConfig;
 use cloud_images::testing::digitalocean::Config as DigitalOceanConfig;
 use cloud_images::testing::ionos::Config as IonosConfig;
-use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeIonos};
+use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeFtps, FakeIonos, ftps};
+use support::ImageFile;
 
 type Vars = Vec<(&'static str, String)>;
 
@@ -663,50 +664,6 @@ async fn api_and_trace_id_options_win_over_the_environment() {
     );
 }
 
-/// A file of `len` bytes starting with `head` (the rest varied), in a folder
-/// of its own that is removed with the returned guard.
-struct ImageFile {
-    dir: std::path::PathBuf,
-    path: std::path::PathBuf,
-    bytes: Vec<u8>,
-}
-
-impl ImageFile {
-    fn new(name: &str, head: &[u8], len: usize) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "cloud-images-cli-upload-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut bytes: Vec<u8> = (0..len)
-            .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
-            .collect();
-        bytes[..head.len()].copy_from_slice(head);
-        let path = dir.join(name);
-        std::fs::write(&path, &bytes).unwrap();
-        Self { dir, path, bytes }
-    }
-
-    fn path(&self) -> &str {
-        self.path.to_str().expect("a UTF-8 temporary path")
-    }
-
-    fn sha256(&self) -> String {
-        use sha2::Digest;
-        sha2::Sha256::digest(&self.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
-
-impl Drop for ImageFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// The staging fake's store, as object_store's environment names give it.
 fn staging_vars(staging: &cloud_images::testing::FakeStaging) -> Vars {
     vec![
@@ -731,7 +688,7 @@ async fn upload_stages_the_file_has_digitalocean_import_it_and_cleans_up() {
             "--provider",
             "digitalocean",
             "upload",
-            file.path(),
+            file.path_str(),
             "--name",
             "debian-13",
             "--os",
@@ -752,7 +709,7 @@ async fn upload_stages_the_file_has_digitalocean_import_it_and_cleans_up() {
     // The bytes at the far end: what the cloud fetched is the file.
     let id: u64 = lines[0]["id"].as_str().unwrap().parse().unwrap();
     let fetched = fake.fetched(id).expect("the fake fetched the staged object");
-    assert_eq!(fetched.bytes, file.bytes.len() as u64);
+    assert_eq!(fetched.bytes, file.len());
     assert_eq!(fetched.sha256, file.sha256());
     assert_eq!(
         staging.keys(),
@@ -795,7 +752,7 @@ async fn upload_keeps_the_staged_object_when_asked_and_does_not_wait() {
             "--provider",
             "digitalocean",
             "upload",
-            file.path(),
+            file.path_str(),
             "--name",
             "scratch",
             "--region",
@@ -812,7 +769,7 @@ async fn upload_keeps_the_staged_object_when_asked_and_does_not_wait() {
     assert!(out.ok().starts_with("importing image "), "{out:#?}");
     let keys = staging.keys();
     assert_eq!(keys.len(), 1, "kept: {keys:?}");
-    assert_eq!(staging.object(&keys[0]).as_deref(), Some(&file.bytes[..]));
+    assert_eq!(staging.object(&keys[0]).as_deref(), Some(file.bytes()));
 }
 
 #[tokio::test]
@@ -830,7 +787,7 @@ async fn upload_of_a_format_the_provider_does_not_take_sends_nothing() {
             "--provider",
             "contabo",
             "upload",
-            file.path(),
+            file.path_str(),
             "--name",
             "raw",
             "--os",
@@ -856,17 +813,138 @@ async fn upload_of_a_format_the_provider_does_not_take_sends_nothing() {
     );
 }
 
+/// The IONOS fake with an FTPS server for `de/fra` that registers a stored
+/// file at once, and the variables a user sets for it: the token for the
+/// API, the account's login for FTP, the server and its root certificate
+/// (in the returned file).
+async fn ionos_ftps() -> (FakeIonos, FakeFtps, Vars, ImageFile) {
+    let (fake, mut vars) = ionos(quick_ionos()).await;
+    let server = fake
+        .start_ftps("de/fra", Some(std::time::Duration::ZERO), ftps::Config::default())
+        .await
+        .unwrap();
+    let pem = server.ca_pem().as_bytes();
+    let ca = ImageFile::new("ftps-ca.pem", pem, pem.len());
+    vars.extend([
+        ("IONOS_USERNAME", server.user().to_owned()),
+        ("IONOS_PASSWORD", server.password().to_owned()),
+        ("IONOS_FTP_URL", server.url()),
+        ("IONOS_FTP_CA_FILE", ca.path_str().to_owned()),
+    ]);
+    (fake, server, vars, ca)
+}
+
 #[tokio::test]
-async fn upload_on_ionos_says_it_is_not_supported() {
-    let (_fake, vars) = ionos(quick_ionos()).await;
-    let file = ImageFile::new("debian-13.qcow2", b"QFI\xfb\0\0\0\x03", 4096);
+async fn upload_on_ionos_sends_the_file_over_ftps_and_names_the_registered_image() {
+    let (fake, server, vars, _ca) = ionos_ftps().await;
+    let file = ImageFile::qcow2("build-output.img", 3 * 1024 * 1024 + 17);
+    let run = images(
+        &vars,
+        &[
+            "--provider",
+            "ionos",
+            "upload",
+            file.path_str(),
+            "--name",
+            "debian-13",
+            "--region",
+            "de/fra",
+            "--os",
+            "Debian",
+            "--description",
+            "built by CI",
+            "--json",
+        ],
+    )
+    .await;
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 1, "{run:#?}");
+    assert_neutral(&lines, "ionos");
+    let image = &lines[0];
+    assert_eq!(
+        (&image["name"], &image["description"], &image["status"]),
+        (
+            &Value::from("debian-13"),
+            &Value::from("built by CI"),
+            &Value::from("ready")
+        ),
+        "{run:#?}"
+    );
+    // The bytes at the far end, named after the image with its format's extension.
+    let stored = server
+        .bytes("hdd-images/debian-13.qcow2")
+        .expect("the file on the server");
+    assert_eq!(support::sha256(&stored), file.sha256());
+    // The image at IONOS: renamed, with the OS as its licence type.
+    let at_fake = fake
+        .image(image["id"].as_str().unwrap())
+        .expect("the image at IONOS");
+    let properties = &at_fake["properties"];
+    assert_eq!(properties["name"], "debian-13");
+    assert_eq!(properties["licenceType"], "LINUX");
+    assert_eq!(properties["description"], "built by CI");
+    assert_eq!(properties["location"], "de/fra");
+    // Plain progress lines: each phase once, the bytes in tenths.
+    let id = image["id"].as_str().unwrap();
+    for line in [
+        "checking\n".to_owned(),
+        "sending: 100% of 3145745 bytes\n".to_owned(),
+        "sent hdd-images/debian-13.qcow2; waiting for it to be registered\n".to_owned(),
+        format!("registered as image {id}\n"),
+    ] {
+        assert!(run.err.contains(&line), "`{line}` in {}", run.err);
+    }
+    assert!(!run.err.contains("staging"), "no bucket: {}", run.err);
+    assert!(!run.err.contains(server.password()), "{}", run.err);
+}
+
+#[tokio::test]
+async fn upload_on_ionos_refuses_a_staging_bucket_and_sends_nothing() {
+    let (fake, server, vars, _ca) = ionos_ftps().await;
+    let file = ImageFile::qcow2("debian-13.qcow2", 4096);
+    let upload = [
+        "--provider",
+        "ionos",
+        "upload",
+        file.path_str(),
+        "--name",
+        "d",
+        "--region",
+        "de/fra",
+    ];
+    for extra in [
+        &["--staging", "s3://my-bucket"][..],
+        &["--keep-staged"],
+        &["--region", "de/txl"],
+    ] {
+        let err = images(&vars, &[&upload[..], extra].concat())
+            .await
+            .failed()
+            .to_owned();
+        let expected = if extra[0] == "--region" {
+            "give one --region"
+        } else {
+            "ionos takes the file on its own file server, not through a staging bucket"
+        };
+        assert!(err.contains(expected), "{extra:?}: {err}");
+    }
+    assert_eq!(server.logins(), 0);
+    assert!(server.files().is_empty());
+    assert!(fake.api_requests().is_empty(), "nothing asked of IONOS");
+}
+
+#[tokio::test]
+async fn upload_on_ionos_with_only_a_token_says_ftp_needs_the_login() {
+    let (fake, server, mut vars, _ca) = ionos_ftps().await;
+    vars.retain(|(name, _)| !["IONOS_USERNAME", "IONOS_PASSWORD"].contains(name));
+    let file = ImageFile::qcow2("debian-13.qcow2", 4096);
     let err = images(
         &vars,
         &[
             "--provider",
             "ionos",
             "upload",
-            file.path(),
+            file.path_str(),
             "--name",
             "debian-13",
             "--region",
@@ -876,6 +954,44 @@ async fn upload_on_ionos_says_it_is_not_supported() {
     .await
     .failed_last()
     .to_owned();
-    assert!(err.contains("upload"), "{err}");
-    assert!(err.to_lowercase().contains("ionos"), "{err}");
+    assert!(err.contains("a token cannot log in to FTP"), "{err}");
+    assert!(err.contains("IONOS_USERNAME and IONOS_PASSWORD"), "{err}");
+    assert_eq!(server.logins(), 0);
+    assert!(server.files().is_empty());
+    assert!(fake.api_requests().is_empty(), "nothing asked of IONOS");
+}
+
+#[tokio::test]
+async fn upload_on_ionos_without_waiting_returns_the_registered_image() {
+    let (fake, server, vars, _ca) = ionos_ftps().await;
+    let file = ImageFile::qcow2("debian-13.qcow2", 4096);
+    let run = images(
+        &vars,
+        &[
+            "--provider",
+            "ionos",
+            "upload",
+            file.path_str(),
+            "--name",
+            "quick",
+            "--region",
+            "de/fra",
+            "--no-wait",
+        ],
+    )
+    .await;
+    // As registered, under the file's name: the rename is sent, not waited for.
+    let out = run.ok();
+    assert!(out.starts_with("registered image "), "{run:#?}");
+    assert!(out.ends_with(" (quick.qcow2): ready\n"), "{run:#?}");
+    assert_eq!(
+        support::sha256(&server.bytes("hdd-images/quick.qcow2").unwrap()),
+        file.sha256()
+    );
+    let requests = fake.api_requests();
+    assert_eq!(
+        requests.last().map(|r| r.method.as_str()),
+        Some("PATCH"),
+        "the rename, last"
+    );
 }

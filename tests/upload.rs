@@ -3,7 +3,9 @@
 //! fetch the URL they are given; the bytes are checked at the far end and
 //! the bucket afterwards.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,56 +14,13 @@ use cloud_images::testing::{
     FakeContabo, FakeDigitalOcean, FakeStaging, Fault, FetchReport, contabo, digitalocean,
 };
 use cloud_images::wait::WaitOptions;
-use sha2::Digest;
+use support::ImageFile;
 
 const MIB: usize = 1024 * 1024;
 
-/// A file in a folder of its own, removed when dropped.
-struct TestFile {
-    dir: PathBuf,
-    path: PathBuf,
-    sha256: String,
-    len: u64,
-}
-
-impl Drop for TestFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// `len` bytes named `name`, starting with `head`, the rest varied (so that
-/// a part in the wrong place changes the hash).
-fn test_file(name: &str, head: &[u8], len: usize) -> TestFile {
-    let dir = std::env::temp_dir().join(format!("cloud-images-upload-{}", uuid_like()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut bytes: Vec<u8> = (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[3])
-        .collect();
-    bytes[..head.len()].copy_from_slice(head);
-    let path = dir.join(name);
-    std::fs::write(&path, &bytes).unwrap();
-    TestFile {
-        dir,
-        path,
-        sha256: hex(&sha2::Sha256::digest(&bytes)),
-        len: len as u64,
-    }
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A qcow2 file of three parts (5 MiB, 5 MiB and the rest).
-fn qcow2(name: &str) -> TestFile {
-    test_file(name, b"QFI\xfb\0\0\0\x03", 12 * MIB + 12_345)
+fn qcow2(name: &str) -> ImageFile {
+    ImageFile::qcow2(name, 12 * MIB + 12_345)
 }
 
 /// The staging fake as the request's store: 5 MiB parts, two in flight.
@@ -128,11 +87,12 @@ async fn fetched(report: impl Fn() -> Option<FetchReport>) -> FetchReport {
     panic!("the fake never fetched the URL");
 }
 
-fn assert_same_bytes(report: &FetchReport, file: &TestFile) {
+fn assert_same_bytes(report: &FetchReport, file: &ImageFile) {
     assert!(report.is_success(), "{report:?}");
-    assert_eq!(report.bytes, file.len);
+    assert_eq!(report.bytes, file.len());
     assert_eq!(
-        report.sha256, file.sha256,
+        report.sha256,
+        file.sha256(),
         "the bytes at the far end are the file's"
     );
     assert_eq!(report.format, Some(ImageFormat::Qcow2));
@@ -159,8 +119,8 @@ async fn contabo() -> FakeContabo {
     FakeContabo::start_with(contabo::Config::default().with_download_polls(2)).await
 }
 
-fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
-    UploadRequest::new("debian-13", &file.path)
+fn digitalocean_request(file: &ImageFile, staging: &FakeStaging) -> UploadRequest {
+    UploadRequest::new("debian-13", file.path())
         .with_env(|_| None)
         .with_os("Debian")
         .with_region("fra1")
@@ -168,8 +128,8 @@ fn digitalocean_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest
         .with_wait_options(quick())
 }
 
-fn contabo_request(file: &TestFile, staging: &FakeStaging) -> UploadRequest {
-    UploadRequest::new("debian-13", &file.path)
+fn contabo_request(file: &ImageFile, staging: &FakeStaging) -> UploadRequest {
+    UploadRequest::new("debian-13", file.path())
         .with_env(|_| None)
         .with_os("linux")
         .with_version("13")
@@ -221,8 +181,8 @@ async fn digitalocean_imports_the_file_copies_it_and_cleans_up() {
     );
     let all = phases.all();
     assert!(all.contains(&UploadPhase::Staging {
-        sent: file.len,
-        total: file.len
+        sent: file.len(),
+        total: file.len()
     }));
     assert!(all.contains(&UploadPhase::Distributing {
         id: image.id.clone(),
@@ -273,7 +233,7 @@ async fn keep_staged_leaves_the_object_with_the_files_bytes() {
     let keys = staging.keys();
     assert_eq!(keys.len(), 1, "{keys:?}");
     let kept = staging.object(&keys[0]).unwrap();
-    assert_eq!(hex(&sha2::Sha256::digest(&kept)), file.sha256);
+    assert_eq!(support::sha256(&kept), file.sha256());
 }
 
 #[tokio::test]
@@ -353,7 +313,7 @@ async fn a_cloud_that_cannot_fetch_ends_in_its_message_and_the_object_goes() {
 #[tokio::test]
 async fn a_format_the_cloud_does_not_take_is_refused_before_a_byte_is_sent() {
     let (cloud, staging) = (contabo().await, FakeStaging::start().await);
-    let raw = test_file("debian-13.img", &[0; 512], MIB);
+    let raw = ImageFile::new("debian-13.img", &[0; 512], MIB);
     let request = contabo_request(&raw, &staging);
     let e = cloud.client().upload(request, &mut |_| {}).await.unwrap_err();
     assert!(e.is_invalid_request(), "{e}");
@@ -367,13 +327,9 @@ async fn a_format_the_cloud_does_not_take_is_refused_before_a_byte_is_sent() {
 
     // DigitalOcean takes raw, not ISO.
     let cloud = digitalocean().await;
-    let iso = test_file("debian.iso", &[], 0x9000);
-    std::fs::write(&iso.path, {
-        let mut bytes = vec![0u8; 0x9000];
-        bytes[0x8001..0x8006].copy_from_slice(b"CD001");
-        bytes
-    })
-    .unwrap();
+    let mut head = vec![0u8; 0x8006];
+    head[0x8001..0x8006].copy_from_slice(b"CD001");
+    let iso = ImageFile::new("debian.iso", &head, 0x9000);
     let e = cloud
         .client()
         .upload(digitalocean_request(&iso, &staging), &mut |_| {})
@@ -404,7 +360,7 @@ async fn a_missing_file_or_field_is_named_before_a_byte_is_sent() {
     );
 
     let file = qcow2("debian-13.qcow2");
-    let no_version = UploadRequest::new("debian-13", &file.path)
+    let no_version = UploadRequest::new("debian-13", file.path())
         .with_env(|_| None)
         .with_os("linux")
         .with_staging(staging_of(&staging));
@@ -608,7 +564,7 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
         .unwrap();
 
     let file = qcow2("debian-13.qcow2");
-    let request = UploadRequest::new("debian-13", &file.path)
+    let request = UploadRequest::new("debian-13", file.path())
         .with_env(|_| None)
         .with_os("linux")
         .with_version("13")
@@ -631,7 +587,7 @@ async fn contabo_finds_its_object_storage_and_keys_through_the_api() {
 async fn a_public_url_carries_no_signature() {
     let (cloud, staging) = (digitalocean().await, FakeStaging::start().await);
     let file = qcow2("debian-13.qcow2");
-    let request = UploadRequest::new("debian-13", &file.path)
+    let request = UploadRequest::new("debian-13", file.path())
         .with_env(|_| None)
         .with_os("Debian")
         .with_region("fra1")
@@ -705,7 +661,7 @@ async fn aws_keys_without_an_endpoint_are_not_used_for_spaces() {
         "AWS_REGION" => Some("eu-west-1".to_owned()),
         _ => None,
     };
-    let request = UploadRequest::new("debian-13", &file.path)
+    let request = UploadRequest::new("debian-13", file.path())
         .with_region("fra1")
         .with_staging(Staging::parse("s3://images").unwrap())
         .with_env(env);

@@ -246,11 +246,15 @@ impl<'w> WaitDisplay<'w> {
     }
 }
 
-/// Shows an upload: on a terminal a bar of the bytes staged and the phase
+/// Shows an upload: on a terminal a bar of the bytes sent and the phase
 /// after it; else one line for each phase, and for each tenth of the bytes.
+/// The bytes are `staging` into a bucket, or `sending` to the provider's
+/// own file server ([`with_route`](Self::with_route)).
 pub struct UploadDisplay<'w> {
     bar: Option<indicatif::ProgressBar>,
     err: Box<dyn Write + Send + 'w>,
+    /// How the provider takes the file.
+    route: cloud_images::images::UploadRoute,
     /// The last line written (plain lines only).
     last: Option<String>,
 }
@@ -263,7 +267,19 @@ impl<'w> UploadDisplay<'w> {
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar
         });
-        Self { bar, err, last: None }
+        Self {
+            bar,
+            err,
+            route: cloud_images::images::UploadRoute::StagingBucket,
+            last: None,
+        }
+    }
+
+    /// Words the phases as the provider takes the file (default: staged
+    /// in a bucket).
+    pub fn with_route(mut self, route: cloud_images::images::UploadRoute) -> Self {
+        self.route = route;
+        self
     }
 
     pub fn update(&mut self, p: &cloud_images::images::UploadProgress) {
@@ -272,9 +288,11 @@ impl<'w> UploadDisplay<'w> {
             match p.phase() {
                 UploadPhase::Staging { sent, total } => {
                     if bar.length() != Some(*total) {
-                        let template =
-                            "{spinner} staging [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ({eta})";
-                        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                        let template = format!(
+                            "{{spinner}} {} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}} ({{eta}})",
+                            sending(self.route)
+                        );
+                        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
                             bar.set_style(style.progress_chars("=> "));
                         }
                         bar.set_length(*total);
@@ -286,12 +304,12 @@ impl<'w> UploadDisplay<'w> {
                         bar.set_style(indicatif::ProgressStyle::default_spinner());
                         bar.unset_length();
                     }
-                    bar.set_message(upload_line(p));
+                    bar.set_message(upload_line(p, self.route));
                 }
             }
             return;
         }
-        let line = upload_line(p);
+        let line = upload_line(p, self.route);
         if self.last.as_ref() != Some(&line) {
             // Progress is a courtesy: a stderr that cannot be written to does not stop the upload.
             let _ = writeln!(self.err, "{line}");
@@ -306,16 +324,35 @@ impl<'w> UploadDisplay<'w> {
     }
 }
 
-/// One plain line for an upload's progress; the bytes staged in tenths, so
-/// that a large file makes ten lines, not thousands.
-pub fn upload_line(p: &cloud_images::images::UploadProgress) -> String {
-    use cloud_images::images::UploadPhase;
+/// What sending the file is called on `route`: `staging` into a bucket,
+/// `sending` to the provider's own file server.
+fn sending(route: cloud_images::images::UploadRoute) -> &'static str {
+    match route {
+        cloud_images::images::UploadRoute::ProviderServer => "sending",
+        _ => "staging",
+    }
+}
+
+/// One plain line for an upload's progress on `route`; the bytes sent in
+/// tenths, so that a large file makes ten lines, not thousands.
+pub fn upload_line(
+    p: &cloud_images::images::UploadProgress,
+    route: cloud_images::images::UploadRoute,
+) -> String {
+    use cloud_images::images::{UploadPhase, UploadRoute};
     match p.phase() {
         UploadPhase::Staging { sent, total } => {
             let tenths = (*sent * 10).checked_div(*total).unwrap_or(10);
-            format!("staging: {}% of {total} bytes", tenths * 10)
+            format!("{}: {}% of {total} bytes", sending(route), tenths * 10)
         }
         UploadPhase::Staged { bucket, key } => format!("staged as s3://{}/{}", safe(bucket), safe(key)),
+        UploadPhase::Registering { path } => {
+            format!("sent {}; waiting for it to be registered", safe(path))
+        }
+        UploadPhase::Imported { id } if route == UploadRoute::ProviderServer => {
+            format!("registered as image {}", safe(id))
+        }
+        UploadPhase::Imported { id } => format!("importing into image {}", safe(id)),
         UploadPhase::Waiting(Some(progress)) => {
             let status = progress
                 .status

@@ -270,7 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
                 require_legacy_bios: require_legacy_bios.then_some(true),
                 ..hot_plugging(&hot_plug, &hot_unplug)
             };
-            let mut upload = ImageUpload::new(file, name, location).with_wait_options(waiting);
+            let mut upload = ImageUpload::new(name, file, location).with_wait_options(waiting);
             if let Some(interval) = poll {
                 upload = upload.with_register_interval(interval);
             }

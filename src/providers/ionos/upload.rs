@@ -378,7 +378,8 @@ impl Client {
     /// partial file, which only IONOS support could remove otherwise), waits
     /// until IONOS lists the image (every [`REGISTER_INTERVAL`], for at most
     /// [`REGISTER_TIMEOUT`], else [`Error::Timeout`]), then sets the
-    /// properties and waits for that change. `progress` sees the bytes sent
+    /// properties and waits for that change. `progress` sees the checks
+    /// ([`UploadPhase::Checking`]), the bytes sent
     /// ([`UploadPhase::Staging`]), the registration
     /// ([`UploadPhase::Registering`], [`UploadPhase::Imported`]) and the
     /// change's request ([`UploadPhase::Waiting`]).
@@ -411,6 +412,7 @@ impl Client {
         mut progress: impl FnMut(&UploadProgress) + Send,
     ) -> Result<UploadedImage, Error> {
         let mut report = |phase| progress(&UploadProgress::new(phase));
+        report(UploadPhase::Checking);
         let file = LocalImage::inspect(upload.file.clone()).await?;
         send_and_register(self, &upload, &file, &mut report).await
     }

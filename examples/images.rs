@@ -160,7 +160,7 @@ pub enum Command {
         /// type, e.g. LINUX, WINDOWS2022.
         #[arg(long)]
         os: Option<String>,
-        /// The OS version (Contabo needs it).
+        /// The OS version (Contabo needs it; not used by the others).
         #[arg(long)]
         version: Option<String>,
         /// A region (DigitalOcean needs one): the first is imported into,

@@ -242,7 +242,8 @@ async fn the_ionos_fake_registers_a_stored_file_as_a_private_image() {
     let server = ionos
         .start_ftps(
             "de/txl",
-            Some(Duration::from_millis(200)),
+            // Far longer than the upload's end takes on a loaded machine.
+            Some(Duration::from_secs(2)),
             ftps::Config::default(),
         )
         .await

@@ -989,9 +989,7 @@ async fn upload_on_ionos_without_waiting_returns_the_registered_image() {
         file.sha256()
     );
     let requests = fake.api_requests();
-    assert_eq!(
-        requests.last().map(|r| r.method.as_str()),
-        Some("PATCH"),
-        "the rename, last"
-    );
+    let last = requests.last().unwrap();
+    assert_eq!(last.method.as_str(), "PATCH", "the rename, last");
+    assert_eq!(last.json().unwrap(), serde_json::json!({"name": "quick"}));
 }

@@ -3,7 +3,9 @@
 //! tour with the right token, and one `Display` line (not the error's
 //! `Debug` form) with a wrong one.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use cloud_images::testing::FakeDigitalOcean;
 use cloud_images::testing::digitalocean::Config;
@@ -30,23 +32,7 @@ fn the_readme_shows_the_example_word_for_word() {
 /// Runs the example with these variables (and none of the providers' own
 /// from the environment).
 async fn run(vars: Vec<(&'static str, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO"));
-        command
-            .args(["run", "--quiet", "--example", "quickstart"])
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        for (name, _) in std::env::vars() {
-            if ["CNTB_", "DIGITALOCEAN_", "IONOS_", "CLOUD_IMAGES_"]
-                .iter()
-                .any(|prefix| name.starts_with(prefix))
-            {
-                command.env_remove(name);
-            }
-        }
-        command.envs(vars).output().expect("cargo runs")
-    })
-    .await
-    .unwrap()
+    support::run_example("quickstart", vars, Vec::new()).await
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -244,13 +244,7 @@ pub(crate) async fn run<B: ImageBackend>(
         return run_direct(client, request, &capabilities, &mut report).await;
     }
     B::check_import(import_request(&request, PLACEHOLDER_URL)).map_err(as_upload_error)?;
-    let file = LocalImage::inspect(request.path.clone()).await?;
-    check_file(
-        B::CLOUD,
-        capabilities.upload_formats,
-        capabilities.upload_max_bytes,
-        &file,
-    )?;
+    let file = checked_file(B::CLOUD, &capabilities, &request).await?;
     let region = request.regions.first().map(String::as_str);
     let env = request.env.clone();
     let lookup = move |name: &str| env.get(name);
@@ -307,13 +301,7 @@ async fn run_direct<B: ImageBackend>(
     report: &mut (dyn FnMut(UploadPhase) + Send),
 ) -> Result<B::Item, Error> {
     let region = check_direct(B::CLOUD, &request)?;
-    let file = LocalImage::inspect(request.path.clone()).await?;
-    check_file(
-        B::CLOUD,
-        capabilities.upload_formats,
-        capabilities.upload_max_bytes,
-        &file,
-    )?;
+    let file = checked_file(B::CLOUD, capabilities, &request).await?;
     let direct = DirectUpload {
         file,
         name: request.name.trim().to_owned(),
@@ -324,6 +312,23 @@ async fn run_direct<B: ImageBackend>(
         wait_options: request.wait_options,
     };
     client.upload_direct(direct, report).await
+}
+
+/// The request's file, read and checked against what `cloud` takes.
+#[cfg(feature = "upload")]
+async fn checked_file(
+    cloud: Cloud,
+    capabilities: &Capabilities,
+    request: &UploadRequest,
+) -> Result<LocalImage, Error> {
+    let file = LocalImage::inspect(request.path.clone()).await?;
+    check_file(
+        cloud,
+        capabilities.upload_formats,
+        capabilities.upload_max_bytes,
+        &file,
+    )?;
+    Ok(file)
 }
 
 /// What a request on a provider's own route must be: no staging store

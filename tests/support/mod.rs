@@ -121,3 +121,39 @@ pub fn sha256(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Runs `cargo run --quiet --example EXAMPLE -- ARGS` from the top level,
+/// as a user runs it, with `vars` and none of the providers' or object
+/// stores' own variables from this process's environment (`CNTB_*`,
+/// `DIGITALOCEAN_*`, `IONOS_*`, `CLOUD_IMAGES_*`, `AWS_*`, `SPACES_*`).
+pub async fn run_example(
+    example: &'static str,
+    vars: Vec<(&'static str, String)>,
+    args: Vec<String>,
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(env!("CARGO"));
+        command
+            .args(["run", "--quiet", "--example", example, "--"])
+            .args(args)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        for (name, _) in std::env::vars() {
+            if [
+                "CNTB_",
+                "DIGITALOCEAN_",
+                "IONOS_",
+                "CLOUD_IMAGES_",
+                "AWS_",
+                "SPACES_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            {
+                command.env_remove(name);
+            }
+        }
+        command.envs(vars).output().expect("cargo runs")
+    })
+    .await
+    .unwrap()
+}

@@ -16,7 +16,7 @@ use crate::ops::wait::WaitOptions;
 /// use cloud_images::images::{UploadPhase, UploadProgress};
 ///
 /// let show = |phase| UploadProgress::new(phase).to_string();
-/// assert_eq!(show(UploadPhase::Staging { sent: 5, total: 10 }), "staging 5 of 10 bytes");
+/// assert_eq!(show(UploadPhase::Staging { sent: 5, total: 10 }), "sent 5 of 10 bytes");
 /// let copy = UploadPhase::Distributing { id: "190000001".into(), region: "ams3".into() };
 /// assert_eq!(show(copy), "copying image 190000001 to ams3");
 /// ```
@@ -101,11 +101,11 @@ impl fmt::Display for UploadProgress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.phase {
             UploadPhase::Checking => f.write_str("checking"),
-            UploadPhase::Staging { sent, total } => write!(f, "staging {sent} of {total} bytes"),
+            UploadPhase::Staging { sent, total } => write!(f, "sent {sent} of {total} bytes"),
             UploadPhase::Staged { bucket, key } => write!(f, "staged as s3://{bucket}/{key}"),
             UploadPhase::Importing => f.write_str("importing"),
             UploadPhase::Registering { path } => write!(f, "sent {path}; waiting for it to be registered"),
-            UploadPhase::Imported { id } => write!(f, "importing into image {id}"),
+            UploadPhase::Imported { id } => write!(f, "image {id} made"),
             UploadPhase::Waiting(_) => f.write_str("waiting"),
             UploadPhase::Distributing { id, region } => write!(f, "copying image {id} to {region}"),
             UploadPhase::CleaningUp => f.write_str("cleaning up"),

@@ -171,7 +171,10 @@ impl FromEnv for Ionos {
     /// `Authorization: Bearer`; it wins when set) or `IONOS_USERNAME` and
     /// `IONOS_PASSWORD` (HTTP Basic); optionally `IONOS_API_URL` (default
     /// `https://api.ionos.com/cloudapi/v6`, used as given) and
-    /// `IONOS_CONTRACT_NUMBER`.
+    /// `IONOS_CONTRACT_NUMBER`. For uploads (feature `upload`):
+    /// `IONOS_USERNAME` and `IONOS_PASSWORD` are the FTP login even beside a
+    /// token, `IONOS_FTP_URL` names another FTP server and
+    /// `IONOS_FTP_CA_FILE` more trusted roots (see `Client::upload_image`).
     ///
     /// ```
     /// use cloud_images::ClientBuilder;

@@ -18,7 +18,7 @@ mod support;
 use cloud_images::testing::contabo::Config as ContaboConfig;
 use cloud_images::testing::digitalocean::Config as DigitalOceanConfig;
 use cloud_images::testing::ionos::Config as IonosConfig;
-use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeFtps, FakeIonos, ftps};
+use cloud_images::testing::{FakeContabo, FakeDigitalOcean, FakeFtps, FakeIonos};
 use support::ImageFile;
 
 type Vars = Vec<(&'static str, String)>;
@@ -819,18 +819,8 @@ async fn upload_of_a_format_the_provider_does_not_take_sends_nothing() {
 /// (in the returned file).
 async fn ionos_ftps() -> (FakeIonos, FakeFtps, Vars, ImageFile) {
     let (fake, mut vars) = ionos(quick_ionos()).await;
-    let server = fake
-        .start_ftps("de/fra", Some(std::time::Duration::ZERO), ftps::Config::default())
-        .await
-        .unwrap();
-    let pem = server.ca_pem().as_bytes();
-    let ca = ImageFile::new("ftps-ca.pem", pem, pem.len());
-    vars.extend([
-        ("IONOS_USERNAME", server.user().to_owned()),
-        ("IONOS_PASSWORD", server.password().to_owned()),
-        ("IONOS_FTP_URL", server.url()),
-        ("IONOS_FTP_CA_FILE", ca.path_str().to_owned()),
-    ]);
+    let (server, ftp_vars, ca) = support::ionos_ftps(&fake).await;
+    vars.extend(ftp_vars);
     (fake, server, vars, ca)
 }
 

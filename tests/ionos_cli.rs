@@ -8,9 +8,8 @@
 mod support;
 
 use std::process::Output;
-use std::time::Duration;
 
-use cloud_images::testing::{FakeFtps, FakeIonos, ftps};
+use cloud_images::testing::{FakeFtps, FakeIonos};
 use serde_json::Value;
 use support::ImageFile;
 
@@ -22,20 +21,12 @@ type Vars = Vec<(&'static str, String)>;
 /// (in the returned file).
 async fn ionos() -> (FakeIonos, FakeFtps, Vars, ImageFile) {
     let fake = FakeIonos::start().await;
-    let server = fake
-        .start_ftps("de/fra", Some(Duration::ZERO), ftps::Config::default())
-        .await
-        .unwrap();
-    let pem = server.ca_pem().as_bytes();
-    let ca = ImageFile::new("ftps-ca.pem", pem, pem.len());
-    let vars = vec![
+    let (server, ftp_vars, ca) = support::ionos_ftps(&fake).await;
+    let mut vars = vec![
         ("IONOS_API_URL", fake.base_url()),
         ("IONOS_TOKEN", "ionos-demo-token".to_owned()),
-        ("IONOS_USERNAME", server.user().to_owned()),
-        ("IONOS_PASSWORD", server.password().to_owned()),
-        ("IONOS_FTP_URL", server.url()),
-        ("IONOS_FTP_CA_FILE", ca.path_str().to_owned()),
     ];
+    vars.extend(ftp_vars);
     (fake, server, vars, ca)
 }
 
@@ -158,9 +149,7 @@ async fn ionos_upload_sends_the_file_and_sets_every_property_asked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ionos_upload_no_wait_sends_the_file_and_says_ionos_registers_it_later() {
     let (fake, server, vars, _ca) = ionos().await;
-    let mut head = vec![0u8; 0x8006];
-    head[0x8001..0x8006].copy_from_slice(b"CD001");
-    let iso = ImageFile::new("rescue.iso", &head, 100_000);
+    let iso = ImageFile::iso("rescue.iso", 100_000);
     let args = [
         "upload",
         iso.path_str(),

@@ -148,9 +148,7 @@ async fn an_older_image_of_the_same_name_is_not_taken_for_the_new_one() {
 #[tokio::test]
 async fn a_cd_rom_image_goes_to_iso_images_and_the_providers_call_sets_every_property() {
     let (fake, server) = ionos(Some(Duration::from_millis(20))).await;
-    let mut head = vec![0u8; 0x8006];
-    head[0x8001..0x8006].copy_from_slice(b"CD001");
-    let iso = ImageFile::new("rescue", &head, 200_000);
+    let iso = ImageFile::iso("rescue", 200_000);
     let properties = types::ImageProperties {
         licence_type: Some("WINDOWS2022".into()),
         cloud_init: Some("NONE".into()),

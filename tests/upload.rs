@@ -327,9 +327,7 @@ async fn a_format_the_cloud_does_not_take_is_refused_before_a_byte_is_sent() {
 
     // DigitalOcean takes raw, not ISO.
     let cloud = digitalocean().await;
-    let mut head = vec![0u8; 0x8006];
-    head[0x8001..0x8006].copy_from_slice(b"CD001");
-    let iso = ImageFile::new("debian.iso", &head, 0x9000);
+    let iso = ImageFile::iso("debian.iso", 0x9000);
     let e = cloud
         .client()
         .upload(digitalocean_request(&iso, &staging), &mut |_| {})

@@ -81,6 +81,13 @@ impl ImageFile {
         Self::new(name, b"QFI\xfb\0\0\0\x03", len)
     }
 
+    /// An ISO 9660 image (`CD001` at 32 KiB + 1); `len` is at least 0x8006.
+    pub fn iso(name: &str, len: usize) -> Self {
+        let mut head = vec![0u8; 0x8006];
+        head[0x8001..].copy_from_slice(b"CD001");
+        Self::new(name, &head, len.max(head.len()))
+    }
+
     /// The file's path.
     pub fn path(&self) -> &std::path::Path {
         &self.path
@@ -156,4 +163,34 @@ pub async fn run_example(
     })
     .await
     .unwrap()
+}
+
+/// An FTPS server for `de/fra` on `fake` that registers a stored file at
+/// once, and what a user sets for it: the account's login for FTP, the
+/// server and its root certificate (in the returned file, kept while it
+/// lives).
+pub async fn ionos_ftps(
+    fake: &cloud_images::testing::FakeIonos,
+) -> (
+    cloud_images::testing::FakeFtps,
+    Vec<(&'static str, String)>,
+    ImageFile,
+) {
+    let server = fake
+        .start_ftps(
+            "de/fra",
+            Some(Duration::ZERO),
+            cloud_images::testing::ftps::Config::default(),
+        )
+        .await
+        .unwrap();
+    let pem = server.ca_pem().as_bytes();
+    let ca = ImageFile::new("ftps-ca.pem", pem, pem.len());
+    let vars = vec![
+        ("IONOS_USERNAME", server.user().to_owned()),
+        ("IONOS_PASSWORD", server.password().to_owned()),
+        ("IONOS_FTP_URL", server.url()),
+        ("IONOS_FTP_CA_FILE", ca.path_str().to_owned()),
+    ];
+    (server, vars, ca)
 }

@@ -52,7 +52,8 @@ pub enum UploadPhase {
     /// Waiting for the import; the provider's report, when it sent one.
     Waiting(Option<Progress>),
     /// The file is in the staging store: `key` in `bucket` (left there with
-    /// [`UploadRequest::with_keep_staged`] or [`UploadRequest::with_wait`]).
+    /// [`UploadRequest::with_keep_staged`](crate::images::UploadRequest::with_keep_staged) or
+    /// [`UploadRequest::with_wait`](crate::images::UploadRequest::with_wait)).
     Staged {
         /// The bucket.
         bucket: String,

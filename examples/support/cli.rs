@@ -190,14 +190,19 @@ impl WaitDisplay<'static> {
     }
 }
 
+/// A ticking spinner on the process's stderr, when `progress_bar`.
+fn spinner(progress_bar: bool) -> Option<indicatif::ProgressBar> {
+    progress_bar.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    })
+}
+
 impl<'w> WaitDisplay<'w> {
     /// Lines on `err`, or (`progress_bar`) a bar on the process's stderr.
     pub fn to(unit: &'static str, err: Box<dyn Write + Send + 'w>, progress_bar: bool) -> Self {
-        let bar = progress_bar.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
+        let bar = spinner(progress_bar);
         Self {
             bar,
             err,
@@ -262,11 +267,7 @@ pub struct UploadDisplay<'w> {
 impl<'w> UploadDisplay<'w> {
     /// Lines on `err`, or (`progress_bar`) a bar on the process's stderr.
     pub fn to(err: Box<dyn Write + Send + 'w>, progress_bar: bool) -> Self {
-        let bar = progress_bar.then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
+        let bar = spinner(progress_bar);
         Self {
             bar,
             err,

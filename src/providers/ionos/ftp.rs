@@ -12,13 +12,9 @@ pub const ENV_FTP_URL: &str = "IONOS_FTP_URL";
 /// A PEM file of extra trusted root certificates for the FTP server.
 pub const ENV_FTP_CA_FILE: &str = "IONOS_FTP_CA_FILE";
 
-/// The locations with an FTP server that ionosctl knows (their short names).
-pub const FTP_LOCATIONS: &[&str] = &[
-    "fra", "fra-2", "fkb", "txl", "lhr", "bhx", "las", "ewr", "mci", "vit", "par",
-];
-
-/// Each FTP location's short name and its location in the API's words.
-const API_LOCATIONS: &[(&str, &str)] = &[
+/// The locations with an FTP server that ionosctl knows: each one's short
+/// name (`ftp-<short>.ionos.com`) and its location in the API's words.
+pub const FTP_LOCATIONS: &[(&str, &str)] = &[
     ("fra", "de/fra"),
     ("fra-2", "de/fra/2"),
     ("fkb", "de/fkb"),
@@ -31,6 +27,15 @@ const API_LOCATIONS: &[(&str, &str)] = &[
     ("vit", "es/vit"),
     ("par", "fr/par"),
 ];
+
+/// The short names of [`FTP_LOCATIONS`], for a message.
+fn short_names() -> String {
+    FTP_LOCATIONS
+        .iter()
+        .map(|(short, _)| *short)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// `location` as the API writes it, which the registered image will carry:
 /// a known location in the API's words or by its short name (`fra` →
@@ -47,11 +52,11 @@ pub(crate) fn api_location(location: &str) -> Result<String, Error> {
             crate::values::text::for_display(location)
         ))
     };
-    if let Some((_, api)) = API_LOCATIONS.iter().find(|(_, api)| *api == given) {
+    if let Some((_, api)) = FTP_LOCATIONS.iter().find(|(_, api)| *api == given) {
         return Ok((*api).to_owned());
     }
     let short = short_location(&given);
-    if let Some((_, api)) = API_LOCATIONS.iter().find(|(s, _)| *s == short) {
+    if let Some((_, api)) = FTP_LOCATIONS.iter().find(|(s, _)| *s == short) {
         return if given.contains('/') {
             Err(invalid(format!("is not how the API writes it: `{api}`")))
         } else {
@@ -72,7 +77,7 @@ pub(crate) fn api_location(location: &str) -> Result<String, Error> {
     } else {
         Err(invalid(format!(
             "is not a location: write it as the API does (`de/fra`) or by its FTP short name ({})",
-            FTP_LOCATIONS.join(", ")
+            short_names()
         )))
     }
 }
@@ -87,13 +92,13 @@ pub const ISO_FOLDER: &str = "iso-images";
 /// is [`Error::InvalidRequest`] naming the known ones and [`ENV_FTP_URL`].
 pub(crate) fn location_host(location: &str) -> Result<String, Error> {
     let short = short_location(location);
-    if FTP_LOCATIONS.contains(&short.as_str()) {
+    if FTP_LOCATIONS.iter().any(|(known, _)| *known == short) {
         Ok(format!("ftp-{short}.ionos.com"))
     } else {
         Err(Error::InvalidRequest(format!(
             "IONOS location `{}` has no known FTP server (known: {}); set {ENV_FTP_URL} to name one",
             location.escape_debug(),
-            FTP_LOCATIONS.join(", ")
+            short_names()
         )))
     }
 }
@@ -209,8 +214,7 @@ mod tests {
             assert!(api_location(wrong).unwrap_err().is_invalid_request(), "{wrong}");
         }
         // Every known location's server follows from its API form.
-        for (short, api) in API_LOCATIONS {
-            assert!(FTP_LOCATIONS.contains(short));
+        for (short, api) in FTP_LOCATIONS {
             assert_eq!(location_host(api).unwrap(), format!("ftp-{short}.ionos.com"));
         }
     }

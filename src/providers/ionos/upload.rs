@@ -19,8 +19,8 @@ use crate::engine::builder::ClientBuilder;
 use crate::ops::ftps::{DEFAULT_PORT, FtpServer, FtpsSettings, TlsVersion, check_roots_pem};
 use crate::ops::staging::LocalImage;
 use crate::ops::upload::{DirectUpload, UploadPhase, UploadProgress};
-use crate::ops::wait::{MIN_INTERVAL, Progress, WaitOptions};
-use crate::values::error::{Error, Outcome, TimeoutKind, Unconfirmed};
+use crate::ops::wait::{self, Progress, State, WaitOptions};
+use crate::values::error::{Error, Outcome, Unconfirmed};
 use crate::values::os::OsFamily;
 use crate::values::text::for_display;
 
@@ -536,7 +536,22 @@ async fn send_and_register(
     )
     .await
     .map_err(|e| match e {
-        e @ Error::Timeout { .. } => e,
+        // The file is there: IONOS registers it whatever happens here.
+        Error::Timeout {
+            operation,
+            limit,
+            after,
+            request_id,
+            attempts,
+            ..
+        } => Error::Timeout {
+            operation,
+            limit,
+            after,
+            request_id,
+            attempts,
+            outcome: Outcome::Applied,
+        },
         e => Unconfirmed::done(&sent_file, "the image list, until IONOS registers the file", e).into(),
     })?;
     report(UploadPhase::Imported { id: image.id.clone() });
@@ -601,7 +616,9 @@ fn registered<'a>(
 }
 
 /// Reads the image list every `interval` until a new image `name` in
-/// `location` is there; [`Error::Timeout`] (wait) after `limit`.
+/// `location` is there, through the crate's one wait
+/// ([`wait::until`](crate::ops::wait::until)); [`Error::Timeout`] (wait)
+/// after `limit`.
 async fn wait_registered(
     client: &Client,
     name: &str,
@@ -610,30 +627,17 @@ async fn wait_registered(
     interval: Duration,
     limit: Duration,
 ) -> Result<types::Image, Error> {
-    // A limit too far to count (`Duration::MAX`) is none.
-    let deadline = tokio::time::Instant::now().checked_add(limit);
-    let interval = interval.max(MIN_INTERVAL);
-    loop {
-        let images = client.list_images().await?.into_inner();
-        if let Some(image) = registered(&images, name, location, before) {
-            return Ok(image.clone());
+    let what = format!("the registration of the uploaded file {name} in {location} (the file was sent)");
+    let poll = || client.images_get().depth(super::LIST_DEPTH).execute();
+    let accept = |found: types::Images| {
+        let images = found.items.unwrap_or_default();
+        match registered(&images, name, location, before) {
+            Some(image) => State::Ready(image.clone()),
+            None => State::Pending(Progress::default()),
         }
-        let now = tokio::time::Instant::now();
-        let left = deadline.map(|deadline| deadline.saturating_duration_since(now));
-        if left == Some(Duration::ZERO) {
-            return Err(Error::Timeout {
-                operation: format!(
-                    "the registration of the uploaded file {name} in {location} (the file was sent)"
-                ),
-                limit: TimeoutKind::Wait,
-                after: limit,
-                request_id: None,
-                attempts: 1,
-                outcome: Outcome::Applied,
-            });
-        }
-        tokio::time::sleep(left.map_or(interval, |left| interval.min(left))).await;
-    }
+    };
+    let options = WaitOptions::new(interval, interval, limit);
+    wait::until(&what, name, options, poll, accept, |_| {}).await
 }
 
 #[cfg(test)]
